@@ -1,0 +1,538 @@
+"""Ingest: from any Qualtrics export of the WSD questionnaire to one clean row per response.
+
+Maps the export's columns to the instrument's items (by export tag, then label text, then ImportId),
+drops previews, tests, spam, unfinished responses and earlier duplicate submissions with the reason
+logged, and removes personal data before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import fuzz
+
+from pipeline.config import Instrument, Item, Settings
+from pipeline.errors import ExportError
+from pipeline.qualtrics import RawExport, read_export, strip_html
+from pipeline.schemas import DROPS, RESPONSES, check, write_atomic, write_parquet
+
+DROP_REASONS = ("preview", "test", "spam", "unfinished", "duplicate")
+
+# Canonical metadata name -> keys (lower case, letters and digits only) of its ImportId, tag or
+# legacy label. Insights exports prefix recipient ids with "panel-".
+METADATA_KEYS = {
+    "start_date": {"startdate"},
+    "end_date": {"enddate"},
+    "status": {"status"},
+    "ip_address": {"ipaddress"},
+    "progress": {"progress"},
+    "duration": {"duration", "durationinseconds"},
+    "finished": {"finished"},
+    "recorded_date": {"recordeddate"},
+    "response_id": {"recordid", "responseid"},
+    "response_set": {"responseset", "responsesetid"},
+    "recipient_last_name": {"recipientlastname"},
+    "recipient_first_name": {"recipientfirstname"},
+    "recipient_email": {"recipientemail", "emailaddress"},
+    "external_reference": {"externalreference", "externaldatareference"},
+    "location_latitude": {"locationlatitude"},
+    "location_longitude": {"locationlongitude"},
+    "location_accuracy": {"locationaccuracy"},
+    "distribution_channel": {"distributionchannel"},
+    "user_language": {"userlanguage"},
+    "legacy_name": {"name"},
+}
+PERSONAL_METADATA = ("ip_address", "recipient_last_name", "recipient_first_name", "recipient_email",
+                     "external_reference", "location_latitude", "location_longitude", "location_accuracy",
+                     "legacy_name")
+DATE_COLUMNS = ("start_date", "end_date", "recorded_date")
+
+STATUS_TEXT = {"0": "IP Address", "1": "Survey Preview", "2": "Survey Test", "4": "Imported", "8": "Spam",
+               "9": "Survey Preview Spam", "12": "Imported Spam", "16": "Offline",
+               "17": "Offline Survey Preview", "32": "EX", "40": "EX Spam", "48": "EX Offline"}
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+LABEL_MATCH_MIN = 90      # fuzzy ratio for a label to count as an item's wording
+LABEL_CONTRADICTS = 50    # below this, a tag or ImportId match is taken for another question
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Where one export column went: an item field, a metadata field, or nowhere."""
+
+    position: int
+    tag: str
+    target: str | None      # field (q6_text), metadata name (recorded_date) or None
+    kind: str               # item, metadata, unmapped
+    matched_by: str | None  # export_tag, label, import_id
+
+
+@dataclass
+class IngestResult:
+    """Everything ingest learned; `responses` and `drops` hold no personal data."""
+
+    export: RawExport
+    mapping: list[ColumnMapping]
+    values: str                   # choice_text or numeric
+    responses: pd.DataFrame
+    drops: pd.DataFrame
+    items_mapped: list[str]
+    items_missing: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def unmapped_columns(self) -> list[str]:
+        return [m.tag or f"column {m.position + 1}" for m in self.mapping if m.kind == "unmapped"]
+
+    def dropped_counts(self) -> dict[str, int]:
+        counts = self.drops["reason"].value_counts() if len(self.drops) else {}
+        return {reason: int(counts.get(reason, 0)) for reason in DROP_REASONS}
+
+    def summary(self) -> dict:
+        """The `inspect --json` object of the output contract, plus a few descriptive keys."""
+        survey = self.responses[self.responses["source"] == "survey"]
+        return {
+            "format": self.export.format,
+            "layout": self.export.layout,
+            "encoding": self.export.encoding,
+            "values": self.values,
+            "time_zone": self.export.time_zone,
+            "responses": int(len(self.export.cells)),
+            "kept": int(len(survey)),
+            "dropped": self.dropped_counts(),
+            "items_mapped": len(self.items_mapped),
+            "items_missing": self.items_missing,
+            "unmapped_columns": self.unmapped_columns,
+            "warnings": self.warnings,
+        }
+
+
+# ------------------------------------------------------------------------------------------ mapping
+
+def _key(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]", "", (text or "").lower())
+
+
+def normalise_label(text: str) -> str:
+    """Label text compared case-, space- and markup-blind."""
+    return re.sub(r"\s+", " ", strip_html(text).replace("**", "")).strip().casefold()
+
+
+def _metadata_target(column, layout: str) -> str | None:
+    candidates = [_key(column.import_id).removeprefix("panel")] if column.import_id else []
+    if column.import_id is None or layout in ("legacy", "sav"):
+        candidates.append(_key(column.tag))
+        if re.fullmatch(r"V\d+", column.tag):
+            candidates.append(_key(column.label))
+    for name, keys in METADATA_KEYS.items():
+        if any(c in keys for c in candidates if c):
+            return name
+    return None
+
+
+_SUFFIX = re.compile(r"^(?P<stem>.+?)(?:_(?P<num>-?\d+))?(?P<text>_TEXT)?$", re.IGNORECASE)
+_QID = re.compile(r"^QID(?P<qid>\d+)(?:[_-](?P<num>-?\d+))?(?:[_-](?P<text>TEXT))?$", re.IGNORECASE)
+
+
+def _split_tag(tag: str) -> tuple[str, int | None, bool]:
+    match = _SUFFIX.match(tag.strip())
+    if not match:
+        return tag, None, False
+    num = match.group("num")
+    return match.group("stem"), (int(num) if num is not None else None), bool(match.group("text"))
+
+
+def _split_qid(import_id: str | None) -> tuple[str | None, int | None, bool]:
+    match = _QID.match((import_id or "").strip())
+    if not match:
+        return None, None, False
+    num = match.group("num")
+    return f"QID{match.group('qid')}", (int(num) if num is not None else None), bool(match.group("text"))
+
+
+def _label_item(label_norm: str, wordings: dict[str, str]) -> tuple[str | None, str, int]:
+    """(item id, rest of the label after the wording, similarity 0-100) for the best-matching item."""
+    best: tuple[str | None, str, int] = (None, "", 0)
+    for item_id, wording in wordings.items():
+        if label_norm.startswith(wording):
+            if best[2] < 100 or len(wording) > len(wordings[best[0]]):
+                best = (item_id, label_norm[len(wording):], 100)
+            continue
+        if "..." in label_norm:  # legacy exports cut long labels to ~100 characters
+            prefix = label_norm.split("...")[0].rstrip()
+            if len(prefix) >= 20 and wording.startswith(prefix) and best[2] < 100:
+                best = (item_id, label_norm.split("...", 1)[1], 99)
+                continue
+        head = label_norm.split(" - ")[0]
+        score = int(fuzz.ratio(head, wording))
+        if score > best[2]:
+            best = (item_id, label_norm[len(head):], score)
+    return best
+
+
+def _label_rest(item: Item, rest: str) -> tuple[int | None, bool]:
+    """Row or choice number and text-entry flag from what follows the wording in a label."""
+    rest = rest.strip(" -")
+    is_text = bool(re.search(r"(?:^|-)\s*(?:text|tekst)$", rest))
+    rest = re.sub(r"\s*-?\s*(?:text|tekst)$", "", rest).strip(" -")
+    for option in item.rows or item.choices:
+        if rest == normalise_label(option.label):
+            return option.value, is_text
+    return None, is_text
+
+
+def _field(item: Item, num: int | None, is_text: bool) -> str | None:
+    """The response field an item column holds, or None when the column is something else (_DO...)."""
+    if item.type == "text":
+        return item.id if num is None else None
+    if item.type == "choice":
+        if num is None and not is_text:
+            return item.id
+        entries = [c.value for c in item.choices if c.text_entry]
+        return f"{item.id}_text" if is_text and (num is None or num in entries) and entries else None
+    rows = {r.value for r in item.rows}
+    if num not in rows:
+        return None
+    return f"{item.id}_{num}_text" if is_text else f"{item.id}_{num}"
+
+
+def map_columns(*, export: RawExport, instrument: Instrument) -> tuple[list[ColumnMapping], list[str]]:
+    """Map every export column to a metadata field or an item field; returns mappings and warnings."""
+    wordings = {it.id: normalise_label(it.wording) for it in instrument.items}
+    by_tag = {it.export_tag.casefold(): it for it in instrument.items}
+    by_qid = {it.import_id.casefold(): it for it in instrument.items}
+    items = {it.id: it for it in instrument.items}
+    mapping: list[ColumnMapping] = []
+    taken: dict[str, int] = {}
+    warnings: list[str] = []
+    for column in export.columns:
+        meta = _metadata_target(column, export.layout)
+        if meta:
+            if meta in taken:
+                mapping.append(ColumnMapping(column.position, column.tag, None, "unmapped", None))
+                continue
+            taken[meta] = column.position
+            mapping.append(ColumnMapping(column.position, column.tag, meta, "metadata", "import_id"))
+            continue
+        label_norm = normalise_label(column.label) if column.label.strip() != column.tag else ""
+        label_item, label_rest, label_score = _label_item(label_norm, wordings) if label_norm else (None, "", 0)
+        stem, tag_num, tag_text = _split_tag(column.tag)
+        qid, qid_num, qid_text = _split_qid(column.import_id)
+        rest_num, rest_text = _label_rest(items[label_item], label_rest) if label_item else (None, False)
+
+        def agrees(item: Item) -> bool:
+            if not label_norm:
+                return True
+            if label_item == item.id and label_score >= LABEL_MATCH_MIN:
+                return True
+            return fuzz.ratio(label_norm.split(" - ")[0], wordings[item.id]) >= LABEL_CONTRADICTS
+
+        target, how = None, None
+        item = by_tag.get(stem.casefold())
+        if item and agrees(item):
+            target, how = _field(item, tag_num, tag_text or qid_text), "export_tag"
+        if target is None and label_item and label_score >= LABEL_MATCH_MIN:
+            item = items[label_item]
+            num = rest_num if rest_num is not None else tag_num if tag_num is not None else qid_num
+            target, how = _field(item, num, tag_text or qid_text or rest_text), "label"
+        if target is None and qid:
+            item = by_qid.get(qid.casefold())
+            if item and agrees(item):
+                target, how = _field(item, qid_num, qid_text), "import_id"
+        if target is not None and target in taken:
+            warnings.append(f"column {column.position + 1} ({column.tag}) holds {target} as column "
+                            f"{taken[target] + 1} does; the first is used.")
+            target = None
+        if target is None:
+            mapping.append(ColumnMapping(column.position, column.tag, None, "unmapped", None))
+        else:
+            taken[target] = column.position
+            mapping.append(ColumnMapping(column.position, column.tag, target, "item", how))
+    return mapping, warnings
+
+
+def _item_of(field_name: str) -> str:
+    return field_name.split("_")[0]
+
+
+# ----------------------------------------------------------------------------------------- filtering
+
+def _status_reason(value: str) -> str | None:
+    text = STATUS_TEXT.get(value.strip(), value).casefold()
+    if "spam" in text:
+        return "spam"
+    if "preview" in text:
+        return "preview"
+    if "test" in text:
+        return "test"
+    return None
+
+
+def _is_unfinished(value: str) -> bool:
+    return value.strip().casefold() in ("false", "0", "onwaar", "nee")
+
+
+def parse_dates(values: pd.Series, *, zone: str, day_first: bool) -> pd.Series:
+    """Qualtrics date text (or an Excel rewrite of it) to timezone-aware timestamps; unreadable -> NaT."""
+    text = values.astype(str).str.strip()
+    parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    rest = parsed.isna() & text.ne("")
+    if rest.any():
+        parsed[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=day_first, errors="coerce")
+    return parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+
+
+def _respondent(frame: pd.DataFrame) -> pd.Series:
+    """Who answered: the name in q1, else the recipient e-mail; empty when neither is known."""
+    who = pd.Series("", index=frame.index)
+    for column in ("recipient_email", "q1"):
+        if column in frame:
+            value = frame[column].astype(str).str.casefold().str.split().str.join(" ")
+            who = who.where(value.eq(""), value)
+    return who
+
+
+def _network(frame: pd.DataFrame) -> pd.Series:
+    parts = [frame[c].astype(str).str.casefold().str.split().str.join(" ") if c in frame else "" for c in ("q2", "q3")]
+    return parts[0] + " | " + parts[1]
+
+
+def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop previews, tests, spam, unfinished and earlier duplicates.
+
+    Takes columns row, status, finished, recorded_date, response_id, q1, q2, q3 (recipient_email when
+    present); gives the kept rows and a drop log with row, response_id, reason and detail.
+    """
+    drops = []
+    reason = responses["status"].map(_status_reason) if "status" in responses else pd.Series(None, index=responses.index)
+    if not keep_unfinished and "finished" in responses:
+        reason = reason.where(reason.notna() | ~responses["finished"].map(_is_unfinished), "unfinished")
+    for idx in responses.index[reason.notna()]:
+        detail = {"unfinished": f"Finished = {responses.at[idx, 'finished']}, progress "
+                                f"{responses.get('progress', pd.Series('', index=responses.index)).at[idx] or '?'}%"}
+        drops.append({"row": responses.at[idx, "row"], "response_id": responses.at[idx, "response_id"],
+                      "reason": reason[idx],
+                      "detail": detail.get(reason[idx], f"Status = {responses.at[idx, 'status']}")})
+    kept = responses[reason.isna()].copy()
+
+    order = kept.sort_values(["recorded_date", "row"], na_position="first").index
+    respondents, networks = _respondent(kept), _network(kept)
+    latest: dict[tuple[str, str], int] = {}
+    ids_seen: dict[str, int] = {}
+    duplicates: dict[int, str] = {}
+    for idx in reversed(order):
+        rid = kept.at[idx, "response_id"]
+        if rid and rid in ids_seen:
+            duplicates[idx] = f"same response id as data row {kept.at[ids_seen[rid], 'row']}"
+            continue
+        if rid:
+            ids_seen[rid] = idx
+        who, net = respondents.at[idx], networks.at[idx]
+        if not who or net.startswith(" |") or net.endswith("| "):
+            continue
+        if (who, net) in latest:
+            duplicates[idx] = (f"earlier submission about the same network by the same respondent; "
+                               f"data row {kept.at[latest[(who, net)], 'row']} is later and kept")
+        else:
+            latest[(who, net)] = idx
+    for idx, detail in sorted(duplicates.items(), key=lambda kv: kept.at[kv[0], "row"]):
+        drops.append({"row": kept.at[idx, "row"], "response_id": kept.at[idx, "response_id"],
+                      "reason": "duplicate", "detail": detail})
+    kept = kept.drop(index=list(duplicates))
+    log = pd.DataFrame(drops, columns=["row", "response_id", "reason", "detail"]).sort_values("row")
+    return kept, log.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------- privacy
+
+def hash_response_id(response_id: str, *, salt: str) -> str:
+    return hashlib.sha256(f"{salt}\x00{response_id}".encode()).hexdigest()[:16]
+
+
+def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str], salt: str) -> pd.DataFrame:
+    """Replace response ids by salted hashes, scrub names and addresses from free text, drop personal columns.
+
+    Takes the kept responses with response_id, q1 and any personal metadata; gives response_key in place
+    of response_id and none of PERSONAL_METADATA or the personal items.
+    """
+    out = responses.copy()
+    out.insert(0, "response_key", [hash_response_id(r, salt=salt) if r else f"row-{row}"
+                                   for r, row in zip(out["response_id"], out["row"])])
+    text_columns = [c for c in out.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c) and c not in personal_fields]
+    for idx in out.index:
+        names = set()
+        for column in personal_fields + ["recipient_first_name", "recipient_last_name", "legacy_name"]:
+            if column in out:
+                value = str(out.at[idx, column]).strip()
+                if value and value.casefold() not in ("anonymous", "anoniem"):
+                    names.add(value)
+                    names.update(part for part in value.split() if len(part) >= 3 and part[0].isupper())
+        patterns = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in sorted(names, key=len, reverse=True)]
+        for column in text_columns:
+            value = out.at[idx, column]
+            if not value:
+                continue
+            new = EMAIL.sub("[e-mail]", value)
+            new = IPV4.sub("[ip-adres]", new)
+            for pattern in patterns:
+                new = pattern.sub("[naam]", new)
+            out.at[idx, column] = new
+    drop = [c for c in (*PERSONAL_METADATA, *personal_fields, "response_id") if c in out]
+    return out.drop(columns=drop)
+
+
+# ------------------------------------------------------------------------------------------- ingest
+
+def _values_kind(frame: pd.DataFrame) -> str:
+    finished = frame.get("finished", pd.Series(dtype=object)).astype(str).str.strip()
+    status = frame.get("status", pd.Series(dtype=object)).astype(str).str.strip()
+    sample = pd.concat([finished[finished.ne("")], status[status.ne("")]])
+    if len(sample) and sample.str.fullmatch(r"-?\d+(?:\.0)?").all():
+        return "numeric"
+    return "choice_text"
+
+
+def build_responses(*, export: RawExport, mapping: list[ColumnMapping], instrument: Instrument,
+                    settings: Settings) -> tuple[pd.DataFrame, list[str]]:
+    """One row per data row with metadata and item fields named as the instrument names them."""
+    warnings: list[str] = []
+    frame = pd.DataFrame({"row": range(1, len(export.cells) + 1)}, index=export.cells.index)
+    for m in mapping:
+        if m.target:
+            frame[m.target] = export.cells[m.position].astype(str)
+    for name in ("status", "finished", "response_id", "progress", "duration", "distribution_channel",
+                 "user_language", *instrument.response_fields):
+        if name not in frame:
+            frame[name] = ""
+    if "recorded_date" not in frame and "end_date" in frame:  # legacy exports have no RecordedDate
+        frame["recorded_date"] = frame["end_date"]
+    zone = export.time_zone or settings.default_time_zone
+    if export.time_zone is None and any(c in frame for c in DATE_COLUMNS):
+        warnings.append(f"the export names no time zone for its dates; they are read as {zone} "
+                        "(setting default_time_zone).")
+    for column in DATE_COLUMNS:
+        if column not in frame:
+            frame[column] = pd.Series(pd.NaT, index=frame.index, dtype=f"datetime64[ns, {zone}]")
+            continue
+        parsed = parse_dates(frame[column], zone=zone, day_first=export.excel_resaved)
+        bad = parsed.isna() & frame[column].str.strip().ne("")
+        if bad.any():
+            rows = ", ".join(str(r) for r in frame.loc[bad, "row"].head(5))
+            warnings.append(f"{column}: {int(bad.sum())} date(s) could not be read (data rows {rows}); "
+                            "they are left empty.")
+        frame[column] = parsed
+    return frame, warnings
+
+
+def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame:
+    """The networks described outside the survey: a CSV whose header names instrument fields (q2, q3, ...)."""
+    path = Path(path)
+    if not path.exists():
+        raise ExportError(f"{path}: supplement file not found. Leave SUPPLEMENT empty to run without one.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if text.split("\n")[0].count(";") >
+                           text.split("\n")[0].count(",") else ","))
+    if not rows:
+        raise ExportError(f"{path}: the supplement is empty; give a header row of fields (q2, q3, ...).")
+    header = [h.strip() for h in rows[0]]
+    allowed = [f for f in instrument.response_fields if not instrument.item(_item_of(f)).personal]
+    unknown = [h for h in header if h not in allowed]
+    if unknown:
+        raise ExportError(f"{path}: unknown column(s) {', '.join(unknown)}; the header may use the fields "
+                          f"{', '.join(allowed)}.")
+    for required in ("q2", "q3"):
+        if required not in header:
+            raise ExportError(f"{path}: the supplement needs a column {required} (werkplaats and network name).")
+    frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows[1:] if any(c.strip() for c in r)],
+                         columns=header, dtype=object)
+    for number, (_, row) in enumerate(frame.iterrows(), start=2):
+        if not row["q3"].strip():
+            raise ExportError(f"{path}: line {number} has no network name in column q3.")
+    return frame
+
+
+def ingest(*, export_path: str | Path, instrument: Instrument, settings: Settings,
+           supplement_path: str | Path | None = None, require_instrument: bool = True) -> IngestResult:
+    """Read, map, filter and de-identify an export (and supplement) into the responses table.
+
+    Gives responses with response_key, source (survey or supplement), row, the dates, progress, duration,
+    distribution_channel, user_language and every non-personal item field, all as text.
+    """
+    export = read_export(export_path)
+    mapping, warnings = map_columns(export=export, instrument=instrument)
+    warnings = export.warnings + warnings
+    mapped_fields = {m.target for m in mapping if m.kind == "item"}
+    items_mapped = [it.id for it in instrument.items if any(f in mapped_fields for f in it.fields)]
+    items_missing = [it.id for it in instrument.items if it.id not in items_mapped]
+    if require_instrument and len(items_mapped) < settings.min_items_mapped:
+        raise ExportError(
+            f"{export.path}: only {len(items_mapped)} of {len(instrument.items)} items of the WSD questionnaire "
+            f"were found in this export (missing: {', '.join(items_missing)}). It looks like an export of "
+            "another survey. Export the WSD survey, or adapt config/instrument.yaml if its questions were renamed.")
+    if items_missing:
+        warnings.append(f"item(s) {', '.join(items_missing)} not found in the export; their answers are left empty.")
+
+    frame, date_warnings = build_responses(export=export, mapping=mapping, instrument=instrument,
+                                           settings=settings)
+    warnings += date_warnings
+    unknown_status = sorted({s for s in frame["status"] if s.strip() and s.strip() not in STATUS_TEXT
+                             and s.strip() not in STATUS_TEXT.values()})
+    if unknown_status:
+        warnings.append(f"unknown Status value(s) {', '.join(unknown_status)}: those responses are kept.")
+    kept, drops = filter_responses(responses=frame, keep_unfinished=settings.keep_unfinished)
+    personal = [f for it in instrument.items if it.personal for f in it.fields]
+    clean = remove_personal_data(responses=kept, personal_fields=personal, salt=settings.response_id_salt)
+    drops["response_key"] = [hash_response_id(r, salt=settings.response_id_salt) if r else f"row-{row}"
+                             for r, row in zip(drops["response_id"], drops["row"])]
+    drops = drops.drop(columns="response_id")[["row", "response_key", "reason", "detail"]]
+    clean.insert(1, "source", "survey")
+
+    if supplement_path is not None:
+        extra = read_supplement(supplement_path, instrument=instrument)
+        extra.insert(0, "response_key", [f"supplement-{i}" for i in range(1, len(extra) + 1)])
+        extra.insert(1, "source", "supplement")
+        extra.insert(2, "row", range(1, len(extra) + 1))
+        clean = pd.concat([clean, extra], ignore_index=True)
+
+    fields = [f for f in instrument.response_fields if f not in personal]
+    columns = ["response_key", "source", "row", *DATE_COLUMNS, "progress", "duration", "distribution_channel",
+               "user_language", *fields]
+    for column in columns:
+        if column not in clean:
+            clean[column] = ""
+    clean = clean[columns]
+    text_columns = [c for c in columns if c not in DATE_COLUMNS and c != "row"]
+    clean[text_columns] = clean[text_columns].fillna("").astype(str)
+    clean["row"] = clean["row"].astype("int64")
+    return IngestResult(export=export, mapping=mapping, values=_values_kind(frame), responses=clean,
+                        drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings)
+
+
+def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:
+    """Write responses.parquet, drops.csv, column_mapping.csv and ingest.json; returns their paths."""
+    processed = Path(processed_dir)
+    responses = processed / "responses.parquet"
+    write_parquet(result.responses, responses, schema=RESPONSES, extra_text_prefix="q")
+    drops = processed / "drops.csv"
+    check(result.drops, schema=DROPS, name=str(drops))
+    write_atomic(drops, result.drops.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    mapping = processed / "column_mapping.csv"
+    frame = pd.DataFrame([{"column": m.position + 1, "export_tag": m.tag, "target": m.target or "",
+                           "kind": m.kind, "matched_by": m.matched_by or ""} for m in result.mapping])
+    write_atomic(mapping, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    summary = processed / "ingest.json"
+    write_atomic(summary, (json.dumps(result.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return [responses, drops, mapping, summary]
