@@ -205,58 +205,81 @@ def _field(item: Item, num: int | None, is_text: bool) -> str | None:
     return f"{item.id}_{num}_text" if is_text else f"{item.id}_{num}"
 
 
-def map_columns(*, export: RawExport, instrument: Instrument) -> tuple[list[ColumnMapping], list[str]]:
-    """Map every export column to a metadata field or an item field; returns mappings and warnings."""
-    wordings = {it.id: normalise_label(it.wording) for it in instrument.items}
-    by_tag = {it.export_tag.casefold(): it for it in instrument.items}
-    by_qid = {it.import_id.casefold(): it for it in instrument.items}
-    items = {it.id: it for it in instrument.items}
+def _candidate(column, *, wordings, by_tag, by_qid, items) -> tuple[str | None, str | None, bool]:
+    """(field, how it matched, whether the label confirms it) for one question column."""
+    label_norm = normalise_label(column.label) if column.label.strip() != column.tag else ""
+    label_item, label_rest, label_score = _label_item(label_norm, wordings) if label_norm else (None, "", 0)
+    stem, tag_num, tag_text = _split_tag(column.tag)
+    qid, qid_num, qid_text = _split_qid(column.import_id)
+
+    def confirmed(item: Item) -> bool:
+        if not label_norm:
+            return True
+        if label_item == item.id and label_score >= LABEL_MATCH_MIN:
+            return True
+        return fuzz.ratio(label_norm.split(" - ")[0], wordings[item.id]) >= LABEL_CONTRADICTS
+
+    item = by_tag.get(stem.casefold())
+    if item:
+        target = _field(item, tag_num, tag_text or qid_text)
+        if target:
+            return target, "export_tag", confirmed(item)
+    if label_item and label_score >= LABEL_MATCH_MIN:
+        item = items[label_item]
+        rest_num, rest_text = _label_rest(item, label_rest)
+        num = rest_num if rest_num is not None else tag_num if tag_num is not None else qid_num
+        target = _field(item, num, tag_text or qid_text or rest_text)
+        if target:
+            return target, "label", True
+    item = by_qid.get(qid.casefold()) if qid else None
+    if item:
+        target = _field(item, qid_num, qid_text)
+        if target:
+            return target, "import_id", confirmed(item)
+    return None, None, False
+
+
+def map_columns(*, export: RawExport, instrument: Instrument, min_confirmed: int) -> tuple[list[ColumnMapping], list[str]]:
+    """Map every export column to a metadata field or an item field; returns mappings and warnings.
+
+    Export tags (Q1..Q24) and ImportIds (QID..) recur in every survey, so a match by either counts
+    only where the label row agrees with the item, unless labels confirm at least `min_confirmed`
+    items: then the export is the WSD survey and reworded labels are accepted.
+    """
+    lookups = {"wordings": {it.id: normalise_label(it.wording) for it in instrument.items},
+               "by_tag": {it.export_tag.casefold(): it for it in instrument.items},
+               "by_qid": {it.import_id.casefold(): it for it in instrument.items},
+               "items": {it.id: it for it in instrument.items}}
+    found: list[tuple[object, str | None, str | None, bool]] = []
+    metadata_taken: set[str] = set()
+    for column in export.columns:
+        meta = _metadata_target(column, export.layout)
+        if meta and meta not in metadata_taken:
+            metadata_taken.add(meta)
+            found.append((column, meta, "metadata", True))
+        elif meta:
+            found.append((column, None, None, False))
+        else:
+            found.append((column, *_candidate(column, **lookups)))
+    confirmed_items = {_item_of(t) for _, t, how, ok in found if how not in (None, "metadata") and ok}
+    trust_unconfirmed = len(confirmed_items) >= min_confirmed
+
     mapping: list[ColumnMapping] = []
     taken: dict[str, int] = {}
     warnings: list[str] = []
-    for column in export.columns:
-        meta = _metadata_target(column, export.layout)
-        if meta:
-            if meta in taken:
-                mapping.append(ColumnMapping(column.position, column.tag, None, "unmapped", None))
-                continue
-            taken[meta] = column.position
-            mapping.append(ColumnMapping(column.position, column.tag, meta, "metadata", "import_id"))
-            continue
-        label_norm = normalise_label(column.label) if column.label.strip() != column.tag else ""
-        label_item, label_rest, label_score = _label_item(label_norm, wordings) if label_norm else (None, "", 0)
-        stem, tag_num, tag_text = _split_tag(column.tag)
-        qid, qid_num, qid_text = _split_qid(column.import_id)
-        rest_num, rest_text = _label_rest(items[label_item], label_rest) if label_item else (None, False)
-
-        def agrees(item: Item) -> bool:
-            if not label_norm:
-                return True
-            if label_item == item.id and label_score >= LABEL_MATCH_MIN:
-                return True
-            return fuzz.ratio(label_norm.split(" - ")[0], wordings[item.id]) >= LABEL_CONTRADICTS
-
-        target, how = None, None
-        item = by_tag.get(stem.casefold())
-        if item and agrees(item):
-            target, how = _field(item, tag_num, tag_text or qid_text), "export_tag"
-        if target is None and label_item and label_score >= LABEL_MATCH_MIN:
-            item = items[label_item]
-            num = rest_num if rest_num is not None else tag_num if tag_num is not None else qid_num
-            target, how = _field(item, num, tag_text or qid_text or rest_text), "label"
-        if target is None and qid:
-            item = by_qid.get(qid.casefold())
-            if item and agrees(item):
-                target, how = _field(item, qid_num, qid_text), "import_id"
+    for column, target, how, ok in found:
+        if target is not None and how != "metadata" and not (ok or trust_unconfirmed):
+            target = None
         if target is not None and target in taken:
             warnings.append(f"column {column.position + 1} ({column.tag}) holds {target} as column "
                             f"{taken[target] + 1} does; the first is used.")
             target = None
         if target is None:
             mapping.append(ColumnMapping(column.position, column.tag, None, "unmapped", None))
-        else:
-            taken[target] = column.position
-            mapping.append(ColumnMapping(column.position, column.tag, target, "item", how))
+            continue
+        taken[target] = column.position
+        kind = "metadata" if how == "metadata" else "item"
+        mapping.append(ColumnMapping(column.position, column.tag, target, kind, None if kind == "metadata" else how))
     return mapping, warnings
 
 
@@ -472,7 +495,7 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     distribution_channel, user_language and every non-personal item field, all as text.
     """
     export = read_export(export_path)
-    mapping, warnings = map_columns(export=export, instrument=instrument)
+    mapping, warnings = map_columns(export=export, instrument=instrument, min_confirmed=settings.min_items_mapped)
     warnings = export.warnings + warnings
     mapped_fields = {m.target for m in mapping if m.kind == "item"}
     items_mapped = [it.id for it in instrument.items if any(f in mapped_fields for f in it.fields)]

@@ -1,0 +1,36 @@
+"""Shared fixtures: paths to the embedded dataset and to ../shared, which a user's clone may lack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_instrument, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+EMBEDDED_EXPORT = RAW / "wsd_leernetwerken_2018.csv"
+EMBEDDED_SUPPLEMENT = RAW / "wsd_leernetwerken_2018_supplement.csv"
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures" / "qualtrics"
+
+
+def shared_fixtures() -> Path:
+    """The real Qualtrics exports; skipped on a user's clone, required on CI."""
+    if FIXTURES.is_dir():
+        return FIXTURES
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{FIXTURES} is missing, and CI always has ../shared beside the project.")
+    pytest.skip(f"{FIXTURES} is not here (a user's clone has no ../shared); the real-export tests need it.")
+
+
+@pytest.fixture(scope="session")
+def instrument():
+    return load_instrument()
+
+
+@pytest.fixture(scope="session")
+def settings():
+    return load_settings()
