@@ -1,0 +1,132 @@
+"""Ingest on the embedded dataset and on small frames: filtering, privacy, the inspect contract."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+import variants
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
+from pipeline.cli import main
+from pipeline.ingest import filter_responses, ingest, remove_personal_data
+
+ANSWERS = yaml.safe_load((ROOT / "scripts" / "embedded_dataset" / "answers.yaml").read_text(encoding="utf-8"))
+
+
+def _frame(**columns):
+    n = len(next(iter(columns.values())))
+    base = {"row": list(range(1, n + 1)), "status": ["IP Address"] * n, "finished": ["True"] * n,
+            "response_id": [f"R_{i}" for i in range(n)], "q1": [""] * n, "q2": ["W"] * n, "q3": ["N"] * n,
+            "recorded_date": pd.to_datetime([f"2018-10-{i + 1:02d} 10:00" for i in range(n)]).tz_localize("Europe/Amsterdam")}
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def test_status_text_and_numeric_codes_are_filtered():
+    frame = _frame(status=["IP Address", "Survey Preview", "1", "Survey Test", "2", "Spam", "8", "0", "Imported"])
+    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    assert kept["row"].tolist() == [1, 8, 9]
+    assert log["reason"].tolist() == ["preview", "preview", "test", "test", "spam", "spam"]
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_unfinished_dropped_unless_kept(keep):
+    frame = _frame(finished=["True", "False", "0", "1"])
+    kept, log = filter_responses(responses=frame, keep_unfinished=keep)
+    assert len(kept) == (4 if keep else 2)
+    assert (log["reason"] == "unfinished").sum() == (0 if keep else 2)
+
+
+def test_duplicate_keeps_the_latest_recorded_date_whatever_the_row_order():
+    frame = _frame(q1=["Anna Voorbeeld", "anna  voorbeeld", "Bram"], q3=["Netwerk A", "netwerk a", "Netwerk A"])
+    frame["recorded_date"] = pd.to_datetime(["2018-10-05", "2018-10-01", "2018-10-02"]).tz_localize("UTC")
+    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    assert kept["row"].tolist() == [1, 3]
+    assert log.to_dict("records")[0]["row"] == 2 and log["reason"].tolist() == ["duplicate"]
+
+
+def test_same_respondent_about_another_network_is_not_a_duplicate():
+    frame = _frame(q1=["Anna", "Anna"], q3=["Netwerk A", "Netwerk B"])
+    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    assert len(kept) == 2 and log.empty
+
+
+def test_personal_data_is_removed_and_ids_hashed():
+    frame = _frame(q1=["Anna Voorbeeld"], q7=["Anna Voorbeeld (anna@x.invalid, 192.0.2.7) leidt dit; Voorbeeld ook."],
+                   ip_address=["192.0.2.7"], recipient_email=["anna@x.invalid"], location_latitude=["52.1"])
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], salt="s")
+    assert {"q1", "ip_address", "recipient_email", "location_latitude", "response_id"}.isdisjoint(clean.columns)
+    assert clean.at[0, "q7"] == "[naam] ([e-mail], [ip-adres]) leidt dit; [naam] ook."
+    assert re.fullmatch(r"[0-9a-f]{16}", clean.at[0, "response_key"])
+
+
+def test_literal_na_and_newlines_are_kept_as_text(tmp_path, instrument, settings):
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    q11 = rows[0].index("Q11")
+    for row in rows[3:]:
+        row[q11] = "NA"
+    result = ingest(export_path=variants.write_csv(rows, tmp_path / "na.csv"), instrument=instrument, settings=settings)
+    assert set(result.responses.loc[result.responses["source"] == "survey", "q11"]) == {"NA"}
+    assert any("\n" in text for text in result.responses["q7"])
+
+
+def test_embedded_dataset_inspect_json_contract(capsys):
+    assert main(["inspect", str(EMBEDDED_EXPORT), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"format", "encoding", "responses", "kept", "dropped", "items_mapped", "items_missing",
+            "unmapped_columns"} <= set(summary)
+    assert summary["format"] == "new" and summary["encoding"] == "utf-8-sig"
+    assert summary["responses"] == 18 and summary["kept"] == 15
+    assert summary["dropped"] == {"preview": 1, "test": 0, "spam": 0, "unfinished": 1, "duplicate": 1}
+    assert summary["items_mapped"] == 24 and summary["items_missing"] == [] and summary["unmapped_columns"] == []
+    assert summary["time_zone"] == "Europe/Amsterdam"
+
+
+def test_embedded_dataset_has_the_report_networks(instrument, settings):
+    result = ingest(export_path=EMBEDDED_EXPORT, supplement_path=EMBEDDED_SUPPLEMENT, instrument=instrument,
+                    settings=settings)
+    responses = result.responses
+    assert (responses["source"] == "survey").sum() == 15
+    assert (responses["source"] == "supplement").sum() == 2
+    assert responses["q3"].tolist() == [n["q3"] for n in ANSWERS["networks"]] + [n["q3"] for n in ANSWERS["supplement"]]
+    recorded = responses["recorded_date"].dropna()
+    assert recorded.min() >= pd.Timestamp("2018-09-01", tz="Europe/Amsterdam")
+    assert recorded.max() < pd.Timestamp("2018-11-01", tz="Europe/Amsterdam")
+    # the later of the two Zwolle submissions is the one kept
+    zwolle = responses[responses["q3"] == "Leerinfrastructuur sociaal wijkteams"]
+    assert len(zwolle) == 1 and zwolle["q23"].iloc[0].startswith("Eerst doen en dan samen reflecteren")
+
+
+def _personal_values() -> list[str]:
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    tags = rows[0]
+    values = set()
+    for row in rows[3:]:
+        record = dict(zip(tags, row))
+        # full names only: single name parts such as "Voorbeeld" are also ordinary Dutch words
+        for tag in ("Q1", "IPAddress", "RecipientEmail", "ExternalReference", "LocationLatitude",
+                    "LocationLongitude", "ResponseId"):
+            if record[tag]:
+                values.add(record[tag])
+    values.add("info@werkplaats-zhz.invalid")      # an address inside a free-text answer
+    return sorted(values)
+
+
+def test_no_personal_data_reaches_processed(tmp_path, capsys):
+    processed = tmp_path / "processed"
+    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                 "--out", str(tmp_path / "out"), "--processed", str(processed)]) == 0
+    written = sorted(p for p in processed.rglob("*") if p.is_file())
+    assert {p.name for p in written} >= {"responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"}
+    texts = [p.read_bytes().decode("utf-8", errors="replace") for p in written]
+    texts.append(pd.read_parquet(processed / "responses.parquet").to_csv())   # parquet pages may be compressed
+    personal = _personal_values()
+    assert len(personal) > 90
+    for value in personal:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(value)}(?!\w)")
+        for path, text in zip(written + ["responses as text"], texts):
+            assert not pattern.search(text), f"{value!r} found in {path}"
