@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from pipeline.dutch import Term, term
 from pipeline.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -159,3 +160,49 @@ def load_settings(path: Path = CONFIG_DIR / "settings.yaml", **overrides: Any) -
         raise ConfigError(f"{path}: default_time_zone {settings.default_time_zone!r} is not a time zone name "
                           "such as Europe/Amsterdam.")
     return settings
+
+
+@dataclass(frozen=True)
+class Category:
+    """One entry of a taxonomy: a code, its Dutch label and its terms (stemmed once, here)."""
+
+    code: str
+    label: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomies:
+    empty_answers: tuple[str, ...]
+    participant_groups: tuple[Category, ...]
+    initiator_types: tuple[Category, ...]
+
+    @staticmethod
+    def vocab(categories: tuple[Category, ...]) -> dict[str, list[Term]]:
+        return {c.code: list(c.terms) for c in categories}
+
+
+def _categories(raw: Any, where: str) -> tuple[Category, ...]:
+    if not isinstance(raw, dict) or "overig" not in raw:
+        raise ConfigError(f"{where}: expected a mapping of codes to label and terms, including 'overig'.")
+    out = []
+    for code, spec in raw.items():
+        if not isinstance(spec, dict) or "label" not in spec:
+            raise ConfigError(f"{where}: {code} needs a label (and a list of terms).")
+        terms = spec.get("terms") or []
+        if not isinstance(terms, list):
+            raise ConfigError(f"{where}: the terms of {code} must be a list in [ ].")
+        out.append(Category(code=str(code), label=str(spec["label"]), terms=tuple(term(str(t)) for t in terms)))
+    return tuple(out)
+
+
+def load_taxonomies(path: Path = CONFIG_DIR / "taxonomies.yaml") -> Taxonomies:
+    """Read participant groups, initiator types and the answers that mean 'nothing'."""
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping with participant_groups and initiator_types.")
+    return Taxonomies(
+        empty_answers=tuple(str(a).casefold() for a in raw.get("empty_answers") or ()),
+        participant_groups=_categories(raw.get("participant_groups"), f"{path}: participant_groups"),
+        initiator_types=_categories(raw.get("initiator_types"), f"{path}: initiator_types"),
+    )
