@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.config import CONFIG_DIR, load_instrument, load_settings
+from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_taxonomies
 from pipeline.errors import PipelineError
 from pipeline.ingest import IngestResult, ingest, write_ingest
+from pipeline.normalise import normalise, write_normalised
 
-LATER_STAGES = ("normalise", "code", "aggregate", "charts", "render")
+LATER_STAGES = ("code", "aggregate", "charts", "render")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,7 +93,14 @@ def _run(args, instrument, settings) -> int:
         f"{s['items_mapped']} of 24 items mapped" + (f"; {supplement} networks from the supplement" if supplement else ""))
     for warning in result.warnings:
         say(f"warning    {warning}")
-    written = write_ingest(result, args.processed)
+    taxonomies = load_taxonomies(args.config / "taxonomies.yaml")
+    normalised = normalise(responses=result.responses, instrument=instrument, taxonomies=taxonomies)
+    unmatched = len(normalised.unmatched_groups)
+    say(f"normalise  {len(normalised.networks)} networks, {len(normalised.involvement)} participant categories"
+        + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)" if unmatched else ""))
+    for warning in normalised.warnings:
+        say(f"warning    {warning}")
+    written = write_ingest(result, args.processed) + write_normalised(normalised, args.processed)
     say("wrote      " + "\n           ".join(str(p) for p in written))
     say(f"not yet    the stages {', '.join(LATER_STAGES)} are not built yet, so no report was written to {args.out}.")
     return 0

@@ -78,3 +78,13 @@ def read_parquet(path: Path, *, schema: dict[str, str], extra_text_prefix: str |
     frame = pd.read_parquet(path)
     check(frame, schema=schema, name=str(path), extra_text_prefix=extra_text_prefix)
     return frame
+
+NETWORKS = {
+    "network_id": "text", "werkplaats": "text", "name": "text", "initiator": "text", "initiator_types": "text",
+    "start_year": "int", "start_text": "text", "start_precision": "text", "status": "text", "stop_reason": "text",
+    "source": "text",
+}
+INVOLVEMENT = {
+    "network_id": "text", "row": "int", "category_label": "text", "category_text": "text", "head_count": "int",
+    "participant_group": "text", "level": "int",
+}
