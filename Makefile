@@ -22,9 +22,31 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed  ## Create .venv and install the project into it
 
-report: install  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT
-	$(BIN)/python -m pipeline run --export "$(EXPORT)" $(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") \
-		--processed "$(PROCESSED)" --out "$(OUT)"
+# The stages as file targets: each re-runs only when its inputs, its module or its config changed.
+PY         := $(BIN)/python -m pipeline --config config
+COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
+INGEST_ARGS := $(PROCESSED)/.ingest-args
+
+# Remember which export and supplement data/processed was made from, so a new EXPORT re-ingests.
+ifneq ($(filter report,$(MAKECMDGOALS)),)
+$(shell mkdir -p "$(PROCESSED)" && printf '%s\n' "$(EXPORT)" "$(SUPPLEMENT)" > "$(INGEST_ARGS).new" && \
+  { cmp -s "$(INGEST_ARGS).new" "$(INGEST_ARGS)" && rm -f "$(INGEST_ARGS).new" || mv "$(INGEST_ARGS).new" "$(INGEST_ARGS)"; })
+endif
+
+$(PROCESSED)/responses.parquet: $(EXPORT) $(SUPPLEMENT) $(INGEST_ARGS) pipeline/ingest.py pipeline/qualtrics.py \
+		config/instrument.yaml config/settings.yaml $(COMMON)
+	@$(PY) ingest --export "$(EXPORT)" $(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") --processed "$(PROCESSED)"
+
+$(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/normalise.py pipeline/dutch.py \
+		config/taxonomies.yaml config/instrument.yaml $(COMMON)
+	@$(PY) normalise --processed "$(PROCESSED)"
+
+$(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pipeline/dutch.py \
+		config/codebook.yaml config/coding_overrides.csv $(COMMON)
+	@$(PY) code --processed "$(PROCESSED)"
+
+report: $(PROCESSED)/codes.parquet  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT
+	@echo "not yet    aggregate, charts and render are not built yet; no report was written to $(OUT)."
 
 test: install  ## Run the test suite
 	$(BIN)/python -m pytest
@@ -33,5 +55,5 @@ lint: install  ## Check the code for errors and dead code
 	$(BIN)/python -m pyflakes pipeline tests scripts
 
 clean:  ## Remove generated data and reports (never data/raw)
-	rm -rf $(PROCESSED)/* $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
+	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
 	@touch $(PROCESSED)/.gitkeep

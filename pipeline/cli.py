@@ -1,19 +1,24 @@
-"""Command line: `python -m pipeline inspect|run`. The only place errors become messages and exit codes."""
+"""Command line: `python -m pipeline <command>`. The only place errors become messages and exit codes.
+
+`run` takes an export through every stage; `ingest`, `normalise` and `code` run one stage on the files in
+data/processed (the Makefile calls them, so an edit re-runs only what it affects); `inspect`,
+`coding-sheet`, `coding-import` and `agreement` are tools for the researcher.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_taxonomies
 from pipeline.errors import PipelineError
-from pipeline.ingest import IngestResult, ingest, write_ingest
-from pipeline.normalise import normalise, write_normalised
 
-LATER_STAGES = ("code", "aggregate", "charts", "render")
+LATER_STAGES = ("aggregate", "charts", "render")
+DEFAULT_PROCESSED = Path("data/processed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,26 +26,141 @@ def _parser() -> argparse.ArgumentParser:
                                      description="From a Qualtrics export of the WSD questionnaire to the report.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
-    parser.add_argument("--config", type=Path, default=CONFIG_DIR, help="folder with instrument.yaml and settings.yaml")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--config", type=Path, default=CONFIG_DIR,
+                        help="folder with instrument, settings, taxonomies, codebook and coding overrides")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def processed(p):
+        p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED,
+                       help="folder for the intermediate tables (default data/processed)")
+
+    def quiet(p):
+        p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     inspect = sub.add_parser("inspect", help="describe an export: format, counts, drops, item mapping")
     inspect.add_argument("export", type=Path)
     inspect.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
-    run = sub.add_parser("run", help="run the pipeline on an export")
+    run = sub.add_parser("run", help="run every stage on an export")
     run.add_argument("--export", type=Path, required=True)
     run.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey")
     run.add_argument("--out", type=Path, required=True, help="folder for the report and its tables and figures")
-    run.add_argument("--processed", type=Path, default=Path("data/processed"),
-                     help="folder for the intermediate tables (default data/processed)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    processed(run)
+    quiet(run)
+
+    stage = sub.add_parser("ingest", help="stage 1: read the export into data/processed/responses.parquet")
+    stage.add_argument("--export", type=Path, required=True)
+    stage.add_argument("--supplement", type=Path)
+    stage.add_argument("--keep-unfinished", action="store_true", default=None)
+    processed(stage)
+    quiet(stage)
+    for name, text in (("normalise", "stage 2: networks and involvement from the responses"),
+                       ("code", "stage 3: code the free text with the codebook and the overrides")):
+        stage = sub.add_parser(name, help=text)
+        processed(stage)
+        quiet(stage)
+
+    sheet = sub.add_parser("coding-sheet", help="write an Excel workbook for checking the automatic codes")
+    sheet.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
+    sheet.add_argument("--blind", action="store_true",
+                       help="leave the marks empty and hide the automatic codes, for independent coding")
+    processed(sheet)
+
+    imp = sub.add_parser("coding-import", help="turn a coder's edits in the workbook into coding overrides")
+    imp.add_argument("workbook", type=Path)
+    imp.add_argument("--coder", help="initials to use for reviewed rows that leave 'codeur' empty")
+    processed(imp)
+
+    agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
+    agree.add_argument("workbook", type=Path)
+    agree.add_argument("--out", type=Path, help="also write the table as CSV")
     return parser
 
 
-def _describe(result: IngestResult) -> str:
+def _say(args):
+    return (lambda *_: None) if getattr(args, "quiet", False) else (lambda text: print(text, flush=True))
+
+
+def _settings(args):
+    return load_settings(args.config / "settings.yaml", keep_unfinished=getattr(args, "keep_unfinished", None))
+
+
+# ----------------------------------------------------------------------------------------- stages
+
+def _ingest(args, say):
+    from pipeline.ingest import ingest, write_ingest
+    say(f"ingest     reading {args.export}")
+    result = ingest(export_path=args.export, supplement_path=args.supplement,
+                    instrument=load_instrument(args.config / "instrument.yaml"), settings=_settings(args))
+    s = result.summary()
+    dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
+    supplement = int((result.responses["source"] == "supplement").sum())
+    say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
+        f"{s['items_mapped']} of 24 items mapped" + (f"; {supplement} networks from the supplement" if supplement else ""))
+    for warning in result.warnings:
+        say(f"warning    {warning}")
+    return result, write_ingest(result, args.processed)
+
+
+def _normalise(args, say, responses=None):
+    from pipeline.normalise import normalise, write_normalised
+    from pipeline.schemas import RESPONSES, read_parquet
+    if responses is None:
+        responses = read_parquet(args.processed / "responses.parquet", schema=RESPONSES, extra_text_prefix="q")
+    result = normalise(responses=responses, instrument=load_instrument(args.config / "instrument.yaml"),
+                       taxonomies=load_taxonomies(args.config / "taxonomies.yaml"))
+    unmatched = len(result.unmatched_groups)
+    say(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
+        + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)" if unmatched else ""))
+    for warning in result.warnings:
+        say(f"warning    {warning}")
+    return result, write_normalised(result, args.processed)
+
+
+def _code(args, say, networks=None):
+    from pipeline.coding import code, load_codebook, load_overrides, write_coded
+    from pipeline.schemas import NETWORKS, read_parquet
+    if networks is None:
+        networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+    codebook = load_codebook(args.config / "codebook.yaml")
+    overrides = load_overrides(args.config / "coding_overrides.csv", codebook=codebook)
+    result = code(networks=networks, codebook=codebook, overrides=overrides)
+    manual = int((result.codes["origin"] == "manual").sum())
+    say(f"code       codebook {codebook.version}: {len(result.codes)} codes in "
+        f"{result.codes['network_id'].nunique()} networks ({manual} manual); {len(overrides)} override(s) applied")
+    for warning in result.warnings:
+        say(f"warning    {warning}")
+    return result, write_coded(result, args.processed, codebook=codebook)
+
+
+def _wrote(say, paths):
+    say("wrote      " + "\n           ".join(str(p) for p in paths))
+
+
+def _stage(args) -> int:
+    say = _say(args)
+    _, written = {"ingest": _ingest, "normalise": _normalise, "code": _code}[args.command](args, say)
+    _wrote(say, written)
+    return 0
+
+
+def _run(args) -> int:
+    say = _say(args)
+    ingested, written = _ingest(args, say)
+    normalised, more = _normalise(args, say, responses=ingested.responses)
+    written += more
+    _, more = _code(args, say, networks=normalised.networks)
+    written += more
+    _wrote(say, written)
+    say(f"not yet    the stages {', '.join(LATER_STAGES)} are not built yet, so no report was written to {args.out}.")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------ tools
+
+def _describe(result) -> str:
     s = result.summary()
     lines = [
         f"Export      {result.export.path}",
@@ -72,47 +192,88 @@ def _describe(result: IngestResult) -> str:
     return "\n".join(lines)
 
 
-def _inspect(args, instrument, settings) -> int:
-    result = ingest(export_path=args.export, instrument=instrument, settings=settings, require_instrument=False)
-    if args.json:
-        print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
-    else:
-        print(_describe(result))
+def _inspect(args) -> int:
+    from pipeline.ingest import ingest
+    result = ingest(export_path=args.export, instrument=load_instrument(args.config / "instrument.yaml"),
+                    settings=_settings(args), require_instrument=False)
+    print(json.dumps(result.summary(), ensure_ascii=False, indent=2) if args.json else _describe(result))
     return 0
 
 
-def _run(args, instrument, settings) -> int:
-    say = (lambda *_: None) if args.quiet else (lambda text: print(text, flush=True))
-    say(f"ingest     reading {args.export}")
-    result = ingest(export_path=args.export, supplement_path=args.supplement, instrument=instrument,
-                    settings=settings)
-    s = result.summary()
-    dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
-    supplement = int((result.responses["source"] == "supplement").sum())
-    say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
-        f"{s['items_mapped']} of 24 items mapped" + (f"; {supplement} networks from the supplement" if supplement else ""))
-    for warning in result.warnings:
-        say(f"warning    {warning}")
-    taxonomies = load_taxonomies(args.config / "taxonomies.yaml")
-    normalised = normalise(responses=result.responses, instrument=instrument, taxonomies=taxonomies)
-    unmatched = len(normalised.unmatched_groups)
-    say(f"normalise  {len(normalised.networks)} networks, {len(normalised.involvement)} participant categories"
-        + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)" if unmatched else ""))
-    for warning in normalised.warnings:
-        say(f"warning    {warning}")
-    written = write_ingest(result, args.processed) + write_normalised(normalised, args.processed)
-    say("wrote      " + "\n           ".join(str(p) for p in written))
-    say(f"not yet    the stages {', '.join(LATER_STAGES)} are not built yet, so no report was written to {args.out}.")
+def _coded_networks(args):
+    from pipeline.coding import code, load_codebook, load_overrides
+    from pipeline.schemas import NETWORKS, read_parquet
+    networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+    codebook = load_codebook(args.config / "codebook.yaml")
+    overrides = load_overrides(args.config / "coding_overrides.csv", codebook=codebook)
+    return networks, codebook, overrides, code(networks=networks, codebook=codebook, overrides=overrides)
+
+
+def _coding_sheet(args) -> int:
+    from pipeline.coding_sheet import write_coding_sheet
+    networks, codebook, _, coded = _coded_networks(args)
+    if args.out.suffix.lower() != ".xlsx":
+        raise PipelineError(f"{args.out}: give a file name ending in .xlsx.")
+    rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
+                              blind=args.blind, timestamp=datetime.now(timezone.utc).replace(microsecond=0))
+    print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
+          + (" (blind)" if args.blind else "") + ". Mark themes with x, put your initials under 'codeur', "
+          f"then run: python -m pipeline coding-import {args.out}")
     return 0
+
+
+def _coding_import(args) -> int:
+    from pipeline.coding import overrides_csv
+    from pipeline.coding_sheet import overrides_from_sheet, read_coding_sheet
+    from pipeline.schemas import write_atomic
+    networks, codebook, existing, _ = _coded_networks(args)
+    reviewed, _ = read_coding_sheet(args.workbook, codebook=codebook, default_coder=args.coder)
+    if not reviewed:
+        raise PipelineError(f"{args.workbook}: no row has initials under 'codeur', so nothing was reviewed; "
+                            "fill them in, or pass --coder INITIALS to take every row as reviewed.")
+    merged, counts, warnings = overrides_from_sheet(reviewed=reviewed, networks=networks, codebook=codebook,
+                                                    existing=existing, sheet_name=args.workbook.name)
+    target = args.config / "coding_overrides.csv"
+    write_atomic(target, overrides_csv(merged))
+    for warning in warnings:
+        print(f"warning    {warning}")
+    print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added and {counts['remove']} removed "
+          f"against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
+          + f". {target} now holds {len(merged)} override(s); run `make report` to follow them.")
+    return 0
+
+
+def _agreement(args) -> int:
+    from pipeline.coding import load_codebook
+    from pipeline.coding_sheet import agreement, read_coding_sheet
+    from pipeline.schemas import write_atomic
+    codebook = load_codebook(args.config / "codebook.yaml")
+    reviewed, rule_codes = read_coding_sheet(args.workbook, codebook=codebook)
+    if not reviewed:
+        raise PipelineError(f"{args.workbook}: no row has initials under 'codeur'; there is nothing to compare.")
+    table = agreement(reviewed=reviewed, rule_codes=rule_codes, codebook=codebook)
+    print(f"Agreement between the codebook rules and the coder, {len(reviewed)} reviewed answers")
+    print(f"{'item':<5} {'theme':<24} {'n':>3} {'both':>5} {'rules':>6} {'coder':>6} {'none':>5} {'agree':>6} {'kappa':>6}")
+    for r in table.itertuples(index=False):
+        kappa = "  n/a" if r.kappa is None or r.kappa != r.kappa else f"{r.kappa:6.2f}"
+        agree = "" if r.agreement is None or r.agreement != r.agreement else f"{r.agreement:6.0%}"
+        print(f"{r.item:<5} {r.theme:<24} {r.rows:>3} {r.both:>5} {r.rules_only:>6} {r.coder_only:>6} "
+              f"{r.neither:>5} {agree:>6} {kappa}")
+    print("n/a: kappa is undefined when rules and coder both gave one answer throughout.")
+    if args.out:
+        write_atomic(args.out, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        print(f"wrote {args.out}")
+    return 0
+
+
+COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _stage, "normalise": _stage, "code": _stage,
+            "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        instrument = load_instrument(args.config / "instrument.yaml")
-        overrides = {"keep_unfinished": getattr(args, "keep_unfinished", None)}
-        settings = load_settings(args.config / "settings.yaml", **overrides)
-        return {"inspect": _inspect, "run": _run}[args.command](args, instrument, settings)
+        return COMMANDS[args.command](args)
     except PipelineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

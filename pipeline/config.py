@@ -87,7 +87,7 @@ class Settings:
     min_items_mapped: int = 12
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -114,7 +114,7 @@ def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
 
 def load_instrument(path: Path = CONFIG_DIR / "instrument.yaml") -> Instrument:
     """Read the instrument; a typo or a missing key fails with the item and key named."""
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("items"), dict):
         raise ConfigError(f"{path}: expected a mapping with 'items'.")
     scales = {name: _choices(vals, f"{path}: scale {name}") for name, vals in (raw.get("scales") or {}).items()}
@@ -146,7 +146,7 @@ def load_instrument(path: Path = CONFIG_DIR / "instrument.yaml") -> Instrument:
 
 def load_settings(path: Path = CONFIG_DIR / "settings.yaml", **overrides: Any) -> Settings:
     """Read run settings; keys given as overrides (from the command line) win."""
-    raw = _read_yaml(path) if path.exists() else {}
+    raw = read_yaml(path) if path.exists() else {}
     raw = dict(raw or {})
     raw.update({k: v for k, v in overrides.items() if v is not None})
     known = set(Settings.__dataclass_fields__)
@@ -198,7 +198,7 @@ def _categories(raw: Any, where: str) -> tuple[Category, ...]:
 
 def load_taxonomies(path: Path = CONFIG_DIR / "taxonomies.yaml") -> Taxonomies:
     """Read participant groups, initiator types and the answers that mean 'nothing'."""
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with participant_groups and initiator_types.")
     return Taxonomies(

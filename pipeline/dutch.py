@@ -1,4 +1,10 @@
-"""Dutch-aware term matching: Snowball stems, multi-word terms and terms inside compound words."""
+"""Dutch-aware term matching: Snowball stems, multi-word terms and terms inside compound words.
+
+A term matches a word when their stems are equal, when the term is the head of a compound
+("begeleidingsvaardigheden" ends in "vaardigheden", which stems like "vaardigheden" itself), or when the
+term starts a compound ("vrijwilligersorganisatie"). A term written with a leading "=" matches whole
+words only ("=tijd" matches "tijd" but not "tijdelijk" or "werktijd").
+"""
 
 from __future__ import annotations
 
@@ -17,15 +23,38 @@ def _stemmer():
     return snowballstemmer.stemmer("dutch_porter")
 
 
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=200_000)
+def _compound_heads(word: str) -> frozenset[str]:
+    """Stems of every tail of `word` of at least MIN_COMPOUND_PART letters: the possible compound heads."""
+    return frozenset(_stem(word[i:]) for i in range(1, len(word) - MIN_COMPOUND_PART + 1))
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str
+    stem: str
+
+
+def tokens(text: str) -> list[Token]:
+    """The words of `text`, lower-cased, with their stems; hyphens, slashes and '&' separate words."""
+    return [Token(w, _stem(w)) for w in _WORD.findall((text or "").casefold())]
+
+
 def stems(text: str) -> list[str]:
-    """Stems of the words of `text`, lower-cased; hyphens, slashes and '&' separate words."""
-    return _stemmer().stemWords(_WORD.findall(text.casefold()))
+    return [t.stem for t in tokens(text)]
 
 
 @dataclass(frozen=True)
 class Term:
     text: str
     stems: tuple[str, ...]
+    words: tuple[str, ...] = ()
+    whole_word: bool = False
 
     @property
     def weight(self) -> int:
@@ -33,48 +62,72 @@ class Term:
 
 
 def term(text: str) -> Term:
-    return Term(text=text, stems=tuple(stems(text)))
+    """A term from its written form; a leading "=" asks for whole words only."""
+    parts = tokens(text.lstrip("="))
+    return Term(text=text, stems=tuple(t.stem for t in parts), words=tuple(t.word for t in parts),
+                whole_word=text.startswith("="))
 
 
-def _word_matches(word: str, part: str) -> bool:
-    if word == part:
+# The stemmer does not always give singular and plural one stem ("stageplaats" -> "stageplat",
+# "stageplaatsen" -> "stageplaats"), so a word that is the term plus an inflection also matches.
+_INFLECTION = r"(?:en|s|'s|e|n|er|ers|ere)?"
+
+
+def _same_word(token: Token, stem: str, word: str) -> bool:
+    return token.stem == stem or re.fullmatch(re.escape(word) + _INFLECTION, token.word) is not None
+
+
+def _is_head(token: Token, stem: str, word: str) -> bool:
+    if _same_word(token, stem, word):
         return True
-    return len(part) >= MIN_COMPOUND_PART and (word.endswith(part) or word.startswith(part))
+    return len(stem) >= MIN_COMPOUND_PART and (
+        stem in _compound_heads(token.word) or re.search(re.escape(word) + _INFLECTION + "$", token.word) is not None)
 
 
-def find(term_: Term, text_stems: list[str]) -> bool:
-    """Whether the term occurs in the stemmed text: whole words in order, the first and last possibly
-    as the tail and head of a compound ("wijkverpleegkundigen" holds "verpleegkundige")."""
+def _is_modifier(token: Token, stem: str, word: str) -> bool:
+    return _same_word(token, stem, word) or (
+        len(stem) >= MIN_COMPOUND_PART and (token.word.startswith(stem) or token.word.startswith(word)))
+
+
+def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
+    """Index of the first token where the term occurs in the text, or None. Words must follow each other;
+    the first may be the tail of a compound and the last its head, unless the term is whole-word only."""
     n = len(term_.stems)
     if n == 0:
-        return False
-    for start in range(len(text_stems) - n + 1):
-        window = text_stems[start:start + n]
-        if n == 1:
-            if _word_matches(window[0], term_.stems[0]):
-                return True
+        return None
+    pairs = list(zip(term_.stems, term_.words))
+    for start in range(len(text_tokens) - n + 1):
+        window = text_tokens[start:start + n]
+        if term_.whole_word:
+            if all(_same_word(t, *p) for t, p in zip(window, pairs)):
+                return start
             continue
-        first_ok = window[0] == term_.stems[0] or (len(term_.stems[0]) >= MIN_COMPOUND_PART
-                                                   and window[0].endswith(term_.stems[0]))
-        last_ok = window[-1] == term_.stems[-1] or (len(term_.stems[-1]) >= MIN_COMPOUND_PART
-                                                    and window[-1].startswith(term_.stems[-1]))
-        if first_ok and last_ok and list(window[1:-1]) == list(term_.stems[1:-1]):
-            return True
-    return False
+        if n == 1:
+            if _is_head(window[0], *pairs[0]) or _is_modifier(window[0], *pairs[0]):
+                return start
+            continue
+        if (_is_head(window[0], *pairs[0]) and _is_modifier(window[-1], *pairs[-1])
+                and all(_same_word(t, *p) for t, p in zip(window[1:-1], pairs[1:-1]))):
+            return start
+    return None
+
+
+def find(term_: Term, text_tokens: list[Token]) -> bool:
+    return find_at(term_, text_tokens) is not None
 
 
 def best_match(text: str, vocab: dict[str, list[Term]]) -> tuple[str | None, Term | None]:
     """The key whose longest matching term is longest (ties: the key listed first), and that term."""
-    text_stems = stems(text)
+    text_tokens = tokens(text)
     best: tuple[str | None, Term | None] = (None, None)
     for key, terms in vocab.items():
         for t in terms:
-            if find(t, text_stems) and (best[1] is None or t.weight > best[1].weight):
+            if find(t, text_tokens) and (best[1] is None or t.weight > best[1].weight):
                 best = (key, t)
     return best
 
 
 def all_matches(text: str, vocab: dict[str, list[Term]]) -> list[str]:
     """Every key with at least one matching term, in vocabulary order."""
-    text_stems = stems(text)
-    return [key for key, terms in vocab.items() if any(find(t, text_stems) for t in terms)]
+    text_tokens = tokens(text)
+    return [key for key, terms in vocab.items() if any(find(t, text_tokens) for t in terms)]

@@ -88,6 +88,7 @@ class IngestResult:
     items_mapped: list[str]
     items_missing: list[str]
     warnings: list[str] = field(default_factory=list)
+    supplement_path: Path | None = None
 
     @property
     def unmapped_columns(self) -> list[str]:
@@ -541,7 +542,14 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     clean[text_columns] = clean[text_columns].fillna("").astype(str)
     clean["row"] = clean["row"].astype("int64")
     return IngestResult(export=export, mapping=mapping, values=_values_kind(frame), responses=clean,
-                        drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings)
+                        drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings,
+                        supplement_path=Path(supplement_path) if supplement_path is not None else None)
+
+
+def file_record(path: str | Path) -> dict:
+    """Name, size and SHA-256 of an input file, for the colophon and the manifest."""
+    data = Path(path).read_bytes()
+    return {"name": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:
@@ -557,5 +565,15 @@ def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:
                            "kind": m.kind, "matched_by": m.matched_by or ""} for m in result.mapping])
     write_atomic(mapping, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     summary = processed / "ingest.json"
-    write_atomic(summary, (json.dumps(result.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    recorded = result.responses.loc[result.responses["source"] == "survey", "recorded_date"].dropna()
+    record = {
+        **result.summary(),
+        "export_file": file_record(result.export.path),
+        "supplement_file": file_record(result.supplement_path) if result.supplement_path else None,
+        "supplement_networks": int((result.responses["source"] == "supplement").sum()),
+        "first_response": recorded.min().isoformat() if len(recorded) else None,
+        "last_response": recorded.max().isoformat() if len(recorded) else None,
+        "drops": result.drops[["row", "reason", "detail"]].to_dict(orient="records"),
+    }
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [responses, drops, mapping, summary]

@@ -6,6 +6,7 @@ participant categories into the taxonomies of config/taxonomies.yaml, and cleans
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pipeline.dutch import all_matches, best_match
 from pipeline.schemas import INVOLVEMENT, NETWORKS, write_atomic, write_parquet
 
 YES_NO_ITEMS = ("q13", "q14", "q15", "q16", "q18", "q20", "q21", "q22", "q24")
+FREE_TEXT_ITEMS = ("q7", "q8", "q9", "q10", "q11", "q17", "q19", "q23")
 MONTHS = ("jan", "feb", "mrt", "maa", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
           "voorjaar", "zomer", "najaar", "winter", "begin", "eind")
 APPROXIMATE = re.compile(r"\b(?:ca\.?|circa|ongeveer|rond|omstreeks|±|~)", re.IGNORECASE)
@@ -100,7 +102,8 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
 
     Takes response_key, source and the item fields q2..q24 (text); gives
     networks: network_id, werkplaats, name, initiator, initiator_types, start_year, start_text,
-    start_precision, status, stop_reason, source, and per yes/no item <q> (ja, nee or "") and <q>_text;
+    start_precision, status, stop_reason, source, the cleaned free text of q7-q11, q17, q19 and q23, and
+    per yes/no item <q> (ja, nee or "") and <q>_text;
     involvement: network_id, row, category_label, category_text, head_count, participant_group, level;
     unmatched_groups: category_label and the networks naming it, for labels no group matched.
     """
@@ -131,6 +134,8 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
     if unknown:
         warnings.append(f"q6: unknown answer(s) {', '.join(map(repr, unknown))}; status left 'onbekend'.")
     networks["source"] = responses["source"].to_numpy()
+    for item_id in FREE_TEXT_ITEMS:
+        networks[item_id] = text[item_id].to_numpy() if item_id in text else ""
     for item_id in YES_NO_ITEMS:
         item = instrument.item(item_id)
         decoded = [decode_choice(v, item.choices) for v in responses[item_id]]
@@ -181,11 +186,15 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
 
 
 def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path]:
-    """Write networks.parquet, involvement.parquet and unmatched_groups.csv; returns their paths."""
+    """Write networks.parquet, involvement.parquet, unmatched_groups.csv and normalise.json; returns their paths."""
     processed = Path(processed_dir)
     networks, involvement = processed / "networks.parquet", processed / "involvement.parquet"
     write_parquet(result.networks, networks, schema=NETWORKS, extra_text_prefix="q")
     write_parquet(result.involvement, involvement, schema=INVOLVEMENT)
     unmatched = processed / "unmatched_groups.csv"
     write_atomic(unmatched, result.unmatched_groups.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    return [networks, involvement, unmatched]
+    summary = processed / "normalise.json"
+    record = {"networks": len(result.networks), "categories": len(result.involvement),
+              "unmatched_labels": len(result.unmatched_groups), "warnings": result.warnings}
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return [networks, involvement, unmatched, summary]

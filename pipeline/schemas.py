@@ -88,3 +88,4 @@ INVOLVEMENT = {
     "network_id": "text", "row": "int", "category_label": "text", "category_text": "text", "head_count": "int",
     "participant_group": "text", "level": "int",
 }
+CODES = {"network_id": "text", "item": "text", "theme": "text", "origin": "text", "evidence": "text"}

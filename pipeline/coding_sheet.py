@@ -1,0 +1,237 @@
+"""The coding workbook: a human coder checks the automatic codes, and the edits come back as overrides.
+
+One sheet per coded item, one row per network that answered it: the answer, the automatic codes, one
+column per theme of the item (a mark means "this answer names the theme"), the coder's initials and a
+reason. A hidden sheet keeps the rule codes at the time of writing, so agreement needs only the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pipeline.coding import OVERRIDE_COLUMNS, Codebook, apply_rules
+from pipeline.errors import PipelineError
+from pipeline.workbook import add_sheet, new_workbook, put, save
+
+FIXED_COLUMNS = ("network_id", "werkplaats", "netwerk", "antwoord", "automatische codes")
+CODER_COLUMNS = ("codeur", "toelichting")
+RULES_SHEET = "_regelcodes"
+MARK = "x"
+YES = {"x", "1", "ja", "j", "yes", "y", "v", "✓"}
+NO = {"", "0", "nee", "n", "no", "-"}
+
+
+def _theme_header(theme) -> str:
+    return f"{theme.label} ({theme.code})"
+
+
+def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, path: Path,
+                       blind: bool = False, timestamp: datetime) -> int:
+    """Write the workbook; returns the number of rows to code.
+
+    Takes networks (network_id, werkplaats, name, q17, q19, q23) and codes (network_id, item, theme, origin).
+    Marks are prefilled with the current codes unless `blind`, for coding without seeing the rules."""
+    wb = new_workbook()
+    guide = wb.create_sheet("uitleg")
+    lines = [
+        "Codeerblad leernetwerken: controle van de automatische codering",
+        "",
+        "Per tabblad een open vraag, per rij het antwoord van één netwerk.",
+        "Zet een x in de kolom van elk thema dat het antwoord noemt; maak de cel leeg als het thema er niet in staat.",
+        "Vul bij elke rij die je hebt beoordeeld je initialen in onder 'codeur'; rijen zonder codeur tellen niet mee.",
+        "Licht een wijziging desgewenst toe onder 'toelichting'.",
+        "Lees het blad daarna in met: python -m pipeline coding-import <dit bestand>",
+        "Overeenstemming met de regels (Cohen's kappa): python -m pipeline agreement <dit bestand>",
+        "",
+        f"Codeboek versie {codebook.version}. " + ("Blind: de automatische codes staan niet op dit blad."
+                                                    if blind else "De kruisjes zijn vooraf ingevuld met de huidige codes."),
+        "",
+        "Thema's:",
+    ]
+    for item in codebook.items:
+        for theme in codebook.themes_for(item):
+            lines.append(f"{item}  {theme.code}: {theme.label}. {theme.definition}")
+    for i, line in enumerate(lines, start=1):
+        put(guide, i, 1, line)
+    guide["A1"].font = Font(bold=True, size=13)
+    guide.column_dimensions["A"].width = 140
+
+    current = {(r.network_id, r.item, r.theme) for r in codes.itertuples(index=False)}
+    rows = 0
+    for item in codebook.items:
+        themes = codebook.themes_for(item)
+        answered = networks[networks[item].fillna("").ne("")] if item in networks.columns else networks.iloc[0:0]
+        records = []
+        for n in answered.itertuples(index=False):
+            nid, text = n.network_id, getattr(n, item)
+            named = [t for t in themes if (nid, item, t.code) in current]
+            record = {"network_id": nid, "werkplaats": n.werkplaats, "netwerk": n.name, "antwoord": text,
+                      "automatische codes": "\n".join(t.label for t in named)}
+            for t in themes:
+                record[_theme_header(t)] = "" if blind or t not in named else MARK
+            record.update({c: "" for c in CODER_COLUMNS})
+            records.append(record)
+        columns = [c for c in FIXED_COLUMNS if not (blind and c == "automatische codes")]
+        columns += [_theme_header(t) for t in themes] + list(CODER_COLUMNS)
+        frame = pd.DataFrame(records, columns=columns)
+        widths = {"antwoord": 70, "automatische codes": 28, "network_id": 24, "netwerk": 28, "toelichting": 30}
+        widths.update({_theme_header(t): 14 for t in themes})
+        ws = add_sheet(wb, item, frame, wrap=("antwoord", "automatische codes", "netwerk"), widths=widths)
+        ws.freeze_panes = "E2" if blind else "F2"
+        ws.row_dimensions[1].height = 60
+        first = len(columns) - len(themes) - len(CODER_COLUMNS) + 1
+        if records:
+            marks = DataValidation(type="list", formula1=f'"{MARK}"', allow_blank=True,
+                                   error="Zet een x of laat de cel leeg.", showErrorMessage=True)
+            ws.add_data_validation(marks)
+            marks.add(f"{get_column_letter(first)}2:{get_column_letter(first + len(themes) - 1)}{len(records) + 1}")
+            for r in range(2, len(records) + 2):
+                for c in range(first, first + len(themes)):
+                    ws.cell(row=r, column=c).alignment = Alignment(horizontal="center", vertical="top")
+        rows += len(records)
+
+    rule_codes = codes[codes["origin"] != "manual"][["network_id", "item", "theme", "origin"]]
+    hidden = add_sheet(wb, RULES_SHEET, rule_codes.reset_index(drop=True))
+    hidden.sheet_state = "hidden"
+    save(wb, path, timestamp=timestamp)
+    return rows
+
+
+@dataclass
+class CodedRow:
+    network_id: str
+    item: str
+    text: str
+    coder: str
+    reason: str
+    themes: frozenset[str]
+
+
+def read_coding_sheet(path: Path, *, codebook: Codebook,
+                      default_coder: str | None = None) -> tuple[list[CodedRow], pd.DataFrame]:
+    """The rows a coder reviewed (those with initials under 'codeur', or every row given a default coder)
+    and the rule codes at the time the sheet was written."""
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; write one with `python -m pipeline coding-sheet --out {path}`.")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise PipelineError(f"{path}: not an Excel workbook ({exc.__class__.__name__}); "
+                            "give the .xlsx that coding-sheet wrote.")
+    if RULES_SHEET not in wb.sheetnames:
+        raise PipelineError(f"{path}: the hidden sheet {RULES_SHEET} is missing; this is not a coding sheet "
+                            "written by `python -m pipeline coding-sheet`.")
+    rules = list(wb[RULES_SHEET].iter_rows(values_only=True))
+    rule_codes = pd.DataFrame(rules[1:], columns=rules[0]).fillna("").astype(str)
+    reviewed: list[CodedRow] = []
+    for item in codebook.items:
+        if item not in wb.sheetnames:
+            continue
+        table = list(wb[item].iter_rows(values_only=True))
+        if not table:
+            continue
+        header = [str(h or "") for h in table[0]]
+        for needed in ("network_id", "antwoord", *CODER_COLUMNS):
+            if needed not in header:
+                raise PipelineError(f"{path}, sheet {item}: column {needed!r} is missing; do not rename headers.")
+        theme_columns = {}
+        for i, h in enumerate(header):
+            if h.endswith(")") and "(" in h:
+                code = h.rsplit("(", 1)[1].rstrip(")")
+                if code in {t.code for t in codebook.themes_for(item)}:
+                    theme_columns[code] = i
+        for line, values in enumerate(table[1:], start=2):
+            cell = dict(zip(header, ["" if v is None else str(v).strip() for v in values]))
+            coder = cell.get("codeur") or (default_coder or "").strip()
+            if not cell.get("network_id") or not coder:
+                continue
+            marks = set()
+            for code, i in theme_columns.items():
+                value = ("" if values[i] is None else str(values[i])).strip().casefold()
+                if value in YES:
+                    marks.add(code)
+                elif value not in NO:
+                    raise PipelineError(f"{path}, sheet {item}, row {line}: {values[i]!r} under {header[i]!r}; "
+                                        "put an x or leave the cell empty.")
+            reviewed.append(CodedRow(network_id=cell["network_id"], item=item, text=cell["antwoord"],
+                                     coder=coder, reason=cell["toelichting"], themes=frozenset(marks)))
+    return reviewed, rule_codes
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def overrides_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, codebook: Codebook,
+                         existing: pd.DataFrame, sheet_name: str) -> tuple[pd.DataFrame, dict[str, int], list[str]]:
+    """The overrides file after a coder's review: for each reviewed row, the differences between the
+    coder and the current rules replace that row's earlier overrides. Returns (overrides, counts, warnings)."""
+    rules = apply_rules(networks=networks, codebook=codebook)
+    rule_set = {(r.network_id, r.item, r.theme) for r in rules.itertuples(index=False)}
+    texts = {(n, item): t for item in codebook.items if item in networks.columns
+             for n, t in zip(networks["network_id"], networks[item].fillna(""))}
+    warnings, new, done = [], [], set()
+    counts = {"rows": 0, "add": 0, "remove": 0, "skipped": 0}
+    for row in reviewed:
+        current = texts.get((row.network_id, row.item))
+        if current is None or not _same_text(current, row.text):
+            counts["skipped"] += 1
+            why = "is not in the current data" if current is None else "has a different answer now"
+            warnings.append(f"{sheet_name}: {row.item} of {row.network_id} {why}; row skipped.")
+            continue
+        counts["rows"] += 1
+        done.add((row.network_id, row.item))
+        for theme in codebook.themes_for(row.item):
+            by_rule = (row.network_id, row.item, theme.code) in rule_set
+            if (theme.code in row.themes) != by_rule:
+                action = "add" if theme.code in row.themes else "remove"
+                counts[action] += 1
+                new.append({"network_id": row.network_id, "item": row.item, "theme": theme.code,
+                            "action": action, "coder": row.coder,
+                            "reason": row.reason or f"codeerblad {sheet_name}"})
+    keep = existing[[(n, i) not in done for n, i in zip(existing["network_id"], existing["item"])]]
+    merged = pd.concat([keep, pd.DataFrame(new, columns=list(OVERRIDE_COLUMNS))], ignore_index=True)
+    return merged.astype(str), counts, warnings
+
+
+def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:
+    """Kappa from a 2x2 table: a both yes, b only the rules, c only the coder, d both no.
+    None when chance agreement is 1 (both always said the same single answer)."""
+    n = a + b + c + d
+    if n == 0:
+        return None
+    observed = (a + d) / n
+    expected = ((a + b) * (a + c) + (c + d) * (b + d)) / (n * n)
+    return None if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def agreement(*, reviewed: list[CodedRow], rule_codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Per theme: rows, both, rules_only, coder_only, neither, percent agreement and Cohen's kappa
+    between the rules (as the sheet recorded them) and the coder."""
+    rule_set = {(r.network_id, r.item, r.theme) for r in rule_codes.itertuples(index=False)}
+    records = []
+    for item in codebook.items:
+        rows = [r for r in reviewed if r.item == item]
+        for theme in codebook.themes_for(item):
+            a = b = c = d = 0
+            for r in rows:
+                by_rule = (r.network_id, item, theme.code) in rule_set
+                by_coder = theme.code in r.themes
+                a += by_rule and by_coder
+                b += by_rule and not by_coder
+                c += by_coder and not by_rule
+                d += not by_rule and not by_coder
+            kappa = cohen_kappa(a, b, c, d)
+            records.append({"item": item, "theme": theme.code, "rows": len(rows), "both": a, "rules_only": b,
+                            "coder_only": c, "neither": d,
+                            "agreement": round((a + d) / len(rows), 3) if rows else None,
+                            "kappa": None if kappa is None else round(kappa, 3)})
+    return pd.DataFrame(records)

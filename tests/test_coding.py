@@ -1,0 +1,275 @@
+"""Coding: codebook examples, Dutch-aware rules, overrides, the report's counts and the workbook round trip."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
+from test_ingest import ANSWERS
+from pipeline.cli import main
+from pipeline.coding import (apply_rules, code, empty_overrides, load_codebook, load_overrides, match_theme,
+                             sentences)
+from pipeline.coding_sheet import agreement, cohen_kappa, overrides_from_sheet, read_coding_sheet, write_coding_sheet
+from pipeline.errors import ConfigError
+
+CODEBOOK = load_codebook()
+EXAMPLES = [(t.code, text, True) for t in CODEBOOK.themes for text in t.positive] + \
+           [(t.code, text, False) for t in CODEBOOK.themes for text in t.negative]
+STAMP = datetime(2018, 10, 31, tzinfo=timezone.utc)
+
+# Sections 3.3 and 3.4 of the 2019 report: in how many networks' answers each theme occurs.
+REPORT_COUNTS = {
+    "q23": {"tijd": 5, "bereidheid": 4, "procesbegeleiding": 3, "openstaan": 1, "commitment": 1, "draagvlak": 1,
+            "bottom_up": 3, "praktisch_doen": 6, "diversiteit": 4, "onderwijs_continuiteit": 3, "competenties": 7},
+    "q17": {"kennis_innovatie": 8, "verbinding": 5, "continuiteit": 3, "tijd_ruimte": 4, "client_centraal": 1,
+            "lerende_houding": 1, "prestatiedruk": 1, "taal": 1},
+    "q19": {"actieleren": 4, "learning_community": 3, "intervisie": 3, "actieonderzoek": 2, "ontwikkelwerkplaats": 2,
+            "symposium": 1, "best_practice_unit": 1, "practice_development": 1, "design_thinking": 1, "leergang": 1,
+            "presentie": 1},
+}
+
+
+def test_codebook_holds_every_theme_of_the_design():
+    design = {"bottom_up", "praktisch_doen", "diversiteit", "onderwijs_continuiteit", "competenties", "tijd",
+              "bereidheid", "procesbegeleiding", "openstaan", "commitment", "draagvlak", "kennis_innovatie",
+              "verbinding", "continuiteit", "tijd_ruimte", "client_centraal", "lerende_houding", "prestatiedruk",
+              "taal", "actieleren", "actieonderzoek", "design_thinking", "practice_development", "intervisie",
+              "leergang", "learning_community", "ontwikkelwerkplaats", "symposium", "best_practice_unit",
+              "presentie", "kwaliteitskompas", "living_lab", "community_of_practice", "doorbraak"}
+    assert {t.code for t in CODEBOOK.themes} == design
+    for theme in CODEBOOK.themes:
+        assert theme.label and theme.definition and theme.rules and theme.positive and theme.negative, theme.code
+
+
+@pytest.mark.parametrize("theme, text, expected", EXAMPLES, ids=[f"{c}-{'pos' if e else 'neg'}-{i}"
+                                                                  for i, (c, _, e) in enumerate(EXAMPLES)])
+def test_codebook_example(theme, text, expected):
+    assert (match_theme(CODEBOOK.theme(theme), text) is not None) is expected
+
+
+@pytest.mark.parametrize("theme, text", [
+    ("procesbegeleiding", "Twee procesbegeleiders hielden het overzicht."),        # plural
+    ("competenties", "Het vraagt coachingsvaardigheden van docenten."),             # compound head
+    ("kennis_innovatie", "De kennisdeling tussen de partners groeide."),            # compound modifier
+    ("verbinding", "Studenten kregen een stageplaats."),                              # singular of the term
+    ("learning_community", "De Leergemeenschappen kwamen maandelijks samen."),      # capitals, plural
+])
+def test_matching_follows_dutch_inflection_and_compounds(theme, text):
+    assert match_theme(CODEBOOK.theme(theme), text) is not None
+
+
+def test_whole_word_terms_do_not_match_inside_other_words():
+    assert match_theme(CODEBOOK.theme("tijd"), "Een tijdelijke regeling, tijdens de zomer.") is None
+    assert match_theme(CODEBOOK.theme("tijd"), "Dat kost veel tijd.") is not None
+
+
+def test_sentences_split_answers_and_lists():
+    assert sentences("Eerst doen. Dan praten!\n- punt een\n- punt twee") == [
+        "Eerst doen.", "Dan praten!", "- punt een", "- punt twee"]
+
+
+def test_a_with_rule_needs_both_in_one_sentence():
+    theme = CODEBOOK.theme("onderwijs_continuiteit")
+    assert match_theme(theme, "De hogeschool is partner. De gemeente is verantwoordelijk.") is None
+    rule, evidence = match_theme(theme, "De hogeschool is verantwoordelijk voor de doorontwikkeling.")
+    assert rule == "onderwijs_continuiteit.trekker" and evidence.startswith("De hogeschool")
+
+
+def _networks(**answers):
+    frame = pd.DataFrame({"network_id": list(answers), "werkplaats": "W", "name": list(answers)})
+    for item in ("q17", "q19", "q23"):
+        frame[item] = [a.get(item, "") for a in answers.values()]
+    return frame
+
+
+def test_codes_carry_origin_and_evidence():
+    networks = _networks(a={"q23": "Dat kost tijd. Een procesbegeleider is nodig."})
+    codes = code(networks=networks, codebook=CODEBOOK, overrides=empty_overrides()).codes
+    assert codes.set_index("theme").loc["procesbegeleiding", ["origin", "evidence"]].tolist() == [
+        "procesbegeleiding.termen", "Een procesbegeleider is nodig."]
+    assert list(codes.columns) == ["network_id", "item", "theme", "origin", "evidence"]
+
+
+def _overrides(tmp_path, text):
+    path = tmp_path / "coding_overrides.csv"
+    path.write_text("network_id,item,theme,action,coder,reason\n" + text, encoding="utf-8")
+    return load_overrides(path, codebook=CODEBOOK)
+
+
+def test_overrides_win_over_rules_and_are_audited(tmp_path):
+    networks = _networks(a={"q23": "Dat kost tijd."}, b={"q23": "Niets bijzonders."})
+    overrides = _overrides(tmp_path, "a,q23,tijd,remove,JV,gaat over de planning\n"
+                                     "b,q23,draagvlak,add,JV,staat in de toelichting\n"
+                                     "zz,q23,tijd,add,JV,oud netwerk\n")
+    coded = code(networks=networks, codebook=CODEBOOK, overrides=overrides)
+    assert set(zip(coded.codes["network_id"], coded.codes["theme"], coded.codes["origin"])) == {
+        ("b", "draagvlak", "manual")}
+    assert coded.codes["evidence"].tolist() == ["staat in de toelichting (JV)"]
+    assert coded.audit["effect"].tolist() == ["removed", "added", "skipped: network not in this export"]
+    assert any("'zz'" in w for w in coded.warnings)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("a,q23,onbekend,add,JV,x\n", "not in the codebook"),
+    ("a,q17,tijd,add,JV,x\n", "codes q23"),
+    ("a,q23,tijd,toevoegen,JV,x\n", "add or remove"),
+    ("a,q23,tijd,add,,x\n", "coder"),
+])
+def test_bad_overrides_are_refused_with_their_line(tmp_path, line, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        _overrides(tmp_path, line)
+    assert "line 2" in str(info.value)
+
+
+def test_a_broken_codebook_names_the_theme(tmp_path):
+    path = tmp_path / "codebook.yaml"
+    path.write_text("version: x\ncategories: {kans: {item: q17, label: Kansen}}\n"
+                    "themes:\n  kennis:\n    label: K\n    category: kansje\n    definition: d\n"
+                    "    rules: [{terms: [kennis]}]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="theme kennis: category 'kansje'"):
+        load_codebook(path)
+
+
+@pytest.fixture(scope="module")
+def embedded_networks(tmp_path_factory):
+    processed = tmp_path_factory.mktemp("processed")
+    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                 "--processed", str(processed), "--out", str(processed / "out"), "--quiet"]) == 0
+    return processed, pd.read_parquet(processed / "networks.parquet")
+
+
+def test_codes_match_the_counts_of_sections_3_3_and_3_4(embedded_networks):
+    processed, _ = embedded_networks
+    codes = pd.read_parquet(processed / "codes.parquet")
+    for item, expected in REPORT_COUNTS.items():
+        counts = codes[codes["item"] == item].groupby("theme")["network_id"].nunique().to_dict()
+        assert counts == expected, item
+
+
+def test_codes_are_the_themes_each_answer_was_written_to_carry(embedded_networks):
+    processed, networks = embedded_networks
+    codes = pd.read_parquet(processed / "codes.parquet")
+    entries = ANSWERS["networks"] + ANSWERS["supplement"]
+    ids = dict(zip([e["key"] for e in entries], networks["network_id"]))
+    expected = {(ids[e["key"]], item, theme) for e in entries for item, themes in e["themes"].items()
+                for theme in themes}
+    assert set(zip(codes["network_id"], codes["item"], codes["theme"])) == expected
+
+
+def _processed_copy(embedded_networks, tmp_path):
+    processed, networks = embedded_networks
+    target = tmp_path / "processed"
+    shutil.copytree(processed, target)
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    return target, config, networks
+
+
+def _mark(path, sheet, network_id, theme, value, coder="JV", reason=""):
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    header = [c.value for c in ws[1]]
+    column = next(i for i, h in enumerate(header, start=1) if h and h.endswith(f"({theme})"))
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == network_id:
+            ws.cell(row=row[0].row, column=column).value = value
+            ws.cell(row=row[0].row, column=header.index("codeur") + 1).value = coder
+            if reason:
+                ws.cell(row=row[0].row, column=header.index("toelichting") + 1).value = reason
+    wb.save(path)
+
+
+def test_coding_workbook_round_trip(embedded_networks, tmp_path):
+    processed, config, networks = _processed_copy(embedded_networks, tmp_path)
+    sheet = tmp_path / "codeerblad.xlsx"
+    common = ["--config", str(config)]
+    assert main([*common, "coding-sheet", "--processed", str(processed), "--out", str(sheet)]) == 0
+    wb = load_workbook(sheet)
+    assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes"]
+    assert wb["_regelcodes"].sheet_state == "hidden"
+    q23 = wb["q23"]
+    assert q23.freeze_panes == "F2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
+
+    venlo = "wsd-nijmegen-project-venlo"
+    _mark(sheet, "q23", venlo, "bottom_up", None, reason="gaat over lokaal leren")   # remove a rule code
+    _mark(sheet, "q23", venlo, "diversiteit", "x")                                    # add one
+    assert main([*common, "coding-import", str(sheet), "--processed", str(processed)]) == 0
+    overrides = pd.read_csv(config / "coding_overrides.csv", dtype=str, keep_default_na=False)
+    assert overrides[["network_id", "theme", "action", "coder", "reason"]].values.tolist() == [
+        [venlo, "bottom_up", "remove", "JV", "gaat over lokaal leren"],
+        [venlo, "diversiteit", "add", "JV", "gaat over lokaal leren"]]
+
+    assert main([*common, "code", "--processed", str(processed), "--quiet"]) == 0
+    codes = pd.read_parquet(processed / "codes.parquet")
+    venlo_q23 = codes[(codes["network_id"] == venlo) & (codes["item"] == "q23")]
+    assert dict(zip(venlo_q23["theme"], venlo_q23["origin"])) == {"praktisch_doen": "praktisch_doen.termen",
+                                                                   "diversiteit": "manual"}
+
+    # Importing the same sheet again replaces that row's overrides instead of repeating them.
+    assert main([*common, "coding-import", str(sheet), "--processed", str(processed)]) == 0
+    assert len(pd.read_csv(config / "coding_overrides.csv")) == 2
+
+
+def test_agreement_from_a_coders_sheet(embedded_networks, tmp_path):
+    processed, config, networks = _processed_copy(embedded_networks, tmp_path)
+    codes = apply_rules(networks=networks, codebook=CODEBOOK)
+    sheet = tmp_path / "blind.xlsx"
+    write_coding_sheet(networks=networks, codes=codes, codebook=CODEBOOK, path=sheet, blind=True, timestamp=STAMP)
+    assert "automatische codes" not in [c.value for c in load_workbook(sheet)["q17"][1]]
+    # The coder finds what the rules found in q17, except one kennis_innovatie, and adds one taal.
+    for r in codes[codes["item"] == "q17"].itertuples():
+        if not (r.network_id == "wsd-nijmegen-project-venlo" and r.theme == "kennis_innovatie"):
+            _mark(sheet, "q17", r.network_id, r.theme, "x")
+    _mark(sheet, "q17", "utrecht-vathorst-inclusief", "taal", "x")
+    reviewed, rule_codes = read_coding_sheet(sheet, codebook=CODEBOOK, default_coder="JV")
+    table = agreement(reviewed=reviewed, rule_codes=rule_codes, codebook=CODEBOOK).set_index("theme")
+    rows = int((networks["q17"] != "").sum())
+    assert table.loc["kennis_innovatie", ["rows", "both", "rules_only", "coder_only"]].tolist() == [rows, 7, 1, 0]
+    assert table.loc["kennis_innovatie", "kappa"] == round(cohen_kappa(7, 1, 0, rows - 8), 3)
+    assert table.loc["verbinding", "kappa"] == 1.0
+    assert table.loc["taal", ["both", "coder_only"]].tolist() == [1, 1]
+    assert table.loc["symposium", ["both", "rules_only", "kappa"]].tolist() == [0, 1, 0.0]  # q19 left blank
+    assert main(["--config", str(config), "agreement", str(sheet), "--out", str(tmp_path / "k.csv")]) == 0
+    assert (tmp_path / "k.csv").read_text(encoding="utf-8").startswith("item,theme,rows")
+
+
+def test_cohen_kappa():
+    assert cohen_kappa(20, 5, 10, 15) == pytest.approx(0.4)
+    assert cohen_kappa(5, 0, 0, 5) == 1.0
+    assert cohen_kappa(0, 0, 0, 10) is None
+
+
+def test_coder_text_stays_text_in_the_workbook(tmp_path):
+    networks = _networks(a={"q17": '=HYPERLINK("http://example.invalid","klik")'})
+    sheet = tmp_path / "s.xlsx"
+    write_coding_sheet(networks=networks, codes=apply_rules(networks=networks, codebook=CODEBOOK),
+                       codebook=CODEBOOK, path=sheet, timestamp=STAMP)
+    cell = load_workbook(sheet)["q17"]["D2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_import_skips_rows_whose_answer_changed(embedded_networks, tmp_path):
+    _, networks = embedded_networks
+    sheet = tmp_path / "s.xlsx"
+    write_coding_sheet(networks=networks, codes=apply_rules(networks=networks, codebook=CODEBOOK),
+                       codebook=CODEBOOK, path=sheet, timestamp=STAMP)
+    changed = networks.copy()
+    changed.loc[0, "q23"] = "Een heel ander antwoord."
+    reviewed, _ = read_coding_sheet(sheet, codebook=CODEBOOK, default_coder="JV")
+    _, counts, warnings = overrides_from_sheet(reviewed=reviewed, networks=changed, codebook=CODEBOOK,
+                                               existing=empty_overrides(), sheet_name="s.xlsx")
+    assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "skipped": 1}
+    assert "different answer" in warnings[0]
+
+
+def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
+    bogus = tmp_path / "notes.xlsx"
+    bogus.write_bytes(b"not a workbook")
+    assert main(["agreement", str(bogus)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
