@@ -45,8 +45,18 @@ $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pip
 		config/codebook.yaml config/coding_overrides.csv $(COMMON)
 	@$(PY) code --processed "$(PROCESSED)"
 
-report: $(PROCESSED)/codes.parquet  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT
-	@echo "not yet    aggregate, charts and render are not built yet; no report was written to $(OUT)."
+TABLE_INPUTS := $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
+		pipeline/aggregate.py pipeline/workbook.py config/codebook.yaml config/taxonomies.yaml $(COMMON)
+
+$(PROCESSED)/tables.xlsx: $(TABLE_INPUTS)
+	@$(PY) aggregate --processed "$(PROCESSED)"
+
+$(PROCESSED)/figures/.done: $(TABLE_INPUTS) pipeline/charts.py
+	@$(PY) charts --processed "$(PROCESSED)"
+	@touch $@
+
+report: $(PROCESSED)/tables.xlsx $(PROCESSED)/figures/.done  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT
+	@echo "not yet    render is not built yet; no report was written to $(OUT)."
 
 test: install  ## Run the test suite
 	$(BIN)/python -m pytest

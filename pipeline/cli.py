@@ -17,7 +17,7 @@ from pipeline import __version__
 from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_taxonomies
 from pipeline.errors import PipelineError
 
-LATER_STAGES = ("aggregate", "charts", "render")
+LATER_STAGES = ("render",)
 DEFAULT_PROCESSED = Path("data/processed")
 
 
@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     processed(stage)
     quiet(stage)
     for name, text in (("normalise", "stage 2: networks and involvement from the responses"),
-                       ("code", "stage 3: code the free text with the codebook and the overrides")):
+                       ("code", "stage 3: code the free text with the codebook and the overrides"),
+                       ("aggregate", "stage 4: the report's tables as CSV and one Excel workbook"),
+                       ("charts", "stage 5: the report's figures as PNG, SVG, PDF and CSV")):
         stage = sub.add_parser(name, help=text)
         processed(stage)
         quiet(stage)
@@ -135,13 +137,59 @@ def _code(args, say, networks=None):
     return result, write_coded(result, args.processed, codebook=codebook)
 
 
+def _tables(args, networks=None, involvement=None, codes=None):
+    from pipeline.aggregate import aggregate
+    from pipeline.coding import load_codebook
+    from pipeline.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet
+    processed = args.processed
+    if networks is None:
+        networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+        involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
+        codes = read_parquet(processed / "codes.parquet", schema=CODES)
+    return aggregate(networks=networks, involvement=involvement, codes=codes,
+                     codebook=load_codebook(args.config / "codebook.yaml"),
+                     taxonomies=load_taxonomies(args.config / "taxonomies.yaml"),
+                     instrument=load_instrument(args.config / "instrument.yaml"))
+
+
+def _data_time(args) -> datetime:
+    """The time the outputs carry inside (workbook properties): the last response, so reruns give equal bytes."""
+    path = args.processed / "ingest.json"
+    last = json.loads(path.read_text(encoding="utf-8")).get("last_response") if path.exists() else None
+    moment = datetime.fromisoformat(last) if last else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _aggregate(args, say, frames=None):
+    from pipeline.aggregate import write_tables
+    tables = _tables(args, *(frames or ()))
+    say(f"aggregate  {len(tables)} tables")
+    return tables, write_tables(tables, args.processed, timestamp=_data_time(args))
+
+
+def _charts(args, say, tables=None):
+    from pipeline.charts import draw_and_write
+    tables = tables if tables is not None else _tables(args)
+    written = draw_and_write(tables, args.processed)
+    say(f"charts     {len(written) // 4} figures, each as PNG, SVG, PDF and CSV")
+    return None, written
+
+
 def _wrote(say, paths):
-    say("wrote      " + "\n           ".join(str(p) for p in paths))
+    """Name the files written; a folder with many files is named once with its count."""
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        by_folder.setdefault(path.parent, []).append(path)
+    lines = []
+    for folder, files in by_folder.items():
+        lines += [str(p) for p in files] if len(files) <= 5 else [f"{folder}/ ({len(files)} files)"]
+    say("wrote      " + "\n           ".join(lines))
 
 
 def _stage(args) -> int:
     say = _say(args)
-    _, written = {"ingest": _ingest, "normalise": _normalise, "code": _code}[args.command](args, say)
+    stages = {"ingest": _ingest, "normalise": _normalise, "code": _code, "aggregate": _aggregate, "charts": _charts}
+    _, written = stages[args.command](args, say)
     _wrote(say, written)
     return 0
 
@@ -151,8 +199,11 @@ def _run(args) -> int:
     ingested, written = _ingest(args, say)
     normalised, more = _normalise(args, say, responses=ingested.responses)
     written += more
-    _, more = _code(args, say, networks=normalised.networks)
+    coded, more = _code(args, say, networks=normalised.networks)
     written += more
+    tables, more = _aggregate(args, say, (normalised.networks, normalised.involvement, coded.codes))
+    written += more
+    written += _charts(args, say, tables)[1]
     _wrote(say, written)
     say(f"not yet    the stages {', '.join(LATER_STAGES)} are not built yet, so no report was written to {args.out}.")
     return 0
@@ -267,6 +318,7 @@ def _agreement(args) -> int:
 
 
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _stage, "normalise": _stage, "code": _stage,
+            "aggregate": _stage, "charts": _stage,
             "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 

@@ -1,0 +1,229 @@
+"""Charts: the report's figures from the aggregated tables, for print and for papers.
+
+Every figure is drawn at a fixed size with Dutch labels and a single blue hue whose lightness carries the
+order of the values (colour-blind safe, readable in greyscale), and written as PNG (300 dpi), SVG and PDF
+with editable text, plus a CSV of exactly the data plotted. Equal input gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.aggregate import LEVELS, NOT_GIVEN, Table
+from pipeline.schemas import write_atomic
+
+WIDTH_CM = 16.0
+BAR = "#2f5f8a"
+TEXT = "#222222"
+GRID = "#d9d9d9"
+# Five steps of one blue, light to dark: lightness falls monotonically, so the order survives greyscale.
+LEVEL_COLOURS = ("#d6e4f0", "#a3c4dd", "#6a9cc6", "#3a6f9f", "#163f66")
+STYLE = {
+    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 9.5, "axes.labelsize": 8.5,
+    "axes.edgecolor": "#555555", "axes.linewidth": 0.6, "xtick.color": TEXT, "ytick.color": TEXT,
+    "svg.fonttype": "none", "pdf.fonttype": 42, "svg.hashsalt": "wsd-leernetwerken",
+    "figure.dpi": 100, "savefig.dpi": 300,
+}
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    data: pd.DataFrame
+    figure: object   # matplotlib.figure.Figure
+
+
+def _cm(value: float) -> float:
+    return value / 2.54
+
+
+def _new(height_cm: float, rows: int = 1, height_ratios=None):
+    from matplotlib.figure import Figure as MplFigure
+    fig = MplFigure(figsize=(_cm(WIDTH_CM), _cm(height_cm)), layout="constrained")
+    axes = fig.subplots(rows, 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": height_ratios}
+                        if height_ratios else None)[:, 0]
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(length=2)
+    return fig, axes
+
+
+def _count_axis(ax, maximum: int, label: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, max(1, maximum) * 1.12)
+    ax.set_xlabel(label)
+    ax.grid(axis="x", color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def _hbars(ax, labels: list[str], values: list[int]) -> None:
+    positions = list(range(len(labels)))[::-1]
+    ax.barh(positions, values, color=BAR, height=0.62)
+    ax.set_yticks(positions, [_wrapped(label, 40) for label in labels])
+    ax.tick_params(axis="y", length=0)
+    for y, v in zip(positions, values):
+        ax.text(v, y, f" {v}", va="center", ha="left", color=TEXT)
+
+
+def count_chart(name: str, title: str, labels: list[str], values: list[int], *, axis_label: str,
+                height_cm: float = 7.0, columns=("Categorie", "Netwerken")) -> Figure:
+    """Horizontal bars of counts, in the order given, each bar labelled with its count."""
+    fig, (ax,) = _new(height_cm)
+    _hbars(ax, labels, values)
+    _count_axis(ax, max(values, default=0), axis_label)
+    return Figure(name, title, pd.DataFrame({columns[0]: labels, columns[1]: values}), fig)
+
+
+def _wrapped(label: str, width: int = 30) -> str:
+    return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def year_chart(years: pd.DataFrame, *, n: int) -> Figure:
+    """Columns of networks per start year, in time order, with the unknown start apart at the end."""
+    fig, (ax,) = _new(6.5)
+    labels, values = years["Startjaar"].tolist(), years["Netwerken"].tolist()
+    colours = [BAR if label.isdigit() else "#bdbdbd" for label in labels]
+    ax.bar(range(len(labels)), values, color=colours, width=0.62)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.tick_params(axis="x", length=0)
+    for x, v in enumerate(values):
+        ax.text(x, v, str(v), ha="center", va="bottom", color=TEXT)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(max(values, default=0), 1) * 1.15)
+    ax.set_ylabel("Aantal netwerken")
+    ax.set_xlabel(f"Startjaar (n = {n} netwerken)")
+    ax.grid(axis="y", color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+    return Figure("startjaren", "Leernetwerken naar startjaar", years[["Startjaar", "Netwerken"]].copy(), fig)
+
+
+def involvement_chart(table: pd.DataFrame) -> Figure:
+    """100% stacked bars of involvement per participant group, n in every label; the categories without
+    a level are counted in a separate grey panel, so they neither vanish nor pose as a scale point."""
+    from matplotlib.figure import Figure as MplFigure
+    shown = table[table["Categorieën"] > 0].copy()
+    shown["n"] = shown[list(LEVELS.values())].sum(axis=1)
+    fig = MplFigure(figsize=(_cm(WIDTH_CM), _cm(11.0)), layout="constrained")
+    ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [7, 1.2]})
+    positions = list(range(len(shown)))[::-1]
+    left = [0.0] * len(shown)
+    for colour, label in zip(LEVEL_COLOURS, LEVELS.values()):
+        shares = [100 * c / n if n else 0 for c, n in zip(shown[label], shown["n"])]
+        ax.barh(positions, shares, left=left, color=colour, height=0.66, label=label, edgecolor="white", linewidth=0.6)
+        dark = colour in LEVEL_COLOURS[3:]
+        for y, x0, share in zip(positions, left, shares):
+            if share >= 12:
+                ax.text(x0 + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7,
+                        color="white" if dark else TEXT)
+        left = [a + b for a, b in zip(left, shares)]
+    group_names = [g.split(" (")[0] for g in shown["Deelnemersgroep"]]
+    ax.set_yticks(positions, [f"{_wrapped(g, 28)} (n = {n})" for g, n in zip(group_names, shown["n"])])
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 25), [f"{v}%" for v in range(0, 101, 25)])
+    ax.set_xlabel("Aandeel van de categorieën met een ingevuld niveau")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(ncols=5, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, fontsize=7,
+              handlelength=1.0, handletextpad=0.4, columnspacing=0.9, borderaxespad=0)
+    missing = shown[NOT_GIVEN].tolist()
+    side.barh(positions, missing, color="#bdbdbd", height=0.66)
+    for y, m in zip(positions, missing):
+        side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=TEXT)
+    side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
+    side.set_xticks([])
+    side.set_title(NOT_GIVEN.lower(), fontsize=7, color="#555555")
+    side.spines[["top", "right", "bottom"]].set_visible(False)
+    side.tick_params(axis="y", length=0)
+    data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
+    for label in LEVELS.values():
+        data[label] = shown[label].to_numpy()
+        data[f"{label} (%)"] = [round(100 * c / n, 1) if n else None for c, n in zip(shown[label], shown["n"])]
+    data[NOT_GIVEN] = missing
+    return Figure("betrokkenheid", "Betrokkenheid per deelnemersgroep", data, fig)
+
+
+def theme_chart(name: str, title: str, table: pd.DataFrame, *, answered: int) -> Figure:
+    """Bars of the themes named at least once, one panel per category, most named first."""
+    named = table[table["Netwerken"] > 0]
+    categories = list(dict.fromkeys(named["Categorie"]))
+    sizes = [int((named["Categorie"] == c).sum()) for c in categories] or [1]
+    fig, axes = _new(3.0 + 0.8 * sum(sizes), rows=max(1, len(categories)), height_ratios=sizes)
+    maximum = int(named["Netwerken"].max()) if len(named) else 0
+    parts = []
+    for ax, category in zip(axes, categories):
+        part = named[named["Categorie"] == category].sort_values(["Netwerken", "Thema"], ascending=[False, True],
+                                                                  kind="stable")
+        _hbars(ax, part["Thema"].tolist(), part["Netwerken"].tolist())
+        ax.set_title(category, loc="left", fontweight="bold")
+        parts.append(part)
+    _count_axis(axes[-1], maximum, f"Aantal netwerken dat het thema noemt\n(n = {answered} netwerken met een antwoord)")
+    for ax in axes[:-1]:
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+    data = pd.concat(parts, ignore_index=True)[["Categorie", "Thema", "Netwerken", "Percentage"]] if parts else \
+        pd.DataFrame(columns=["Categorie", "Thema", "Netwerken", "Percentage"])
+    return Figure(name, title, data, fig)
+
+
+def charts(tables: list[Table]) -> list[Figure]:
+    """Every figure of the report from the aggregated tables (by name)."""
+    by_name = {t.name: t for t in tables}
+    n = len(by_name["networks"].frame)
+    status = by_name["status"].frame
+    years = by_name["startjaren"].frame
+    initiators = by_name["initiatiefnemers"].frame
+    initiators = initiators[initiators["Netwerken"] > 0].sort_values("Netwerken", ascending=False, kind="stable")
+    figures = [
+        involvement_chart(by_name["betrokkenheid"].frame),
+        count_chart("status", "Leernetwerken naar huidige status", status["Status"].tolist(),
+                    status["Netwerken"].tolist(), axis_label=f"Aantal netwerken (n = {n})", height_cm=5.0,
+                    columns=("Status", "Netwerken")),
+        year_chart(years, n=n),
+        count_chart("initiatiefnemers", "Leernetwerken naar type initiatiefnemer",
+                    initiators["Type initiatiefnemer"].tolist(), initiators["Netwerken"].tolist(),
+                    axis_label=f"Aantal netwerken (n = {n})\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
+                    columns=("Type initiatiefnemer", "Netwerken")),
+    ]
+    for item, name, title in (("q23", "themas_q23", "Werkzame elementen en randvoorwaarden"),
+                              ("q17", "themas_q17", "Kansen en uitdagingen"),
+                              ("q19", "werkvormen", "Werkvormen en methodieken")):
+        table = by_name.get(f"themas_{item}")
+        if table is not None:
+            figures.append(theme_chart(name, title, table.frame, answered=table.base or 0))
+    return figures
+
+
+def _rendered(figure: Figure, fmt: str) -> bytes:
+    from matplotlib import rc_context
+    metadata = {"svg": {"Date": None, "Creator": None}, "pdf": {"CreationDate": None, "ModDate": None,
+                "Creator": None, "Producer": None}, "png": {"Software": None}}[fmt]
+    buffer = io.BytesIO()
+    with rc_context(STYLE):
+        figure.figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+def draw_and_write(tables: list[Table], out_dir: str | Path) -> list[Path]:
+    """figures/<name>.png|svg|pdf|csv for every chart; returns the paths."""
+    from matplotlib import rc_context
+    folder = Path(out_dir) / "figures"
+    written = []
+    with rc_context(STYLE):
+        figures = charts(tables)
+    for figure in figures:
+        for fmt in ("png", "svg", "pdf"):
+            path = folder / f"{figure.name}.{fmt}"
+            write_atomic(path, _rendered(figure, fmt))
+            written.append(path)
+        path = folder / f"{figure.name}.csv"
+        write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        written.append(path)
+    return written

@@ -1,0 +1,162 @@
+"""Aggregate and charts on the embedded dataset: the report's figures, safe workbooks, stable bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from test_coding import REPORT_COUNTS
+from pipeline.aggregate import write_tables
+from pipeline.cli import main
+from pipeline.coding import load_codebook
+from pipeline.workbook import new_workbook, add_sheet, workbook_bytes
+
+FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
+
+
+def _run(processed: Path) -> None:
+    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                 "--processed", str(processed), "--out", str(processed / "out"), "--quiet"]) == 0
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("processed")
+    _run(folder)
+    return folder
+
+
+def _table(processed: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(processed / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def test_overview_of_section_3_2(processed):
+    overview = _table(processed, "overzicht")
+    assert list(overview.columns) == ["Werkplaats", "Leernetwerk", "Initiatiefnemer", "Opstart", "Huidige status", "Bron"]
+    assert len(overview) == 17 and (overview["Bron"] == "aanvulling").sum() == 2
+    venlo = overview.set_index("Leernetwerk").loc["Project Venlo"]
+    assert (venlo["Werkplaats"], venlo["Opstart"], venlo["Huidige status"]) == ("WSD Nijmegen", "2016", "Loopt")
+    assert overview.set_index("Leernetwerk").loc["Leefwereldteam", "Huidige status"].startswith("Gestopt: ")
+
+
+def test_counts_by_status_start_year_and_initiator(processed):
+    status = _table(processed, "status").set_index("Status")["Netwerken"].astype(int).to_dict()
+    assert status == {"Loopt": 10, "Gestopt": 5, "Onbekend": 2}
+    years = _table(processed, "startjaren").set_index("Startjaar")["Netwerken"].astype(int).to_dict()
+    assert years == {"2013": 1, "2014": 0, "2015": 4, "2016": 5, "2017": 1, "Onbekend": 6}
+    initiators = _table(processed, "initiatiefnemers").set_index("Type initiatiefnemer")["Netwerken"].astype(int)
+    assert initiators["Onderwijs en onderzoek"] == 10 and initiators["Financier (ZonMw en andere)"] == 1
+
+
+def test_involvement_per_participant_group(processed):
+    table = _table(processed, "betrokkenheid").set_index("Deelnemersgroep")
+    onderwijs = table.loc["Onderwijs (lectoraten, docenten, studenten, management)"]
+    assert onderwijs["Netwerken"] == "11" and onderwijs["Categorieën"] == "19" and onderwijs["Niet ingevuld"] == "1"
+    levels = ["Zeer laag", "Laag", "Gemiddeld", "Hoog", "Zeer hoog", "Niet ingevuld"]
+    assert table[levels].astype(int).to_numpy().sum() == table["Categorieën"].astype(int).sum() == 69
+    rated = sum(int(onderwijs[level]) for level in levels[:-1])
+    high = int(onderwijs["Hoog"]) + int(onderwijs["Zeer hoog"])
+    assert float(onderwijs["Percentage hoog of zeer hoog"]) == round(100 * high / rated, 1)
+
+
+def test_yes_no_items(processed):
+    summary = _table(processed, "ja_nee_vragen").set_index("Vraag")
+    assert summary.loc["q16", ["Ja", "Nee", "Niet ingevuld"]].tolist() == ["15", "0", "2"]
+    costs = _table(processed, "kosten")
+    assert (costs["Antwoord"] == "Ja").sum() == int(summary.loc["q21", "Ja"])
+    assert costs.loc[costs["Antwoord"] == "Ja", "Toelichting"].str.len().min() > 0
+
+
+def test_theme_tables_carry_the_report_counts_and_quotes(processed):
+    for item, expected in REPORT_COUNTS.items():
+        table = _table(processed, f"themas_{item}")
+        named = table[table["Netwerken"].astype(int) > 0]
+        assert dict(zip(named["Code"], named["Netwerken"].astype(int))) == expected
+        assert (named["Citaat 1"] != "").all()
+        assert (table[table["Netwerken"] == "0"]["Citaat 1"] == "").all()
+        assert table[["Citaat 1", "Citaat 2", "Citaat 3"]].map(len).max().max() <= 162
+    tijd = _table(processed, "themas_q23").set_index("Code").loc["tijd"]
+    assert tijd["Percentage"] == str(round(100 * 5 / 14, 1))
+
+
+def test_contract_tables(processed):
+    assert list(_table(processed, "networks").columns) == [
+        "network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text", "status",
+        "stop_reason", "source"]
+    assert list(_table(processed, "involvement").columns) == ["network_id", "category_label", "participant_group", "level"]
+    assert list(_table(processed, "codes").columns) == ["network_id", "item", "theme", "origin", "evidence"]
+    assert _table(processed, "networks")["start_year"].isin(["", "2013", "2015", "2016", "2017"]).all()
+
+
+def test_workbook_has_every_table_with_a_frozen_header(processed):
+    wb = load_workbook(processed / "tables.xlsx")
+    csvs = sorted(p.stem for p in (processed / "tables").glob("*.csv"))
+    assert sorted(wb.sheetnames) == sorted(["inhoud", *csvs])
+    for name in csvs:
+        ws = wb[name]
+        assert ws.freeze_panes == "A2" and ws["A1"].font.bold, name
+        assert all(ws.column_dimensions[c].width >= 8 for c in "AB")
+
+
+def test_workbook_writes_formulas_as_text(tmp_path):
+    wb = new_workbook()
+    add_sheet(wb, "t", pd.DataFrame({"a": ["=HYPERLINK(\"http://x.invalid\")", "+1", "-2", "@SUM(A1)", "gewoon"]}))
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(workbook_bytes(wb, timestamp=pd.Timestamp("2018-10-31").to_pydatetime()))
+    cells = [c for c in load_workbook(path)["t"]["A"][1:]]
+    assert [c.data_type for c in cells] == ["s"] * 5
+    assert cells[0].value.startswith("=HYPERLINK")
+
+
+def test_every_figure_in_every_format(processed):
+    folder = processed / "figures"
+    for name in FIGURES:
+        for suffix in ("png", "svg", "pdf", "csv"):
+            assert (folder / f"{name}.{suffix}").stat().st_size > 0, f"{name}.{suffix}"
+        with Image.open(folder / f"{name}.png") as image:
+            assert round(image.info["dpi"][0]) == 300
+            assert abs(image.width - 16 / 2.54 * 300) <= 1   # the fixed width of 16 cm
+        svg = (folder / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<text" in svg, f"{name}.svg has its text as paths, not editable"
+        assert b"/FontFile2" in (folder / f"{name}.pdf").read_bytes(), f"{name}.pdf lacks embedded TrueType text"
+
+
+def test_figure_data_is_exactly_what_is_plotted(processed):
+    folder = processed / "figures"
+    involvement = pd.read_csv(folder / "betrokkenheid.csv")
+    levels = ["Zeer laag", "Laag", "Gemiddeld", "Hoog", "Zeer hoog"]
+    assert (involvement[levels].sum(axis=1) == involvement["n met niveau"]).all()
+    assert involvement["Niet ingevuld"].sum() == 1
+    q23 = pd.read_csv(folder / "themas_q23.csv")
+    themes = {t.label: t.code for t in load_codebook().themes}
+    assert {themes[t]: n for t, n in zip(q23["Thema"], q23["Netwerken"])} == REPORT_COUNTS["q23"]
+    methods = pd.read_csv(folder / "werkvormen.csv")
+    assert {themes[t]: n for t, n in zip(methods["Thema"], methods["Netwerken"])} == REPORT_COUNTS["q19"]
+    assert pd.read_csv(folder / "status.csv")["Netwerken"].tolist() == [10, 5, 2]
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.parent.name in ("tables", "figures")
+            or p.name == "tables.xlsx"}
+
+
+def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
+    _run(tmp_path)
+    first, second = _digests(processed), _digests(tmp_path)
+    assert len(first) == 22 + 1 + 4 * len(FIGURES)
+    assert first == second
+
+
+def test_write_tables_replaces_nothing_half(tmp_path):
+    """A table is written atomically: no temporary file is left beside it."""
+    from pipeline.aggregate import Table
+    write_tables([Table("t", "T", pd.DataFrame({"a": [1]}))], tmp_path,
+                 timestamp=pd.Timestamp("2018-10-31").to_pydatetime())
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["t.csv", "tables", "tables.xlsx"]
