@@ -6,6 +6,8 @@ EXPORT     ?= data/raw/wsd_leernetwerken_2018.csv
 SUPPLEMENT ?= data/raw/wsd_leernetwerken_2018_supplement.csv
 OUT        ?= reports/wsd_leernetwerken_2018
 PROCESSED  ?= data/processed
+TEMPLATES  ?=
+TEXTS      ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install report test lint clean
@@ -26,11 +28,17 @@ install: $(BIN)/.installed  ## Create .venv and install the project into it
 PY         := $(BIN)/python -m pipeline --config config
 COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
+RENDER_ARGS := $(PROCESSED)/.render-args
 
-# Remember which export and supplement data/processed was made from, so a new EXPORT re-ingests.
+# Remember the export, supplement, templates and texts the outputs were made from, so that changing
+# one of these variables re-runs what depends on it (and only that).
+define remember
+$(shell mkdir -p "$(PROCESSED)" && printf '%s\n' $(2) > "$(1).new" && \
+  { cmp -s "$(1).new" "$(1)" && rm -f "$(1).new" || mv "$(1).new" "$(1)"; })
+endef
 ifneq ($(filter report,$(MAKECMDGOALS)),)
-$(shell mkdir -p "$(PROCESSED)" && printf '%s\n' "$(EXPORT)" "$(SUPPLEMENT)" > "$(INGEST_ARGS).new" && \
-  { cmp -s "$(INGEST_ARGS).new" "$(INGEST_ARGS)" && rm -f "$(INGEST_ARGS).new" || mv "$(INGEST_ARGS).new" "$(INGEST_ARGS)"; })
+$(call remember,$(INGEST_ARGS),"$(EXPORT)" "$(SUPPLEMENT)")
+$(call remember,$(RENDER_ARGS),"$(TEMPLATES)" "$(TEXTS)")
 endif
 
 $(PROCESSED)/responses.parquet: $(EXPORT) $(SUPPLEMENT) $(INGEST_ARGS) pipeline/ingest.py pipeline/qualtrics.py \
@@ -55,8 +63,15 @@ $(PROCESSED)/figures/.done: $(TABLE_INPUTS) pipeline/charts.py
 	@$(PY) charts --processed "$(PROCESSED)"
 	@touch $@
 
-report: $(PROCESSED)/tables.xlsx $(PROCESSED)/figures/.done  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT
-	@echo "not yet    render is not built yet; no report was written to $(OUT)."
+REPORT_INPUTS := $(PROCESSED)/tables.xlsx $(PROCESSED)/figures/.done $(RENDER_ARGS) pipeline/render.py \
+		pipeline/dutch_format.py $(wildcard templates/*) $(wildcard texts/*.md) \
+		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
+
+$(OUT)/manifest.json: $(REPORT_INPUTS)
+	@$(PY) render --processed "$(PROCESSED)" --out "$(OUT)" $(if $(TEMPLATES),--templates "$(TEMPLATES)") \
+		$(if $(TEXTS),--texts "$(TEXTS)")
+
+report: $(OUT)/manifest.json  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT (TEMPLATES, TEXTS optional)
 
 test: install  ## Run the test suite
 	$(BIN)/python -m pytest
@@ -65,5 +80,5 @@ lint: install  ## Check the code for errors and dead code
 	$(BIN)/python -m pyflakes pipeline tests scripts
 
 clean:  ## Remove generated data and reports (never data/raw)
-	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
+	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(PROCESSED)/.render-args $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
 	@touch $(PROCESSED)/.gitkeep

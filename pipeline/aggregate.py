@@ -7,6 +7,7 @@ contract tables (networks, involvement, codes) keep the column names of the outp
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -208,7 +209,8 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
 
 def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetime) -> list[Path]:
-    """tables/<name>.csv for each table and tables.xlsx with one sheet each; returns the paths."""
+    """tables/<name>.csv for each table, tables.xlsx with one sheet each, and tables.json with their titles
+    and notes (for the report); returns the paths."""
     out = Path(out_dir)
     written = []
     wb = new_workbook()
@@ -230,4 +232,7 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
                     cell.number_format = "0.0"
     xlsx = out / "tables.xlsx"
     save(wb, xlsx, timestamp=timestamp)
-    return written + [xlsx]
+    index = out / "tables.json"
+    write_atomic(index, (json.dumps([{"name": t.name, "title": t.title, "note": t.note, "base": t.base}
+                                     for t in tables], indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return written + [xlsx, index]

@@ -17,7 +17,6 @@ from pipeline import __version__
 from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_taxonomies
 from pipeline.errors import PipelineError
 
-LATER_STAGES = ("render",)
 DEFAULT_PROCESSED = Path("data/processed")
 
 
@@ -47,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="folder for the report and its tables and figures")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
+    run.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
+    run.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
     processed(run)
     quiet(run)
 
@@ -63,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         stage = sub.add_parser(name, help=text)
         processed(stage)
         quiet(stage)
+
+    render = sub.add_parser("render", help="stage 6: the report (HTML, PDF) and the complete output folder")
+    render.add_argument("--out", type=Path, required=True, help="the output folder, replaced only when complete")
+    render.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
+    render.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
+    processed(render)
+    quiet(render)
 
     sheet = sub.add_parser("coding-sheet", help="write an Excel workbook for checking the automatic codes")
     sheet.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
@@ -175,6 +183,72 @@ def _charts(args, say, tables=None):
     return None, written
 
 
+def _run_date():
+    """Today, or the day SOURCE_DATE_EPOCH names (for reproducible builds)."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+        except ValueError:
+            raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970.")
+    return datetime.now(timezone.utc).date()
+
+
+def _render(args, say):
+    from pipeline import render
+    from pipeline.coding import load_codebook
+    config_files = sorted(p for p in args.config.glob("*") if p.suffix in (".yaml", ".csv"))
+    texts_folders = [f for f in (args.texts, render.DEFAULT_TEXTS) if f]
+    if args.texts and not args.texts.is_dir():
+        raise PipelineError(f"{args.texts}: not a folder; give the folder that holds your inleiding.md and the others.")
+    if args.templates and not args.templates.is_dir():
+        raise PipelineError(f"{args.templates}: not a folder; give the folder with your templates.")
+    index = args.processed / "tables.json"
+    if not index.exists():
+        raise PipelineError(f"{index}: not found; run the aggregate stage first (make report).")
+    titles = {t["name"]: (t["title"], t["note"]) for t in json.loads(index.read_text(encoding="utf-8"))}
+    codebook = load_codebook(args.config / "codebook.yaml")
+    run_date = _run_date()
+    context = render.build_context(processed=args.processed, instrument=load_instrument(args.config / "instrument.yaml"),
+                                   codebook=codebook, taxonomies=load_taxonomies(args.config / "taxonomies.yaml"),
+                                   texts=render.read_texts(folders=texts_folders), run_date=run_date,
+                                   table_titles=titles)
+    html_text = render.render_html(context, user_templates=args.templates)
+    template_files = sorted(p for folder in (args.templates, render.DEFAULT_TEMPLATES) if folder
+                            for p in folder.rglob("*") if p.is_file())
+    text_files = sorted(p for folder in texts_folders for p in folder.glob("*.md"))
+    ingest_summary = json.loads((args.processed / "ingest.json").read_text(encoding="utf-8"))
+    manifest = {
+        "pipeline_version": __version__, "codebook_version": codebook.version, "run_date": run_date.isoformat(),
+        "inputs": {"export": ingest_summary["export_file"], "supplement": ingest_summary.get("supplement_file")},
+        "config": render.file_hashes(config_files, root=args.config.parent),
+        "templates": render.file_hashes(template_files, root=render.PROJECT_ROOT),
+        "texts": render.file_hashes(text_files, root=render.PROJECT_ROOT),
+        "versions": _versions(),
+        "settings": {"keep_unfinished": _settings(args).keep_unfinished,
+                     "user_templates": str(args.templates) if args.templates else None,
+                     "user_texts": str(args.texts) if args.texts else None},
+    }
+    say(f"render     report.html and report.pdf ({len(context['networks'])} networks in Bijlage 2)")
+    published = render.publish(processed=args.processed, out=args.out, html_text=html_text, manifest=manifest)
+    say(f"render     {published.pages} PDF pages; {args.out} is complete")
+    return published, [args.out / "report.html", args.out / "report.pdf", args.out / "tables.xlsx",
+                       args.out / "manifest.json", args.out / "tables", args.out / "figures"]
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    import platform
+    out = {"python": platform.python_version()}
+    for package in ("pandas", "pyarrow", "openpyxl", "matplotlib", "Jinja2", "weasyprint", "snowballstemmer"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
 def _wrote(say, paths):
     """Name the files written; a folder with many files is named once with its count."""
     by_folder: dict[Path, list[Path]] = {}
@@ -182,13 +256,14 @@ def _wrote(say, paths):
         by_folder.setdefault(path.parent, []).append(path)
     lines = []
     for folder, files in by_folder.items():
-        lines += [str(p) for p in files] if len(files) <= 5 else [f"{folder}/ ({len(files)} files)"]
+        lines += [str(p) for p in files] if len(files) <= 6 else [f"{folder}/ ({len(files)} files)"]
     say("wrote      " + "\n           ".join(lines))
 
 
 def _stage(args) -> int:
     say = _say(args)
-    stages = {"ingest": _ingest, "normalise": _normalise, "code": _code, "aggregate": _aggregate, "charts": _charts}
+    stages = {"ingest": _ingest, "normalise": _normalise, "code": _code, "aggregate": _aggregate, "charts": _charts,
+              "render": _render}
     _, written = stages[args.command](args, say)
     _wrote(say, written)
     return 0
@@ -204,8 +279,8 @@ def _run(args) -> int:
     tables, more = _aggregate(args, say, (normalised.networks, normalised.involvement, coded.codes))
     written += more
     written += _charts(args, say, tables)[1]
-    _wrote(say, written)
-    say(f"not yet    the stages {', '.join(LATER_STAGES)} are not built yet, so no report was written to {args.out}.")
+    _, published = _render(args, say)
+    _wrote(say, published)
     return 0
 
 
@@ -318,7 +393,7 @@ def _agreement(args) -> int:
 
 
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _stage, "normalise": _stage, "code": _stage,
-            "aggregate": _stage, "charts": _stage,
+            "aggregate": _stage, "charts": _stage, "render": _stage,
             "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 
