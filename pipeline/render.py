@@ -24,6 +24,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import __version__
+from pipeline.aggregate import YES_NO_TABLES
 from pipeline.config import PROJECT_ROOT, Instrument
 from pipeline.errors import PipelineError
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
@@ -147,8 +148,7 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
     tables = {name: _csv_table(processed, name, table_titles) for name in table_titles}
     group_labels = {c.code: c.label.split(" (")[0] for c in taxonomies.participant_groups}
     methods = {r["Leernetwerk"] + "\x00" + r["Werkplaats"]: r["Werkvormen"] for r in tables["werkvormen"]["records"]}
-    yes_no = {item: instrument.item(item).plain_wording for item in
-              ("q13", "q14", "q15", "q16", "q18", "q20", "q21", "q22", "q24")}
+    yes_no = {item: table_titles[name][0].rsplit(" (", 1)[0] for item, (name, _) in YES_NO_TABLES.items()}
 
     network_list = []
     for n in networks.to_dict(orient="records"):
