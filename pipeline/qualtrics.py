@@ -99,24 +99,46 @@ def read_export(path: str | Path) -> RawExport:
 
 # ---------------------------------------------------------------------------------------- text files
 
+# Qualtrics allows long answers; the csv module's default cell limit (128 kB) would refuse them.
+MAX_CELL = 16 * 1024 * 1024
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode a byte that is not UTF-8 as Windows-1252 (a stray Latin-1 letter), instead of failing."""
+    bad = error.object[error.start:error.start + 1]
+    return bad.decode("cp1252", errors="replace"), error.start + 1
+
+
+codecs.register_error("wsd_latin1_fallback", _latin1_fallback)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+
+
 def _decode(path: Path, raw: bytes) -> tuple[str, str, list[str]]:
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig", []
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16"), "utf-16", []
         except UnicodeDecodeError:
             raise ExportError(f"{path}: starts like UTF-16 text but cannot be decoded; the file may be "
                               f"damaged. {HOW_TO_EXPORT}")
-    if b"\x00" in raw[:4096]:
+    bom = raw.startswith(codecs.BOM_UTF8)
+    body = raw[len(codecs.BOM_UTF8):] if bom else raw
+    if not bom and b"\x00" in raw[:4096]:
         raise ExportError(f"{path}: contains binary data, not text; this is not a Qualtrics export. "
                           f"{HOW_TO_EXPORT}")
     try:
-        return raw.decode("utf-8"), "utf-8", []
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError as exc:
-        text = raw.decode("cp1252", errors="replace")
-        return text, "cp1252", [f"the file is not UTF-8 (first bad byte at offset {exc.start}); it was read as "
-                                "Windows-1252, as Excel writes it. Check accented letters in the report."]
+        first = exc.start + (len(codecs.BOM_UTF8) if bom else 0)
+    if bom or _UTF8_MULTIBYTE.search(body):
+        # UTF-8 with a few stray bytes (text pasted from another program): keep the UTF-8, read the strays as
+        # Windows-1252 letters.
+        text = body.decode("utf-8", errors="wsd_latin1_fallback")
+        return text, "utf-8-sig" if bom else "utf-8", [
+            f"the file is UTF-8 but holds bytes that are not (the first at offset {first}); they were read as "
+            "Windows-1252 letters. Check the accented letters of that answer in the report."]
+    return body.decode("cp1252", errors="replace"), "cp1252", [
+        f"the file is not UTF-8 (first bad byte at offset {first}); it was read as Windows-1252, as Excel "
+        "writes it. Check accented letters in the report."]
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -127,6 +149,7 @@ def _sniff_delimiter(text: str) -> str:
 
 def _parse_rows(path: Path, text: str, delimiter: str) -> list[list[str]]:
     """Split text into rows with the csv module, which keeps newlines inside quoted cells."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     row_starts_at = 1

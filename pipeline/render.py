@@ -33,6 +33,7 @@ DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
 DEFAULT_TEXTS = PROJECT_ROOT / "texts"
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
 LEVEL_MARKS = {1: "ZL", 2: "L", 3: "G", 4: "H", 5: "ZH"}
+MAX_ANSWER = 4000   # characters of one answer shown in the report; longer ones are cut with a note
 DROP_LABELS = {"preview": "voorbeeldweergave (preview)", "test": "testantwoord", "spam": "als spam gemarkeerd",
                "unfinished": "niet afgemaakt", "duplicate": "eerdere inzending van hetzelfde netwerk"}
 FIGURE_CAPTIONS = {
@@ -150,6 +151,15 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
     methods = {r["Leernetwerk"] + "\x00" + r["Werkplaats"]: r["Werkvormen"] for r in tables["werkvormen"]["records"]}
     yes_no = {item: table_titles[name][0].rsplit(" (", 1)[0] for item, (name, _) in YES_NO_TABLES.items()}
 
+    long_answers = []
+
+    def shown(network_id: str, item: str, text: str) -> str:
+        if len(text) <= MAX_ANSWER:
+            return text
+        long_answers.append(f"{item} of {network_id} has {len(text):,} characters; the report shows the first "
+                            f"{MAX_ANSWER:,} (the whole answer is in data/processed/networks.parquet).")
+        return text[:MAX_ANSWER].rsplit(" ", 1)[0] + f" … [ingekort: {len(text):,} tekens]".replace(",", ".")
+
     network_list = []
     for n in networks.to_dict(orient="records"):
         people = involvement[involvement["network_id"] == n["network_id"]].sort_values("row")
@@ -157,13 +167,15 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
             "id": n["network_id"], "werkplaats": n["werkplaats"], "name": n["name"], "initiator": n["initiator"],
             "start_text": n["start_text"] or "-", "status": n["status"], "stop_reason": n["stop_reason"],
             "source": n["source"],
-            "text": {item: n.get(item, "") or "" for item in ("q7", "q8", "q9", "q10", "q11", "q17", "q19", "q23")},
+            "text": {item: shown(n["network_id"], item, n.get(item, "") or "")
+                     for item in ("q7", "q8", "q9", "q10", "q11", "q17", "q19", "q23")},
             "participants": [{"label": p["category_label"],
                               "head_count": None if pd.isna(p["head_count"]) else int(p["head_count"]),
                               "group": group_labels.get(p["participant_group"], p["participant_group"]),
                               "level": None if pd.isna(p["level"]) else LEVEL_MARKS[int(p["level"])]}
                              for p in people.to_dict(orient="records")],
-            "yes_no": [{"item": item, "question": question, "answer": n.get(item, ""), "text": n.get(f"{item}_text", "")}
+            "yes_no": [{"item": item, "question": question, "answer": n.get(item, ""),
+                        "text": shown(n["network_id"], item, n.get(f"{item}_text", "") or "")}
                        for item, question in yes_no.items()],
             "methods": methods.get(n["name"] + "\x00" + n["werkplaats"], ""),
         })
@@ -191,7 +203,7 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
             "supplement_networks": int((networks["source"] == "supplement").sum()),
             "items_mapped": ingest["items_mapped"], "items_missing": ingest["items_missing"],
             "format": ingest["format"],
-            "warnings": ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"],
+            "warnings": ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + long_answers,
             "codes": coding["codes"], "manual_codes": coding["manual"],
         },
         "texts": texts,
