@@ -1,0 +1,63 @@
+"""Privacy proven over every output: no personal value of the export in any file a run writes."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pandas as pd
+
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from test_ingest import _personal_values
+from test_report import pdf_text
+from pipeline.cli import main
+import variants
+
+
+def _all_personal_values() -> list[str]:
+    """Names, IP addresses, e-mail addresses, locations, response ids and recipient fields of the export."""
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    values = set(_personal_values())
+    for row in rows[3:]:
+        record = dict(zip(rows[0], row))
+        # the recipient's full name; single parts such as "Voorbeeld" are also ordinary Dutch words
+        full = f"{record.get('RecipientFirstName', '').strip()} {record.get('RecipientLastName', '').strip()}".strip()
+        if " " in full:
+            values.add(full)
+        if record.get("RecipientEmail", "").strip():
+            values.add(record["RecipientEmail"].strip())
+    return sorted(values)
+
+
+def _readable(path) -> str:
+    """The text a person or program could read from an output file."""
+    if path.suffix == ".pdf":
+        raw = path.read_bytes().decode("latin-1")
+        return raw + "\n" + pdf_text(path) if path.name == "report.pdf" else raw
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as book:
+            return "\n".join(book.read(name).decode("utf-8", errors="replace") for name in book.namelist())
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).to_csv()
+    if path.suffix == ".png":
+        return path.read_bytes().decode("latin-1")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_no_personal_value_in_any_output(tmp_path, capsys):
+    out, processed = tmp_path / "out", tmp_path / "processed"
+    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                 "--out", str(out), "--processed", str(processed)]) == 0
+    printed = capsys.readouterr()
+    files = sorted(p for folder in (out, processed) for p in folder.rglob("*") if p.is_file())
+    kinds = {p.suffix for p in files}
+    assert {".html", ".pdf", ".svg", ".csv", ".xlsx", ".json", ".png", ".parquet"} <= kinds
+    texts = {str(p.relative_to(tmp_path)): _readable(p) for p in files}
+    texts["the run's messages"] = printed.out + printed.err
+    personal = _all_personal_values()
+    assert len(personal) > 90 and any("@" in v for v in personal) and any(v.startswith("192.0.2.") for v in personal)
+    found = []
+    for value in personal:
+        pattern = re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w])")
+        found += [f"{value!r} in {name}" for name, text in texts.items() if pattern.search(text)]
+    assert found == []
