@@ -373,6 +373,7 @@ def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool) -> tuple
                       "reason": "duplicate", "detail": detail})
     kept = kept.drop(index=list(duplicates))
     log = pd.DataFrame(drops, columns=["row", "response_id", "reason", "detail"]).sort_values("row")
+    log["row"] = log["row"].astype("int64")   # an empty log would otherwise have no integer row column
     return kept, log.reset_index(drop=True)
 
 
@@ -519,8 +520,9 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     kept, drops = filter_responses(responses=frame, keep_unfinished=settings.keep_unfinished)
     personal = [f for it in instrument.items if it.personal for f in it.fields]
     clean = remove_personal_data(responses=kept, personal_fields=personal, salt=settings.response_id_salt)
-    drops["response_key"] = [hash_response_id(r, salt=settings.response_id_salt) if r else f"row-{row}"
-                             for r, row in zip(drops["response_id"], drops["row"])]
+    drops["response_key"] = pd.Series([hash_response_id(r, salt=settings.response_id_salt) if r else f"row-{row}"
+                                       for r, row in zip(drops["response_id"], drops["row"])],
+                                      index=drops.index, dtype=str)
     drops = drops.drop(columns="response_id")[["row", "response_key", "reason", "detail"]]
     clean.insert(1, "source", "survey")
 

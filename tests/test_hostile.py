@@ -42,3 +42,19 @@ def test_a_one_megabyte_answer_is_shortened_in_the_report_and_kept_whole(tmp_pat
     import pandas as pd
     networks = pd.read_parquet(tmp_path / "processed" / "networks.parquet")
     assert networks["q7"].str.len().max() > 990_000
+
+
+def test_an_export_where_nothing_is_dropped(tmp_path):
+    """Regression: with no preview, test, unfinished or duplicate response, the empty drop log failed its schema."""
+    import variants
+    from conftest import EMBEDDED_EXPORT
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    status, finished = rows[0].index("Status"), rows[0].index("Finished")
+    q3 = rows[0].index("Q3")
+    clean = rows[:3] + [r for r in rows[3:] if r[status] == "IP Address" and r[finished] == "True"]
+    names = [r[q3] for r in clean[3:]]
+    clean = clean[:3] + [r for i, r in enumerate(clean[3:]) if names.index(r[q3]) == i or r[q3] == "Geen naam"]
+    export = variants.write_csv(clean, tmp_path / "clean.csv")
+    assert main(["run", "--export", str(export), "--out", str(tmp_path / "out"),
+                 "--processed", str(tmp_path / "processed"), "--quiet"]) == 0
+    assert (tmp_path / "processed" / "drops.csv").read_text(encoding="utf-8") == "row,response_key,reason,detail\n"
