@@ -13,6 +13,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -383,6 +384,29 @@ def hash_response_id(response_id: str, *, salt: str) -> str:
     return hashlib.sha256(f"{salt}\x00{response_id}".encode()).hexdigest()[:16]
 
 
+def _names(values) -> tuple[str, ...]:
+    """A respondent's names: whole values and capitalised parts, longest first."""
+    names = set()
+    for value in values:
+        value = value.strip()
+        if value and value.casefold() not in ("anonymous", "anoniem", "nan", "none"):
+            names.add(value)
+            names.update(part for part in value.split() if len(part) >= 3 and part[0].isupper())
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1024)
+def _name_pattern(names: tuple[str, ...]) -> re.Pattern:
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+
+
+def _scrub_names(text: str, names: tuple[str, ...]) -> str:
+    # A substring test first: most answers name nobody, and compiling a pattern per respondent is slow.
+    if not text or not names or not any(n in text for n in names):
+        return text
+    return _name_pattern(names).sub("[naam]", text)
+
+
 def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str], salt: str) -> pd.DataFrame:
     """Replace response ids by salted hashes, scrub names and addresses from free text, drop personal columns.
 
@@ -393,24 +417,15 @@ def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str],
     out.insert(0, "response_key", [hash_response_id(r, salt=salt) if r else f"row-{row}"
                                    for r, row in zip(out["response_id"], out["row"])])
     text_columns = [c for c in out.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c) and c not in personal_fields]
-    for idx in out.index:
-        names = set()
-        for column in personal_fields + ["recipient_first_name", "recipient_last_name", "legacy_name"]:
-            if column in out:
-                value = str(out.at[idx, column]).strip()
-                if value and value.casefold() not in ("anonymous", "anoniem"):
-                    names.add(value)
-                    names.update(part for part in value.split() if len(part) >= 3 and part[0].isupper())
-        patterns = [re.compile(rf"(?<!\w){re.escape(n)}(?!\w)") for n in sorted(names, key=len, reverse=True)]
-        for column in text_columns:
-            value = out.at[idx, column]
-            if not value:
-                continue
-            new = EMAIL.sub("[e-mail]", value)
-            new = IPV4.sub("[ip-adres]", new)
-            for pattern in patterns:
-                new = pattern.sub("[naam]", new)
-            out.at[idx, column] = new
+    name_columns = [c for c in (*personal_fields, "recipient_first_name", "recipient_last_name", "legacy_name")
+                    if c in out]
+    # One pattern per response, of that respondent's own name and its parts; addresses are one pattern for all.
+    names = [_names(values) for values in zip(*(out[c].astype(str) for c in name_columns))] \
+        if name_columns else [()] * len(out)
+    for column in text_columns:
+        values = (out[column].astype(str).str.replace(EMAIL.pattern, "[e-mail]", regex=True)
+                  .str.replace(IPV4.pattern, "[ip-adres]", regex=True))
+        out[column] = [_scrub_names(v, n) for v, n in zip(values, names)]
     drop = [c for c in (*PERSONAL_METADATA, *personal_fields, "response_id") if c in out]
     return out.drop(columns=drop)
 
