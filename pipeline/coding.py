@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import CONFIG_DIR, read_yaml
-from pipeline.dutch import Term, Token, find, term, tokens
+from pipeline.dutch import Haystack, Term, find, haystack, term
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
@@ -34,7 +34,7 @@ class Rule:
     with_terms: tuple[Term, ...] = ()
     unless: tuple[Term, ...] = ()
 
-    def matches(self, sentence: list[Token]) -> bool:
+    def matches(self, sentence: Haystack) -> bool:
         return (any(find(t, sentence) for t in self.terms)
                 and (not self.with_terms or any(find(t, sentence) for t in self.with_terms))
                 and not any(find(t, sentence) for t in self.unless))
@@ -138,10 +138,14 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
 
 
-def match_theme(theme: Theme, text: str) -> tuple[str, str] | None:
+def tokenised(text: str) -> list[tuple[str, Haystack]]:
+    """The sentences of an answer prepared for matching, once per answer and shared by every theme."""
+    return [(sentence, haystack(sentence)) for sentence in sentences(text)]
+
+
+def match_theme(theme: Theme, text: str | list[tuple[str, Haystack]]) -> tuple[str, str] | None:
     """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
-    for sentence in sentences(text):
-        sentence_tokens = tokens(sentence)
+    for sentence, sentence_tokens in (tokenised(text) if isinstance(text, str) else text):
         for rule in theme.rules:
             if rule.matches(sentence_tokens):
                 evidence = sentence if len(sentence) <= EVIDENCE_LENGTH else sentence[:EVIDENCE_LENGTH - 1] + "…"
@@ -159,8 +163,9 @@ def apply_rules(*, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         for network_id, text in zip(networks["network_id"], networks[item].fillna("")):
             if not text:
                 continue
+            answer = tokenised(text)
             for theme in codebook.themes_for(item):
-                hit = match_theme(theme, text)
+                hit = match_theme(theme, answer)
                 if hit:
                     records.append({"network_id": network_id, "item": item, "theme": theme.code,
                                     "origin": hit[0], "evidence": hit[1]})

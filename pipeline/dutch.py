@@ -50,11 +50,23 @@ def stems(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One word of a term: its stem, its written form, and patterns for the written form with an inflection
+    (whole word, and at the end of a compound)."""
+
+    stem: str
+    word: str
+    inflected: re.Pattern
+    inflected_tail: re.Pattern
+
+
+@dataclass(frozen=True)
 class Term:
     text: str
     stems: tuple[str, ...]
     words: tuple[str, ...] = ()
     whole_word: bool = False
+    parts: tuple[Part, ...] = ()
 
     @property
     def weight(self) -> int:
@@ -63,9 +75,11 @@ class Term:
 
 def term(text: str) -> Term:
     """A term from its written form; a leading "=" asks for whole words only."""
-    parts = tokens(text.lstrip("="))
-    return Term(text=text, stems=tuple(t.stem for t in parts), words=tuple(t.word for t in parts),
-                whole_word=text.startswith("="))
+    words = tokens(text.lstrip("="))
+    parts = tuple(Part(t.stem, t.word, re.compile(re.escape(t.word) + _INFLECTION),
+                       re.compile(re.escape(t.word) + _INFLECTION + "$")) for t in words)
+    return Term(text=text, stems=tuple(t.stem for t in words), words=tuple(t.word for t in words),
+                whole_word=text.startswith("="), parts=parts)
 
 
 # The stemmer does not always give singular and plural one stem ("stageplaats" -> "stageplat",
@@ -73,20 +87,20 @@ def term(text: str) -> Term:
 _INFLECTION = r"(?:en|s|'s|e|n|er|ers|ere)?"
 
 
-def _same_word(token: Token, stem: str, word: str) -> bool:
-    return token.stem == stem or re.fullmatch(re.escape(word) + _INFLECTION, token.word) is not None
+def _same_word(token: Token, part: Part) -> bool:
+    return token.stem == part.stem or part.inflected.fullmatch(token.word) is not None
 
 
-def _is_head(token: Token, stem: str, word: str) -> bool:
-    if _same_word(token, stem, word):
+def _is_head(token: Token, part: Part) -> bool:
+    if _same_word(token, part):
         return True
-    return len(stem) >= MIN_COMPOUND_PART and (
-        stem in _compound_heads(token.word) or re.search(re.escape(word) + _INFLECTION + "$", token.word) is not None)
+    return len(part.stem) >= MIN_COMPOUND_PART and (
+        part.stem in _compound_heads(token.word) or part.inflected_tail.search(token.word) is not None)
 
 
-def _is_modifier(token: Token, stem: str, word: str) -> bool:
-    return _same_word(token, stem, word) or (
-        len(stem) >= MIN_COMPOUND_PART and (token.word.startswith(stem) or token.word.startswith(word)))
+def _is_modifier(token: Token, part: Part) -> bool:
+    return _same_word(token, part) or (
+        len(part.stem) >= MIN_COMPOUND_PART and (token.word.startswith(part.stem) or token.word.startswith(part.word)))
 
 
 def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
@@ -95,30 +109,54 @@ def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
     n = len(term_.stems)
     if n == 0:
         return None
-    pairs = list(zip(term_.stems, term_.words))
+    parts = term_.parts
     for start in range(len(text_tokens) - n + 1):
         window = text_tokens[start:start + n]
         if term_.whole_word:
-            if all(_same_word(t, *p) for t, p in zip(window, pairs)):
+            if all(_same_word(t, p) for t, p in zip(window, parts)):
                 return start
             continue
         if n == 1:
-            if _is_head(window[0], *pairs[0]) or _is_modifier(window[0], *pairs[0]):
+            if _is_head(window[0], parts[0]) or _is_modifier(window[0], parts[0]):
                 return start
             continue
-        if (_is_head(window[0], *pairs[0]) and _is_modifier(window[-1], *pairs[-1])
-                and all(_same_word(t, *p) for t, p in zip(window[1:-1], pairs[1:-1]))):
+        if (_is_head(window[0], parts[0]) and _is_modifier(window[-1], parts[-1])
+                and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1]))):
             return start
     return None
 
 
-def find(term_: Term, text_tokens: list[Token]) -> bool:
-    return find_at(term_, text_tokens) is not None
+@dataclass(frozen=True)
+class Haystack:
+    """A text prepared for many term look-ups: its tokens, every stem and compound head, and its words."""
+
+    tokens: list[Token]
+    keys: frozenset[str]
+    joined: str
+
+
+def haystack(text: str) -> Haystack:
+    found = tokens(text)
+    keys = {t.stem for t in found}
+    for t in found:
+        keys |= _compound_heads(t.word)
+    return Haystack(found, frozenset(keys), " ".join(t.word for t in found))
+
+
+def _could_occur(term_: Term, text: Haystack) -> bool:
+    # Every way a part can match leaves its stem among the keys, or its stem or written form inside a word.
+    return all(p.stem in text.keys or p.stem in text.joined or p.word in text.joined for p in term_.parts)
+
+
+def find(term_: Term, text: list[Token] | Haystack) -> bool:
+    if isinstance(text, Haystack):
+        return _could_occur(term_, text) and find_at(term_, text.tokens) is not None
+    return find_at(term_, text) is not None
 
 
 def best_match(text: str, vocab: dict[str, list[Term]]) -> tuple[str | None, Term | None]:
     """The key whose longest matching term is longest (ties: the key listed first), and that term."""
-    text_tokens = tokens(text)
+    text_tokens = haystack(text)
     best: tuple[str | None, Term | None] = (None, None)
     for key, terms in vocab.items():
         for t in terms:
@@ -129,5 +167,5 @@ def best_match(text: str, vocab: dict[str, list[Term]]) -> tuple[str | None, Ter
 
 def all_matches(text: str, vocab: dict[str, list[Term]]) -> list[str]:
     """Every key with at least one matching term, in vocabulary order."""
-    text_tokens = tokens(text)
+    text_tokens = haystack(text)
     return [key for key, terms in vocab.items() if any(find(t, text_tokens) for t in terms)]
