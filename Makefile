@@ -10,7 +10,7 @@ TEMPLATES  ?=
 TEXTS      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test lint clean
+.PHONY: help install report test lint bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -76,8 +76,11 @@ report: $(OUT)/manifest.json  ## Run the pipeline on EXPORT (and SUPPLEMENT) int
 test: install  ## Run the test suite
 	$(BIN)/python -m pytest
 
+bench: install  ## Measure speed and memory; writes bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
 lint: install  ## Check the code for errors and dead code
-	$(BIN)/python -m pyflakes pipeline tests scripts
+	$(BIN)/python -m pyflakes pipeline tests scripts bench
 
 clean:  ## Remove generated data and reports (never data/raw)
 	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(PROCESSED)/.render-args $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache

@@ -50,11 +50,8 @@ def add_sheet(wb: Workbook, title: str, frame: pd.DataFrame, *, wrap: tuple[str,
             cell = put(ws, i, j, value)
             if frame.columns[j - 1] in wrap:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
-    for j, name in enumerate(frame.columns, start=1):
-        longest = max([len(str(name))] + [max((len(line) for line in str(v).split("\n")), default=0)
-                                          for v in frame.iloc[:, j - 1] if v is not None and not pd.isna(v)])
-        width = (widths or {}).get(name, min(MAX_WIDTH, longest + 2))
-        ws.column_dimensions[get_column_letter(j)].width = max(8, width)
+    for j, width in enumerate(_widths(frame, widths), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
     ws.freeze_panes = "A2"
     if len(frame.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
@@ -65,6 +62,64 @@ def new_workbook() -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     return wb
+
+
+def _widths(frame: pd.DataFrame, widths: dict[str, int] | None) -> list[float]:
+    out = []
+    for j, name in enumerate(frame.columns):
+        if widths and name in widths:
+            out.append(max(8, widths[name]))
+            continue
+        longest = max([len(str(name))] + [max(len(line) for line in str(v).split("\n"))
+                                          for v in frame.iloc[:, j] if isinstance(v, str) or not pd.isna(v)])
+        out.append(max(8, min(MAX_WIDTH, longest + 2)))
+    return out
+
+
+def streamed_workbook() -> Workbook:
+    """A write-only workbook: rows are streamed to disk, for tables of many thousands of rows."""
+    return Workbook(write_only=True)
+
+
+def stream_sheet(wb: Workbook, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
+                 widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None) -> None:
+    """The same sheet as add_sheet (bold frozen filterable header, widths, text never a formula), written
+    row by row into a write-only workbook."""
+    from openpyxl.cell import WriteOnlyCell
+    ws = wb.create_sheet(title=title[:31])
+    for j, width in enumerate(_widths(frame, widths), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.freeze_panes = "A2"
+    if len(frame.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    header = []
+    for name in frame.columns:
+        cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", str(name)))
+        cell.data_type = "s"
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    wrapped = Alignment(vertical="top", wrap_text=True)
+    styles = [(name in wrap, (number_formats or {}).get(name)) for name in frame.columns]
+    for values in frame.itertuples(index=False):
+        row = []
+        for value, (wrap_it, number_format) in zip(values, styles):
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                row.append(None)
+                continue
+            if isinstance(value, str):
+                cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", value))
+                cell.data_type = "s"
+            else:
+                cell = WriteOnlyCell(ws, value=value.item() if hasattr(value, "item") else value)
+                if number_format:
+                    cell.number_format = number_format
+            if wrap_it:
+                cell.alignment = wrapped
+            row.append(cell)
+        ws.append(row)
 
 
 def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
