@@ -109,8 +109,14 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
     """
     warnings: list[str] = []
     empty = taxonomies.empty_answers
-    text = {c: responses[c].map(lambda v: clean_text(v, empty_answers=empty))
-            for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
+    cleaned: dict[str, str] = {}
+
+    def clean(value: str) -> str:
+        if value not in cleaned:
+            cleaned[value] = clean_text(value, empty_answers=empty)
+        return cleaned[value]
+
+    text = {c: responses[c].map(clean) for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
     network_ids = _network_ids(text["q2"], text["q3"])
     initiator_vocab = taxonomies.vocab(taxonomies.initiator_types)
 
@@ -161,18 +167,27 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
     scale = q12.scale
     group_vocab = taxonomies.vocab(taxonomies.participant_groups)
     records, unknown_levels = [], set()
+    # Labels and levels repeat across networks ("Docenten", "Hoge betrokkenheid"): decide each once.
+    groups: dict[str, str | None] = {}
+    levels: dict[str, int | None] = {}
+    columns = {row.value: (text[f"q12_{row.value}_text"].tolist(), responses[f"q12_{row.value}"].tolist())
+               for row in q12.rows}
     for position, network_id in enumerate(network_ids):
         for row in q12.rows:
-            label_text = text[f"q12_{row.value}_text"].iloc[position]
-            raw_level = responses[f"q12_{row.value}"].iloc[position]
+            label_text = columns[row.value][0][position]
+            raw_level = columns[row.value][1][position]
             if not label_text:
                 continue
             match = HEAD_COUNT.search(label_text)
             label = HEAD_COUNT.sub("", label_text).strip()
-            level = decode_choice(raw_level, scale)
+            if raw_level not in levels:
+                levels[raw_level] = decode_choice(raw_level, scale)
+            level = levels[raw_level]
             if raw_level.strip() and level is None:
                 unknown_levels.add(raw_level.strip())
-            group, _ = best_match(label, group_vocab)
+            if label not in groups:
+                groups[label] = best_match(label, group_vocab)[0]
+            group = groups[label]
             records.append({"network_id": network_id, "row": row.value, "category_label": label,
                             "category_text": label_text, "head_count": int(match.group(1)) if match else None,
                             "participant_group": group or "overig", "level": level})
