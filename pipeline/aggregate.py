@@ -153,7 +153,7 @@ def methods_by_network(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Co
     q19 = codes[codes["item"] == "q19"]
     named = q19.groupby("network_id")["theme"].agg(lambda s: "; ".join(labels[t] for t in labels if t in set(s)))
     return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Werkvormen": networks["network_id"].map(named).fillna(""),
+                         "Werkvormen": [named.get(n, "") for n in networks["network_id"]],
                          "Werkwijze (q19)": networks.get("q19", pd.Series([""] * len(networks))).fillna("")})
 
 
