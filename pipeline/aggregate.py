@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.coding import Codebook
 from pipeline.config import Instrument, Taxonomies
 from pipeline.schemas import write_atomic
-from pipeline.workbook import save, stream_sheet, streamed_workbook
+from pipeline.workbook import StreamedWorkbook
 
 LEVELS = {1: "Zeer laag", 2: "Laag", 3: "Gemiddeld", 4: "Hoog", 5: "Zeer hoog"}
 NOT_GIVEN = "Niet ingevuld"
@@ -213,10 +213,10 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
     and notes (for the report); returns the paths."""
     out = Path(out_dir)
     written = []
-    wb = streamed_workbook()
+    wb = StreamedWorkbook()
     contents = pd.DataFrame({"Blad": [t.name for t in tables], "Tabel": [t.title for t in tables],
                              "Toelichting": [t.note for t in tables]})
-    stream_sheet(wb, "inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60})
+    wb.add("inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60})
     for table in tables:
         path = out / "tables" / f"{table.name}.csv"
         write_atomic(path, table_csv(table.frame))
@@ -224,11 +224,11 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
         wrap = tuple(c for c in table.frame.columns if c in ("Toelichting", "Werkwijze (q19)", "evidence", "Initiatiefnemer",
                                                           "Leernetwerk", "Huidige status")
                      or c.startswith("Citaat"))
-        stream_sheet(wb, table.name, table.frame, wrap=wrap,
+        wb.add(table.name, table.frame, wrap=wrap,
                      widths={c: 50 for c in wrap if c not in ("Leernetwerk", "Huidige status")},
                      number_formats={c: "0.0" for c in table.frame.columns if c.startswith("Percentage")})
     xlsx = out / "tables.xlsx"
-    save(wb, xlsx, timestamp=timestamp)
+    write_atomic(xlsx, wb.bytes(timestamp=timestamp))
     index = out / "tables.json"
     write_atomic(index, (json.dumps([{"name": t.name, "title": t.title, "note": t.note, "base": t.base}
                                      for t in tables], indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

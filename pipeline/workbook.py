@@ -76,50 +76,47 @@ def _widths(frame: pd.DataFrame, widths: dict[str, int] | None) -> list[float]:
     return out
 
 
-def streamed_workbook() -> Workbook:
-    """A write-only workbook: rows are streamed to disk, for tables of many thousands of rows."""
-    return Workbook(write_only=True)
+class StreamedWorkbook:
+    """A workbook for tables of many thousands of rows, written with XlsxWriter (several times faster than
+    openpyxl) into memory; same look as add_sheet: bold frozen filterable header, widths, text as text."""
 
+    def __init__(self) -> None:
+        import xlsxwriter
+        self._buffer = io.BytesIO()
+        self.book = xlsxwriter.Workbook(self._buffer, {"in_memory": True, "strings_to_formulas": False,
+                                                       "strings_to_numbers": False, "strings_to_urls": False})
+        self.header = self.book.add_format({"bold": True, "bg_color": "#DDE3EA", "text_wrap": True, "valign": "top"})
+        self.wrapped = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.formats: dict[str, object] = {}
 
-def stream_sheet(wb: Workbook, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
-                 widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None) -> None:
-    """The same sheet as add_sheet (bold frozen filterable header, widths, text never a formula), written
-    row by row into a write-only workbook."""
-    from openpyxl.cell import WriteOnlyCell
-    ws = wb.create_sheet(title=title[:31])
-    for j, width in enumerate(_widths(frame, widths), start=1):
-        ws.column_dimensions[get_column_letter(j)].width = width
-    ws.freeze_panes = "A2"
-    if len(frame.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    header = []
-    for name in frame.columns:
-        cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", str(name)))
-        cell.data_type = "s"
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-        header.append(cell)
-    ws.append(header)
-    wrapped = Alignment(vertical="top", wrap_text=True)
-    styles = [(name in wrap, (number_formats or {}).get(name)) for name in frame.columns]
-    for values in frame.itertuples(index=False):
-        row = []
-        for value, (wrap_it, number_format) in zip(values, styles):
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                row.append(None)
-                continue
-            if isinstance(value, str):
-                cell = WriteOnlyCell(ws, value=_ILLEGAL.sub("", value))
-                cell.data_type = "s"
-            else:
-                cell = WriteOnlyCell(ws, value=value.item() if hasattr(value, "item") else value)
-                if number_format:
-                    cell.number_format = number_format
-            if wrap_it:
-                cell.alignment = wrapped
-            row.append(cell)
-        ws.append(row)
+    def number_format(self, pattern: str):
+        if pattern not in self.formats:
+            self.formats[pattern] = self.book.add_format({"num_format": pattern, "valign": "top"})
+        return self.formats[pattern]
+
+    def add(self, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
+            widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None) -> None:
+        ws = self.book.add_worksheet(title[:31])
+        for j, (name, width) in enumerate(zip(frame.columns, _widths(frame, widths))):
+            fmt = self.wrapped if name in wrap else (self.number_format((number_formats or {})[name])
+                                                      if name in (number_formats or {}) else None)
+            ws.set_column(j, j, width, fmt)
+            ws.write_string(0, j, _ILLEGAL.sub("", str(name)), self.header)
+        ws.freeze_panes(1, 0)
+        if len(frame.columns):
+            ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        for i, values in enumerate(frame.itertuples(index=False), start=1):
+            for j, value in enumerate(values):
+                if isinstance(value, str):
+                    if value:
+                        ws.write_string(i, j, _ILLEGAL.sub("", value))
+                elif value is not None and not pd.isna(value):
+                    ws.write_number(i, j, float(value) if not isinstance(value, (int, bool)) else int(value))
+
+    def bytes(self, *, timestamp: datetime) -> bytes:
+        self.book.set_properties({"author": "WSD leernetwerken pipeline", "created": timestamp})
+        self.book.close()
+        return normalised_zip(self._buffer.getvalue(), timestamp=timestamp)
 
 
 def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
@@ -127,9 +124,14 @@ def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
     wb.properties.creator = "WSD leernetwerken pipeline"
     raw = io.BytesIO()
     wb.save(raw)
+    return normalised_zip(raw.getvalue(), timestamp=timestamp)
+
+
+def normalised_zip(data: bytes, *, timestamp: datetime) -> bytes:
+    """An .xlsx whose zip entries and document times all carry `timestamp`."""
     stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     out = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "docProps/core.xml":
