@@ -81,10 +81,15 @@ class StreamedWorkbook:
     openpyxl) into memory; same look as add_sheet: bold frozen filterable header, widths, text as text."""
 
     def __init__(self) -> None:
+        import tempfile
+
         import xlsxwriter
-        self._buffer = io.BytesIO()
-        self.book = xlsxwriter.Workbook(self._buffer, {"in_memory": True, "strings_to_formulas": False,
-                                                       "strings_to_numbers": False, "strings_to_urls": False})
+        # constant_memory flushes every row to a temporary file, so memory does not grow with the table.
+        self._folder = tempfile.TemporaryDirectory(prefix="wsd-xlsx-")
+        self._path = Path(self._folder.name) / "tables.xlsx"
+        self.book = xlsxwriter.Workbook(str(self._path), {
+            "constant_memory": True, "tmpdir": self._folder.name, "strings_to_formulas": False,
+            "strings_to_numbers": False, "strings_to_urls": False})
         self.header = self.book.add_format({"bold": True, "bg_color": "#DDE3EA", "text_wrap": True, "valign": "top"})
         self.wrapped = self.book.add_format({"text_wrap": True, "valign": "top"})
         self.formats: dict[str, object] = {}
@@ -116,7 +121,10 @@ class StreamedWorkbook:
     def bytes(self, *, timestamp: datetime) -> bytes:
         self.book.set_properties({"author": "WSD leernetwerken pipeline", "created": timestamp})
         self.book.close()
-        return normalised_zip(self._buffer.getvalue(), timestamp=timestamp)
+        try:
+            return normalised_zip(self._path.read_bytes(), timestamp=timestamp)
+        finally:
+            self._folder.cleanup()
 
 
 def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
