@@ -45,10 +45,6 @@ def tokens(text: str) -> list[Token]:
     return [Token(w, _stem(w)) for w in _WORD.findall((text or "").casefold())]
 
 
-def stems(text: str) -> list[str]:
-    return [t.stem for t in tokens(text)]
-
-
 @dataclass(frozen=True)
 class Part:
     """One word of a term: its stem, its written form, and patterns for the written form with an inflection
@@ -64,7 +60,6 @@ class Part:
 class Term:
     text: str
     stems: tuple[str, ...]
-    words: tuple[str, ...] = ()
     whole_word: bool = False
     parts: tuple[Part, ...] = ()
 
@@ -78,8 +73,7 @@ def term(text: str) -> Term:
     words = tokens(text.lstrip("="))
     parts = tuple(Part(t.stem, t.word, re.compile(re.escape(t.word) + _INFLECTION),
                        re.compile(re.escape(t.word) + _INFLECTION + "$")) for t in words)
-    return Term(text=text, stems=tuple(t.stem for t in words), words=tuple(t.word for t in words),
-                whole_word=text.startswith("="), parts=parts)
+    return Term(text=text, stems=tuple(t.stem for t in words), whole_word=text.startswith("="), parts=parts)
 
 
 # The stemmer does not always give singular and plural one stem ("stageplaats" -> "stageplat",
