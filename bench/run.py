@@ -128,6 +128,13 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def linearity(label: str, a: dict, b: dict, *, time: str, size: str, unit: str) -> str:
+    """A table row: how time grew from measurement a to b against how the size grew (1.0 = linear)."""
+    grew, scaled = b[time] / a[time], b[size] / a[size]
+    return (f"| {label} linearity, {a[size]:,} -> {b[size]:,} | time grew {grew:.1f} x for {scaled:.0f} x {unit} "
+            f"({grew / scaled:.2f} of linear) | linear | {verdict(grew / scaled <= 1.3)} |")
+
+
 def report(make_figures: dict, scale: list[dict], render: list[dict]) -> str:
     m = make_figures
     lines = [
@@ -148,20 +155,12 @@ def report(make_figures: dict, scale: list[dict], render: list[dict]) -> str:
                      f"{row['pipeline']:.1f} s = {ratio:.1f} x read_csv ({row['read_csv']:.2f} s); peak "
                      f"{row['peak_mb']} MB | at most 3 x, under 1 GB | {verdict(ratio <= 3 and row['peak_mb'] < 1024)} |")
     if len(scale) >= 2:
-        a, b = scale[0], scale[-1]
-        growth = (b["pipeline"] / a["pipeline"]) / (b["n"] / a["n"])
-        lines.append(f"| (d) linearity, {a['n']:,} -> {b['n']:,} | time grew {b['pipeline'] / a['pipeline']:.1f} x for "
-                     f"{b['n'] / a['n']:.0f} x the responses ({growth:.2f} of linear) | linear | "
-                     f"{verdict(growth <= 1.3)} |")
+        lines.append(linearity("(d)", scale[0], scale[-1], time="pipeline", size="n", unit="the responses"))
     for row in render:
         lines.append(f"| (e) render HTML and PDF, {row['networks']} networks | {row['render']:.1f} s, peak "
                      f"{row['peak_mb']} MB | linear in networks | |")
     if len(render) >= 2:
-        a, b = render[0], render[-1]
-        growth = (b["render"] / a["render"]) / (b["networks"] / a["networks"])
-        lines.append(f"| (e) linearity, {a['networks']} -> {b['networks']} networks | grew "
-                     f"{b['render'] / a['render']:.1f} x for {b['networks'] / a['networks']:.0f} x ({growth:.2f} of "
-                     f"linear) | linear | {verdict(growth <= 1.3)} |")
+        lines.append(linearity("(e)", render[0], render[-1], time="render", size="networks", unit="the networks"))
     lines += ["", "## Per stage (d)", "", "| Responses | " + " | ".join(scale[0]["stages"]) + " |",
               "|---|" + "---|" * len(scale[0]["stages"])]
     for row in scale:

@@ -99,6 +99,11 @@ def _settings(args):
 
 # ----------------------------------------------------------------------------------------- stages
 
+def _warn(say, warnings) -> None:
+    for warning in warnings:
+        say(f"warning    {warning}")
+
+
 def _ingest(args, say):
     from pipeline.ingest import ingest, write_ingest
     say(f"ingest     reading {args.export}")
@@ -109,8 +114,7 @@ def _ingest(args, say):
     supplement = int((result.responses["source"] == "supplement").sum())
     say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
         f"{s['items_mapped']} of 24 items mapped" + (f"; {supplement} networks from the supplement" if supplement else ""))
-    for warning in result.warnings:
-        say(f"warning    {warning}")
+    _warn(say, result.warnings)
     return result, write_ingest(result, args.processed)
 
 
@@ -124,24 +128,17 @@ def _normalise(args, say, responses=None):
     unmatched = len(result.unmatched_groups)
     say(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
         + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)" if unmatched else ""))
-    for warning in result.warnings:
-        say(f"warning    {warning}")
+    _warn(say, result.warnings)
     return result, write_normalised(result, args.processed)
 
 
 def _code(args, say, networks=None):
-    from pipeline.coding import code, load_codebook, load_overrides, write_coded
-    from pipeline.schemas import NETWORKS, read_parquet
-    if networks is None:
-        networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
-    codebook = load_codebook(args.config / "codebook.yaml")
-    overrides = load_overrides(args.config / "coding_overrides.csv", codebook=codebook)
-    result = code(networks=networks, codebook=codebook, overrides=overrides)
+    from pipeline.coding import write_coded
+    networks, codebook, overrides, result = _coded_networks(args, networks)
     manual = int((result.codes["origin"] == "manual").sum())
     say(f"code       codebook {codebook.version}: {len(result.codes)} codes in "
         f"{result.codes['network_id'].nunique()} networks ({manual} manual); {len(overrides)} override(s) applied")
-    for warning in result.warnings:
-        say(f"warning    {warning}")
+    _warn(say, result.warnings)
     return result, write_coded(result, args.processed, codebook=codebook)
 
 
@@ -326,10 +323,12 @@ def _inspect(args) -> int:
     return 0
 
 
-def _coded_networks(args):
+def _coded_networks(args, networks=None):
+    """The networks table (read from data/processed unless given), codebook, overrides and the coded result."""
     from pipeline.coding import code, load_codebook, load_overrides
     from pipeline.schemas import NETWORKS, read_parquet
-    networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+    if networks is None:
+        networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
     codebook = load_codebook(args.config / "codebook.yaml")
     overrides = load_overrides(args.config / "coding_overrides.csv", codebook=codebook)
     return networks, codebook, overrides, code(networks=networks, codebook=codebook, overrides=overrides)
