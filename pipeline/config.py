@@ -78,6 +78,11 @@ class Instrument:
         """Every answer column, in questionnaire order, personal items included."""
         return tuple(f for it in self.items for f in it.fields)
 
+    @property
+    def typed_fields(self) -> tuple[str, ...]:
+        """The answer columns respondents type into: text items and the text boxes of choices and rows."""
+        return tuple(f for it in self.items for f in it.fields if it.type == "text" or f.endswith("_text"))
+
 
 @dataclass(frozen=True)
 class Settings:

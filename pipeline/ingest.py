@@ -13,9 +13,9 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
@@ -337,45 +337,41 @@ def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool) -> tuple
     Takes columns row, status, finished, recorded_date, response_id, q1, q2, q3 (recipient_email when
     present); gives the kept rows and a drop log with row, response_id, reason and detail.
     """
-    drops = []
     reason = responses["status"].map(_status_reason) if "status" in responses else pd.Series(None, index=responses.index)
     if not keep_unfinished and "finished" in responses:
         reason = reason.where(reason.notna() | ~responses["finished"].map(_is_unfinished), "unfinished")
-    for idx in responses.index[reason.notna()]:
-        detail = {"unfinished": f"Finished = {responses.at[idx, 'finished']}, progress "
-                                f"{responses.get('progress', pd.Series('', index=responses.index)).at[idx] or '?'}%"}
-        drops.append({"row": responses.at[idx, "row"], "response_id": responses.at[idx, "response_id"],
-                      "reason": reason[idx],
-                      "detail": detail.get(reason[idx], f"Status = {responses.at[idx, 'status']}")})
-    kept = responses[reason.isna()].copy()
+    dropped = responses[reason.notna()]
+    blank = pd.Series("", index=dropped.index)
+    detail = ("Status = " + dropped.get("status", blank).astype(str)).where(
+        reason[dropped.index].ne("unfinished"),
+        "Finished = " + dropped.get("finished", blank).astype(str) + ", progress "
+        + dropped.get("progress", blank).astype(str).replace("", "?") + "%")
+    logs = [pd.DataFrame({"row": dropped["row"], "response_id": dropped["response_id"],
+                          "reason": reason[dropped.index], "detail": detail})]
 
-    order = kept.sort_values(["recorded_date", "row"], na_position="first").index
-    respondents, networks = _respondent(kept), _network(kept)
-    latest: dict[tuple[str, str], int] = {}
-    ids_seen: dict[str, int] = {}
-    duplicates: dict[int, str] = {}
-    for idx in reversed(order):
-        rid = kept.at[idx, "response_id"]
-        if rid and rid in ids_seen:
-            duplicates[idx] = f"same response id as data row {kept.at[ids_seen[rid], 'row']}"
-            continue
-        if rid:
-            ids_seen[rid] = idx
-        who, net = respondents.at[idx], networks.at[idx]
-        if not who or net.startswith(" |") or net.endswith("| "):
-            continue
-        if (who, net) in latest:
-            duplicates[idx] = (f"earlier submission about the same network by the same respondent; "
-                               f"data row {kept.at[latest[(who, net)], 'row']} is later and kept")
-        else:
-            latest[(who, net)] = idx
-    for idx, detail in sorted(duplicates.items(), key=lambda kv: kept.at[kv[0], "row"]):
-        drops.append({"row": kept.at[idx, "row"], "response_id": kept.at[idx, "response_id"],
-                      "reason": "duplicate", "detail": detail})
-    kept = kept.drop(index=list(duplicates))
-    log = pd.DataFrame(drops, columns=["row", "response_id", "reason", "detail"]).sort_values("row")
+    kept = responses[reason.isna()]
+    ordered = kept.sort_values(["recorded_date", "row"], na_position="first")
+    # The same response id more than once: the latest is kept.
+    rid = ordered["response_id"].astype(str)
+    same_id = rid.ne("") & rid.duplicated(keep="last")
+    latest = ordered.groupby(rid, sort=False)["row"].transform("last")
+    logs.append(pd.DataFrame({"row": ordered["row"], "response_id": rid, "reason": "duplicate",
+                              "detail": "same response id as data row " + latest.astype(str)})[same_id])
+    # The same respondent about the same network more than once: the latest submission is kept.
+    who, network = _respondent(ordered), _network(ordered)
+    known = ~same_id & who.ne("") & ~network.str.startswith(" |") & ~network.str.endswith("| ")
+    pair = (who + "\x00" + network)[known]
+    earlier = pair.duplicated(keep="last")
+    latest = ordered.loc[known, "row"].groupby(pair, sort=False).transform("last")
+    logs.append(pd.DataFrame({
+        "row": ordered.loc[known, "row"], "response_id": rid[known], "reason": "duplicate",
+        "detail": "earlier submission about the same network by the same respondent; data row "
+                  + latest.astype(str) + " is later and kept"})[earlier])
+
+    kept = kept.drop(index=same_id.index[same_id].union(earlier.index[earlier]))
+    log = pd.concat(logs).sort_values("row", kind="stable").reset_index(drop=True)
     log["row"] = log["row"].astype("int64")   # an empty log would otherwise have no integer row column
-    return kept, log.reset_index(drop=True)
+    return kept, log
 
 
 # ------------------------------------------------------------------------------------------- privacy
@@ -395,37 +391,83 @@ def _names(values) -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
-@lru_cache(maxsize=1024)
-def _name_pattern(names: tuple[str, ...]) -> re.Pattern:
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+def _is_word_character(character: str) -> bool:
+    return character.isalnum() or character == "_"   # what \w matches in a str pattern
 
 
-def _scrub_names(text: str, names: tuple[str, ...]) -> str:
-    # A substring test first: most answers name nobody, and compiling a pattern per respondent is slow.
-    if not text or not names or not any(n in text for n in names):
-        return text
-    return _name_pattern(names).sub("[naam]", text)
+def _replace_names(text: str, names: tuple[str, ...]) -> str:
+    """Every whole-word occurrence of a name (longest first) replaced by [naam]; no pattern is compiled,
+    because every respondent has other names."""
+    for name in names:
+        pieces, start, at = [], 0, text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            if (at == 0 or not _is_word_character(text[at - 1])) and \
+                    (end == len(text) or not _is_word_character(text[end])):
+                pieces += [text[start:at], "[naam]"]
+                start = end
+                at = text.find(name, end)
+            else:
+                at = text.find(name, at + 1)
+        if pieces:
+            text = "".join(pieces) + text[start:]
+    return text
 
 
-def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str], salt: str) -> pd.DataFrame:
-    """Replace response ids by salted hashes, scrub names and addresses from free text, drop personal columns.
+def _mentions_own_name(answers: pd.DataFrame, names: list[tuple[str, ...]]) -> np.ndarray:
+    """Per row: does any answer hold one of that respondent's names? The answers of a row are joined into
+    one text, so there is one substring test per name and respondent, not per cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    Takes the kept responses with response_id, q1 and any personal metadata; gives response_key in place
-    of response_id and none of PERSONAL_METADATA or the personal items.
+    found = np.zeros(len(answers), dtype=bool)
+    if answers.empty or not any(names):
+        return found
+    text = pa.large_string()
+    joined = pc.binary_join_element_wise(*(pa.array(answers[c].astype(str)).cast(text) for c in answers.columns),
+                                         pa.scalar("\n", text))
+    step = 10_000   # Python strings for a slice of rows at a time
+    for begin in range(0, len(answers), step):
+        texts = joined.slice(begin, step).to_pylist()
+        found[begin:begin + len(texts)] = [bool(own) and any(n in text for n in own)
+                                           for text, own in zip(texts, names[begin:begin + step])]
+    return found
+
+
+def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str], typed_fields: list[str],
+                         salt: str) -> pd.DataFrame:
+    """Replace response ids by salted hashes, scrub names and addresses from typed answers, drop personal columns.
+
+    Takes the kept responses with response_id, q1 and any personal metadata; `typed_fields` are the
+    columns respondents type into (choice columns hold the questionnaire's labels and are left alone).
+    Gives response_key in place of response_id and none of PERSONAL_METADATA or the personal items.
     """
-    out = responses.copy()
+    out = responses.copy(deep=False)
     out.insert(0, "response_key", [hash_response_id(r, salt=salt) if r else f"row-{row}"
                                    for r, row in zip(out["response_id"], out["row"])])
-    text_columns = [c for c in out.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c) and c not in personal_fields]
+    text_columns = [c for c in typed_fields if c in out and c not in personal_fields]
     name_columns = [c for c in (*personal_fields, "recipient_first_name", "recipient_last_name", "legacy_name")
                     if c in out]
-    # One pattern per response, of that respondent's own name and its parts; addresses are one pattern for all.
+    # Each respondent's own name and its parts; only the cells that may hold a name or an address are
+    # looked at with a pattern.
     names = [_names(values) for values in zip(*(out[c].astype(str) for c in name_columns))] \
         if name_columns else [()] * len(out)
+    mentions = _mentions_own_name(out[text_columns], names)
     for column in text_columns:
-        values = (out[column].astype(str).str.replace(EMAIL.pattern, "[e-mail]", regex=True)
-                  .str.replace(IPV4.pattern, "[ip-adres]", regex=True))
-        out[column] = [_scrub_names(v, n) for v, n in zip(values, names)]
+        values = out[column].astype(str)
+        address = (values.str.contains("@", regex=False).to_numpy(dtype=bool, na_value=False)
+                   | values.str.contains(r"[0-9]\.[0-9]", regex=True).to_numpy(dtype=bool, na_value=False))
+        rows = np.flatnonzero(address | mentions)
+        if len(rows):
+            scrubbed = values.iloc[rows].tolist()
+            for k, i in enumerate(rows):
+                if address[i]:
+                    scrubbed[k] = IPV4.sub("[ip-adres]", EMAIL.sub("[e-mail]", scrubbed[k]))
+                if mentions[i]:
+                    scrubbed[k] = _replace_names(scrubbed[k], names[i])
+            values = values.copy()
+            values.iloc[rows] = scrubbed
+            out[column] = values
     drop = [c for c in (*PERSONAL_METADATA, *personal_fields, "response_id") if c in out]
     return out.drop(columns=drop)
 
@@ -534,7 +576,8 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
         warnings.append(f"unknown Status value(s) {', '.join(unknown_status)}: those responses are kept.")
     kept, drops = filter_responses(responses=frame, keep_unfinished=settings.keep_unfinished)
     personal = [f for it in instrument.items if it.personal for f in it.fields]
-    clean = remove_personal_data(responses=kept, personal_fields=personal, salt=settings.response_id_salt)
+    clean = remove_personal_data(responses=kept, personal_fields=personal, typed_fields=list(instrument.typed_fields),
+                                 salt=settings.response_id_salt)
     drops["response_key"] = pd.Series([hash_response_id(r, salt=settings.response_id_salt) if r else f"row-{row}"
                                        for r, row in zip(drops["response_id"], drops["row"])],
                                       index=drops.index, dtype=str)

@@ -84,7 +84,7 @@ def read_export(path: str | Path) -> RawExport:
         raise ExportError(f"{path}: is a folder, not an export file. Give the path of the .csv, .tsv, "
                           ".xlsx or .sav file.")
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise ExportError(f"{path}: the file is empty ({len(raw)} bytes). {HOW_TO_EXPORT}")
     if raw.startswith(SAV_MAGIC):
         return _read_sav(path)
@@ -93,8 +93,8 @@ def read_export(path: str | Path) -> RawExport:
     for magic, kind in RECOGNISED_MAGIC.items():
         if raw.startswith(magic):
             raise ExportError(f"{path}: this is {kind}, not a Qualtrics export. {HOW_TO_EXPORT}")
-    text, encoding, warnings = _decode(path, raw)
-    return _read_text(path, text, encoding, warnings)
+    data, start, encoding, warnings = _as_utf8(path, raw)
+    return _read_text(path, data, start, encoding, warnings)
 
 
 # ---------------------------------------------------------------------------------------- text files
@@ -113,47 +113,89 @@ codecs.register_error("wsd_latin1_fallback", _latin1_fallback)
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
-def _decode(path: Path, raw: bytes) -> tuple[str, str, list[str]]:
+def _first_bad_utf8(data: bytes, start: int) -> int | None:
+    """Offset of the first byte that is not UTF-8, or None; checked in slices so no copy of the file is made."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for at in range(start, len(data), 1 << 20):
+            decoder.decode(view[at:at + (1 << 20)])
+        decoder.decode(b"", final=True)
+        return None
+    except UnicodeDecodeError:
+        try:
+            data[start:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return start + exc.start
+        return None
+
+
+def _as_utf8(path: Path, raw: bytes) -> tuple[bytes, int, str, list[str]]:
+    """(UTF-8 bytes, offset of the text in them, the file's encoding, warnings); a UTF-8 file is not copied."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return raw.decode("utf-16"), "utf-16", []
+            return raw.decode("utf-16").encode("utf-8"), 0, "utf-16", []
         except UnicodeDecodeError:
             raise ExportError(f"{path}: starts like UTF-16 text but cannot be decoded; the file may be "
                               f"damaged. {HOW_TO_EXPORT}")
     bom = raw.startswith(codecs.BOM_UTF8)
-    body = raw[len(codecs.BOM_UTF8):] if bom else raw
+    start = len(codecs.BOM_UTF8) if bom else 0
     if not bom and b"\x00" in raw[:4096]:
         raise ExportError(f"{path}: contains binary data, not text; this is not a Qualtrics export. "
                           f"{HOW_TO_EXPORT}")
-    try:
-        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
-    except UnicodeDecodeError as exc:
-        first = exc.start + (len(codecs.BOM_UTF8) if bom else 0)
+    first = _first_bad_utf8(raw, start)
+    if first is None:
+        return raw, start, "utf-8-sig" if bom else "utf-8", []
+    body = raw[start:]
     if bom or _UTF8_MULTIBYTE.search(body):
         # UTF-8 with a few stray bytes (text pasted from another program): keep the UTF-8, read the strays as
         # Windows-1252 letters.
         text = body.decode("utf-8", errors="wsd_latin1_fallback")
-        return text, "utf-8-sig" if bom else "utf-8", [
+        return text.encode("utf-8"), 0, "utf-8-sig" if bom else "utf-8", [
             f"the file is UTF-8 but holds bytes that are not (the first at offset {first}); they were read as "
             "Windows-1252 letters. Check the accented letters of that answer in the report."]
-    return body.decode("cp1252", errors="replace"), "cp1252", [
+    return body.decode("cp1252", errors="replace").encode("utf-8"), 0, "cp1252", [
         f"the file is not UTF-8 (first bad byte at offset {first}); it was read as Windows-1252, as Excel "
         "writes it. Check accented letters in the report."]
 
 
-def _sniff_delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
+class _Lines:
+    """The lines of UTF-8 bytes as text, one at a time, remembering where the next one starts."""
+
+    def __init__(self, data: bytes, start: int):
+        self.data, self.position = data, start
+        head = data[start:start + (1 << 16)]
+        self.end_of_line = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.position >= len(self.data):
+            raise StopIteration
+        end = self.data.find(self.end_of_line, self.position)
+        end = len(self.data) if end < 0 else end + 1
+        line = self.data[self.position:end].decode("utf-8")
+        self.position = end
+        return line
+
+
+def _sniff_delimiter(first_line: str) -> str:
     counts = {sep: first_line.count(sep) for sep in ("\t", ",", ";")}
     return max(counts, key=lambda sep: counts[sep])
 
 
-def _parse_rows(path: Path, text: str, delimiter: str) -> list[list[str]]:
-    """Split text into rows with the csv module, which keeps newlines inside quoted cells."""
+def _parse_rows(path: Path, lines, delimiter: str, limit: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """Split lines into rows with the csv module, which keeps newlines inside quoted cells.
+
+    Gives the rows and, after each row, how far `lines` had read (its position, when it has one).
+    """
     csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
+    ends: list[int] = []
     row_starts_at = 1
-    while True:
+    while limit is None or len(rows) < limit:
         try:
             row = next(reader)
         except StopIteration:
@@ -165,10 +207,33 @@ def _parse_rows(path: Path, text: str, delimiter: str) -> list[list[str]]:
             raise ExportError(f"{path}: cannot be split into cells in line {row_starts_at} ({exc}). "
                               f"The file may be damaged. {HOW_TO_EXPORT}")
         rows.append(row)
+        ends.append(getattr(lines, "position", 0))
         row_starts_at = reader.line_num + 1
-    while rows and not any(cell.strip() for cell in rows[-1]):
-        rows.pop()
-    return rows
+    return rows, ends
+
+
+def _body_fast(data: bytes, offset: int, width: int, delimiter: str) -> pd.DataFrame | None:
+    """The data rows parsed by Arrow's CSV reader (fast, compact text columns); None when a row is malformed,
+    so that the csv module can say exactly where."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(i) for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data).slice(offset)),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(width)
+    end = len(frame)
+    while end and not any(cell.strip() for cell in frame.iloc[end - 1]):
+        end -= 1   # Excel leaves rows of empty cells at the end of a re-saved file
+    return frame.iloc[:end]
 
 
 def _looks_json_ids(row: list[str]) -> bool:
@@ -193,11 +258,24 @@ def _parse_import_id(cell: str) -> tuple[str | None, str | None]:
     return (str(import_id) if import_id is not None else None), spec.get("timeZone")
 
 
-def _read_text(path: Path, text: str, encoding: str, warnings: list[str]) -> RawExport:
-    delimiter = _sniff_delimiter(text)
-    rows = _parse_rows(path, text, delimiter)
-    return _from_rows(path, rows, container="tsv" if delimiter == "\t" else "csv", encoding=encoding,
-                      delimiter=delimiter, warnings=warnings, ends_with_newline=text.endswith(("\n", "\r")))
+def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: list[str]) -> RawExport:
+    lines = _Lines(data, start)
+    first_line = next(lines, "")
+    delimiter = _sniff_delimiter(first_line)
+    lines.position = start
+    container = "tsv" if delimiter == "\t" else "csv"
+    ends_with_newline = data.endswith((b"\n", b"\r"))
+    head, ends = _parse_rows(path, lines, delimiter, limit=3)
+    if head:
+        _, n_header = _layout_of(path, head)
+        body = _body_fast(data, ends[n_header - 1], len(head[0]), delimiter)
+        if body is not None and len(body):
+            return _from_cells(path, head[:n_header], body, container=container, encoding=encoding,
+                               delimiter=delimiter, warnings=warnings)
+    # A malformed or empty file: the csv module, row by row, finds what is wrong and where.
+    rows, _ = _parse_rows(path, _Lines(data, start), delimiter)
+    return _from_rows(path, rows, container=container, encoding=encoding, delimiter=delimiter,
+                      warnings=warnings, ends_with_newline=ends_with_newline)
 
 
 def _layout_of(path: Path, rows: list[list[str]]) -> tuple[str, int]:
@@ -215,9 +293,12 @@ def _layout_of(path: Path, rows: list[list[str]]) -> tuple[str, int]:
 
 def _from_rows(path: Path, rows: list[list[str]], *, container: str, encoding: str | None,
                delimiter: str | None, warnings: list[str], ends_with_newline: bool) -> RawExport:
+    """A RawExport from rows of cells, after checking that every data row is as wide as the header."""
+    while rows and not any(cell.strip() for cell in rows[-1]):
+        rows.pop()
     if not rows:
         raise ExportError(f"{path}: the file is empty. {HOW_TO_EXPORT}")
-    layout, n_header = _layout_of(path, rows)
+    _, n_header = _layout_of(path, rows)
     header, body = rows[:n_header], rows[n_header:]
     width = len(header[0])
     if not body:
@@ -231,7 +312,16 @@ def _from_rows(path: Path, rows: list[list[str]], *, container: str, encoding: s
         if len(row) != width:
             raise ExportError(f"{path}: data row {number} has {len(row)} cells where the header has {width}. "
                               f"The file may be damaged or cut off. {HOW_TO_EXPORT}")
+    cells = pd.DataFrame(body, columns=range(width), dtype=str)
+    return _from_cells(path, header, cells, container=container, encoding=encoding, delimiter=delimiter,
+                       warnings=warnings)
 
+
+def _from_cells(path: Path, header: list[list[str]], cells: pd.DataFrame, *, container: str,
+                encoding: str | None, delimiter: str | None, warnings: list[str]) -> RawExport:
+    """A RawExport from the header rows and the data cells (columns 0..width-1, text)."""
+    layout, n_header = _layout_of(path, header)
+    width = len(header[0])
     tags = header[0]
     labels = header[1] if n_header >= 2 else tags
     id_row = header[2] if n_header >= 3 else [""] * width
@@ -239,13 +329,13 @@ def _from_rows(path: Path, rows: list[list[str]], *, container: str, encoding: s
     keep: list[int] = []
     for i in range(width):
         tag, label = tags[i].strip(), labels[i] if i < len(labels) else ""
-        if not tag and not label.strip() and all(not r[i].strip() for r in body):
+        if not tag and not label.strip() and cells[i].str.strip().eq("").all():
             continue  # the legacy format's trailing comma
         import_id, zone = _parse_import_id(id_row[i]) if i < len(id_row) else (None, None)
         columns.append(ExportColumn(position=len(columns), tag=tag, label=label, import_id=import_id,
                                     time_zone=zone))
         keep.append(i)
-    cells = pd.DataFrame([[row[i] for i in keep] for row in body], columns=range(len(keep)), dtype=object)
+    cells = cells[keep].set_axis(range(len(keep)), axis=1)
 
     excel_resaved = delimiter == ";" or encoding == "cp1252"
     if excel_resaved:
@@ -289,8 +379,6 @@ def _read_xlsx(path: Path, raw: bytes) -> RawExport:
     book.close()
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()
     return _from_rows(path, rows, container="xlsx", encoding=None, delimiter=None, warnings=[],
                       ends_with_newline=True)
 

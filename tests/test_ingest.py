@@ -58,7 +58,7 @@ def test_same_respondent_about_another_network_is_not_a_duplicate():
 def test_personal_data_is_removed_and_ids_hashed():
     frame = _frame(q1=["Anna Voorbeeld"], q7=["Anna Voorbeeld (anna@x.invalid, 192.0.2.7) leidt dit; Voorbeeld ook."],
                    ip_address=["192.0.2.7"], recipient_email=["anna@x.invalid"], location_latitude=["52.1"])
-    clean = remove_personal_data(responses=frame, personal_fields=["q1"], salt="s")
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
     assert {"q1", "ip_address", "recipient_email", "location_latitude", "response_id"}.isdisjoint(clean.columns)
     assert clean.at[0, "q7"] == "[naam] ([e-mail], [ip-adres]) leidt dit; [naam] ook."
     assert re.fullmatch(r"[0-9a-f]{16}", clean.at[0, "response_key"])
