@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,7 @@ class IngestResult:
     items_missing: list[str]
     warnings: list[str] = field(default_factory=list)
     supplement_path: Path | None = None
+    rows_in_file: int = 0
 
     @property
     def unmapped_columns(self) -> list[str]:
@@ -108,7 +109,7 @@ class IngestResult:
             "encoding": self.export.encoding,
             "values": self.values,
             "time_zone": self.export.time_zone,
-            "responses": int(len(self.export.cells)),
+            "responses": self.rows_in_file,
             "kept": int(len(survey)),
             "dropped": self.dropped_counts(),
             "items_mapped": len(self.items_mapped),
@@ -569,6 +570,8 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
 
     frame, date_warnings = build_responses(export=export, mapping=mapping, instrument=instrument,
                                            settings=settings)
+    # The responses now hold every cell that is used; the raw cells are the largest object in memory.
+    rows_in_file, export = len(export.cells), replace(export, cells=export.cells.iloc[:0])
     warnings += date_warnings
     unknown_status = sorted({s for s in frame["status"] if s.strip() and s.strip() not in STATUS_TEXT
                              and s.strip() not in STATUS_TEXT.values()})
@@ -603,13 +606,15 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     clean["row"] = clean["row"].astype("int64")
     return IngestResult(export=export, mapping=mapping, values=_values_kind(frame), responses=clean,
                         drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings,
-                        supplement_path=Path(supplement_path) if supplement_path is not None else None)
+                        supplement_path=Path(supplement_path) if supplement_path is not None else None,
+                        rows_in_file=rows_in_file)
 
 
 def file_record(path: str | Path) -> dict:
     """Name, size and SHA-256 of an input file, for the colophon and the manifest."""
-    data = Path(path).read_bytes()
-    return {"name": Path(path).name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    with Path(path).open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
+    return {"name": Path(path).name, "bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
 
 
 def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:

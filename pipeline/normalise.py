@@ -109,14 +109,8 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
     """
     warnings: list[str] = []
     empty = taxonomies.empty_answers
-    cleaned: dict[str, str] = {}
-
-    def clean(value: str) -> str:
-        if value not in cleaned:
-            cleaned[value] = clean_text(value, empty_answers=empty)
-        return cleaned[value]
-
-    text = {c: responses[c].map(clean) for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
+    text = {c: _each_distinct(responses[c], lambda v: clean_text(v, empty_answers=empty))
+            for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
     network_ids = _network_ids(text["q2"], text["q3"])
     initiator_vocab = taxonomies.vocab(taxonomies.initiator_types)
 
@@ -126,17 +120,17 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
         "name": text["q3"].where(text["q3"].ne(""), responses["q3"].str.strip()),
         "initiator": text["q4"],
     })
-    networks["initiator_types"] = [";".join(all_matches(v, initiator_vocab) or (["overig"] if v else []))
-                                   for v in text["q4"]]
-    starts = [parse_start(v) for v in responses["q5"]]
+    networks["initiator_types"] = _each_distinct(
+        text["q4"], lambda v: ";".join(all_matches(v, initiator_vocab) or (["overig"] if v else [])))
+    starts = _each_distinct(responses["q5"], parse_start)
     networks["start_year"] = pd.array([y for y, _ in starts], dtype="Int64")
     networks["start_text"] = responses["q5"].str.strip()
     networks["start_precision"] = [p for _, p in starts]
     q6 = instrument.item("q6")
-    codes = [decode_choice(v, q6.choices) for v in responses["q6"]]
-    networks["status"] = ["loopt" if c == 1 else "gestopt" if c == 2 else "onbekend" for c in codes]
+    codes = _each_distinct(responses["q6"], lambda v: decode_choice(v, q6.choices))
+    networks["status"] = codes.map({1: "loopt", 2: "gestopt"}).fillna("onbekend").astype(str)
     networks["stop_reason"] = text["q6_text"].where(networks["status"].eq("gestopt"), "")
-    unknown = sorted({v for v, c in zip(responses["q6"], codes) if v.strip() and c is None})
+    unknown = sorted(set(responses["q6"][codes.isna() & responses["q6"].str.strip().ne("")]))
     if unknown:
         warnings.append(f"q6: unknown answer(s) {', '.join(map(repr, unknown))}; status left 'onbekend'.")
     networks["source"] = responses["source"].to_numpy()
@@ -144,11 +138,11 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
         networks[item_id] = text[item_id].to_numpy() if item_id in text else ""
     for item_id in YES_NO_ITEMS:
         item = instrument.item(item_id)
-        decoded = [decode_choice(v, item.choices) for v in responses[item_id]]
-        networks[item_id] = ["ja" if c == 2 else "nee" if c == 1 else "" for c in decoded]
+        decoded = _each_distinct(responses[item_id], lambda v: decode_choice(v, item.choices))
+        networks[item_id] = decoded.map({2: "ja", 1: "nee"}).fillna("").astype(str)
         if f"{item_id}_text" in text:
             networks[f"{item_id}_text"] = text[f"{item_id}_text"].to_numpy()
-        bad = sorted({v for v, c in zip(responses[item_id], decoded) if v.strip() and c is None})
+        bad = sorted(set(responses[item_id][decoded.isna() & responses[item_id].str.strip().ne("")]))
         if bad:
             warnings.append(f"{item_id}: unknown answer(s) {', '.join(map(repr, bad))}; left empty.")
 
@@ -162,42 +156,42 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
                       unmatched_groups=unmatched, warnings=warnings)
 
 
+def _each_distinct(values: pd.Series, decide) -> pd.Series:
+    """`decide` applied once per distinct value: labels, levels, choices and short answers repeat across
+    networks. Gives a Series on the index of `values`."""
+    distinct = pd.unique(values)
+    decided = pd.Series([decide(v) for v in distinct], index=distinct, dtype=object)
+    return pd.Series(decided.reindex(values).to_numpy(), index=values.index, dtype=object)
+
+
+def _split_label(label_text: str) -> tuple[str, int | None]:
+    """("Docenten", 3) from "Docenten (3)"."""
+    match = HEAD_COUNT.search(label_text)
+    return HEAD_COUNT.sub("", label_text).strip(), int(match.group(1)) if match else None
+
+
 def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tuple[pd.DataFrame, list[str]]:
     q12 = instrument.item("q12")
-    scale = q12.scale
     group_vocab = taxonomies.vocab(taxonomies.participant_groups)
-    records, unknown_levels = [], set()
-    # Labels and levels repeat across networks ("Docenten", "Hoge betrokkenheid"): decide each once.
-    groups: dict[str, str | None] = {}
-    levels: dict[str, int | None] = {}
-    columns = {row.value: (text[f"q12_{row.value}_text"].tolist(), responses[f"q12_{row.value}"].tolist())
-               for row in q12.rows}
-    for position, network_id in enumerate(network_ids):
-        for row in q12.rows:
-            label_text = columns[row.value][0][position]
-            raw_level = columns[row.value][1][position]
-            if not label_text:
-                continue
-            match = HEAD_COUNT.search(label_text)
-            label = HEAD_COUNT.sub("", label_text).strip()
-            if raw_level not in levels:
-                levels[raw_level] = decode_choice(raw_level, scale)
-            level = levels[raw_level]
-            if raw_level.strip() and level is None:
-                unknown_levels.add(raw_level.strip())
-            if label not in groups:
-                groups[label] = best_match(label, group_vocab)[0]
-            group = groups[label]
-            records.append({"network_id": network_id, "row": row.value, "category_label": label,
-                            "category_text": label_text, "head_count": int(match.group(1)) if match else None,
-                            "participant_group": group or "overig", "level": level})
-    frame = pd.DataFrame(records, columns=["network_id", "row", "category_label", "category_text", "head_count",
-                                           "participant_group", "level"])
-    frame["head_count"] = frame["head_count"].astype("Int64")
-    frame["level"] = frame["level"].astype("Int64")
+    parts = []
+    for row in q12.rows:
+        part = pd.DataFrame({"network_id": network_ids, "position": range(len(network_ids)), "row": row.value,
+                             "category_text": text[f"q12_{row.value}_text"].to_numpy(),
+                             "raw_level": responses[f"q12_{row.value}"].to_numpy()})
+        parts.append(part[part["category_text"].ne("")])
+    frame = pd.concat(parts).sort_values(["position", "row"], kind="stable").reset_index(drop=True)
+    labels = _each_distinct(frame["category_text"], _split_label)
+    frame["category_label"] = [label for label, _ in labels]
+    frame["head_count"] = pd.array([count for _, count in labels], dtype="Int64")
+    frame["participant_group"] = _each_distinct(frame["category_label"],
+                                                lambda v: best_match(v, group_vocab)[0] or "overig").astype(str)
+    frame["level"] = pd.array(_each_distinct(frame["raw_level"], lambda v: decode_choice(v, q12.scale)),
+                              dtype="Int64")
+    raw_level = frame["raw_level"].astype(str).str.strip()
     warnings = [f"q12: involvement label {v!r} is not on the scale; its level is left empty."
-                for v in sorted(unknown_levels)]
-    return frame, warnings
+                for v in sorted(set(raw_level[frame["level"].isna() & raw_level.ne("")]))]
+    columns = ["network_id", "row", "category_label", "category_text", "head_count", "participant_group", "level"]
+    return frame[columns], warnings
 
 
 def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path]:

@@ -130,3 +130,11 @@ def test_no_personal_data_reaches_processed(tmp_path, capsys):
         pattern = re.compile(rf"(?<![\w.]){re.escape(value)}(?!\w)")
         for path, text in zip(written + ["responses as text"], texts):
             assert not pattern.search(text), f"{value!r} found in {path}"
+
+
+def test_a_respondent_name_is_scrubbed_from_typed_answers_only():
+    # Someone who typed a place as their name must not erase that place from the questionnaire's labels.
+    frame = _frame(q1=["Utrecht"], q2=["Werkplaats Sociaal Domein Utrecht"], q7=["In Utrecht werken we samen."])
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
+    assert clean.at[0, "q2"] == "Werkplaats Sociaal Domein Utrecht"
+    assert clean.at[0, "q7"] == "In [naam] werken we samen."
