@@ -11,13 +11,14 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pipeline.config import CONFIG_DIR, read_yaml
-from pipeline.dutch import Haystack, Term, find, haystack, term
+from pipeline.dutch import Haystack, Term, find, haystack, term, word_keys, words
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
@@ -34,10 +35,12 @@ class Rule:
     with_terms: tuple[Term, ...] = ()
     unless: tuple[Term, ...] = ()
 
-    def matches(self, sentence: Haystack) -> bool:
-        return (any(find(t, sentence) for t in self.terms)
-                and (not self.with_terms or any(find(t, sentence) for t in self.with_terms))
-                and not any(find(t, sentence) for t in self.unless))
+    def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
+        """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
+        to occur in it (see RuleIndex)."""
+        def found(terms: tuple[Term, ...]) -> bool:
+            return any(find(t, sentence) for t in terms if possible is None or id(t) in possible)
+        return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
 
 
 @dataclass(frozen=True)
@@ -138,17 +141,55 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
 
 
-def tokenised(text: str) -> list[tuple[str, Haystack]]:
-    """The sentences of an answer prepared for matching, once per answer and shared by every theme."""
-    return [(sentence, haystack(sentence)) for sentence in sentences(text)]
+class RuleIndex:
+    """Which terms a word can start: the first word of the term may match it. A sentence is only tried
+    against the terms its words can start, and a theme only when one of its rules' terms is among them.
+    Terms are known by the id of their object, which lives as long as the codebook."""
+
+    def __init__(self, rules):
+        self._by_key: dict[str, set[int]] = {}
+        for rule in rules:
+            for t in (*rule.terms, *rule.with_terms, *rule.unless):
+                for key in t.parts[0].keys:
+                    self._by_key.setdefault(key, set()).add(id(t))
+        self._keys = frozenset(self._by_key)
+        self._per_word: dict[str, frozenset[int]] = {}
+
+    def terms_for(self, sentence_words: list[str]) -> frozenset[int]:
+        found: set[int] = set()
+        for word in sentence_words:
+            terms = self._per_word.get(word)
+            if terms is None:
+                terms = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
+                self._per_word[word] = terms
+            found |= terms
+        return frozenset(found)
 
 
-def match_theme(theme: Theme, text: str | list[tuple[str, Haystack]]) -> tuple[str, str] | None:
+class Sentence:
+    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any)."""
+
+    def __init__(self, text: str, terms: frozenset[int] | None = None):
+        self.text, self.terms = text, terms
+
+    @cached_property
+    def haystack(self) -> Haystack:
+        return haystack(self.text)
+
+
+def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
+    """The sentences of an answer, prepared once per answer and shared by every theme."""
+    return [Sentence(s, index.terms_for(words(s)) if index else None) for s in sentences(text)]
+
+
+def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | None:
     """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
-    for sentence, sentence_tokens in (tokenised(text) if isinstance(text, str) else text):
+    for sentence in (tokenised(text) if isinstance(text, str) else text):
         for rule in theme.rules:
-            if rule.matches(sentence_tokens):
-                evidence = sentence if len(sentence) <= EVIDENCE_LENGTH else sentence[:EVIDENCE_LENGTH - 1] + "…"
+            if rule.matches(sentence.haystack, sentence.terms):
+                evidence = sentence.text
+                if len(evidence) > EVIDENCE_LENGTH:
+                    evidence = evidence[:EVIDENCE_LENGTH - 1] + "…"
                 return rule.id, evidence
     return None
 
@@ -156,20 +197,24 @@ def match_theme(theme: Theme, text: str | list[tuple[str, Haystack]]) -> tuple[s
 def apply_rules(*, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """Rule codes. Takes network_id and the coded items' text columns (q17, q19, q23);
     gives network_id, item, theme, origin (rule id), evidence."""
-    records = []
+    index = RuleIndex(rule for theme in codebook.themes for rule in theme.rules)
+    starts = {theme.code: frozenset(id(t) for rule in theme.rules for t in rule.terms) for theme in codebook.themes}
+    columns: dict[str, list[str]] = {c: [] for c in CODES}
     for item in codebook.items:
         if item not in networks.columns:
             continue
-        for network_id, text in zip(networks["network_id"], networks[item].fillna("")):
+        themes = codebook.themes_for(item)
+        for network_id, text in zip(networks["network_id"].tolist(), networks[item].fillna("").tolist()):
             if not text:
                 continue
-            answer = tokenised(text)
-            for theme in codebook.themes_for(item):
-                hit = match_theme(theme, answer)
+            answer = tokenised(text, index)
+            possible = frozenset().union(*(s.terms for s in answer))
+            for theme in themes:
+                hit = None if possible.isdisjoint(starts[theme.code]) else match_theme(theme, answer)
                 if hit:
-                    records.append({"network_id": network_id, "item": item, "theme": theme.code,
-                                    "origin": hit[0], "evidence": hit[1]})
-    return pd.DataFrame(records, columns=list(CODES)).astype(str)
+                    for column, value in zip(CODES, (network_id, item, theme.code, *hit)):
+                        columns[column].append(value)
+    return pd.DataFrame(columns, columns=list(CODES), dtype=str)
 
 
 def empty_overrides() -> pd.DataFrame:
@@ -217,7 +262,12 @@ def apply_overrides(*, codes: pd.DataFrame, overrides: pd.DataFrame, network_ids
     Takes codes (network_id, item, theme, origin, evidence) and overrides (OVERRIDE_COLUMNS); gives the
     corrected codes and an audit table of every override with its effect."""
     known = set(network_ids)
-    current = {(r.network_id, r.item, r.theme): r._asdict() for r in codes.itertuples(index=False)}
+    # Only the codes an override names are looked at one by one; the others pass through untouched.
+    keys = codes["network_id"] + "\x00" + codes["item"] + "\x00" + codes["theme"]
+    named = keys.isin(set(overrides["network_id"] + "\x00" + overrides["item"] + "\x00" + overrides["theme"]))
+    named = named.to_numpy(dtype=bool)
+    untouched = codes[~named]
+    current = {(r.network_id, r.item, r.theme): r._asdict() for r in codes[named].itertuples(index=False)}
     audit, warnings = [], []
     for o in overrides.itertuples(index=False):
         key = (o.network_id, o.item, o.theme)
@@ -235,7 +285,7 @@ def apply_overrides(*, codes: pd.DataFrame, overrides: pd.DataFrame, network_ids
         else:
             effect = "removed" if current.pop(key, None) else "nothing to remove"
         audit.append({**o._asdict(), "effect": effect})
-    frame = pd.DataFrame(list(current.values()), columns=list(CODES))
+    frame = pd.concat([untouched, pd.DataFrame(list(current.values()), columns=list(CODES), dtype=str)])
     frame = frame.sort_values(["item", "network_id", "theme"], kind="stable").reset_index(drop=True).astype(str)
     return Coded(codes=frame, audit=pd.DataFrame(audit, columns=[*OVERRIDE_COLUMNS, "effect"]).astype(str),
                  warnings=warnings)

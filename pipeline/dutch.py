@@ -40,9 +40,14 @@ class Token:
     stem: str
 
 
+def words(text: str) -> list[str]:
+    """The words of `text`, lower-cased; hyphens, slashes and '&' separate words."""
+    return _WORD.findall((text or "").casefold())
+
+
 def tokens(text: str) -> list[Token]:
-    """The words of `text`, lower-cased, with their stems; hyphens, slashes and '&' separate words."""
-    return [Token(w, _stem(w)) for w in _WORD.findall((text or "").casefold())]
+    """The words of `text` with their stems."""
+    return [Token(w, _stem(w)) for w in words(text)]
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,11 @@ class Part:
     word: str
     inflected: re.Pattern
     inflected_tail: re.Pattern
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        """The part can match a word only if one of these is among the word's word_keys."""
+        return self.stem, self.word
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,18 @@ def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
                 and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1]))):
             return start
     return None
+
+
+# Substrings longer than this are not keys of a word (no Dutch term is this long).
+MAX_PART = 40
+
+
+@lru_cache(maxsize=200_000)
+def word_keys(word: str) -> frozenset[str]:
+    """Every key by which a term part can match `word`: its stem, the stems of its compound heads, and its
+    substrings (a part's written form, inflected or inside a compound, or its stem at the start)."""
+    substrings = {word[i:j] for i in range(len(word)) for j in range(i + 1, min(len(word), i + MAX_PART) + 1)}
+    return frozenset(substrings | {_stem(word)} | _compound_heads(word))
 
 
 @dataclass(frozen=True)
