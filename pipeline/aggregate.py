@@ -128,6 +128,15 @@ def _short(text: str) -> str:
     return text if len(text) <= QUOTE_LENGTH else text[:QUOTE_LENGTH - 1].rsplit(" ", 1)[0] + " …"
 
 
+def _quotes(evidence: pd.Series) -> list[str]:
+    """The QUOTES shortest distinct evidence sentences, whitespace collapsed and cut at QUOTE_LENGTH."""
+    quotes = pd.Series(evidence.unique(), dtype=str).str.split().str.join(" ")
+    long = (quotes.str.len() > QUOTE_LENGTH).to_numpy(dtype=bool)
+    quotes[long] = [_short(q) for q in quotes[long]]
+    ranked = pd.DataFrame({"quote": quotes, "length": quotes.str.len()}).drop_duplicates("quote")
+    return ranked.sort_values(["length", "quote"])["quote"].head(QUOTES).tolist()
+
+
 def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str) -> pd.DataFrame:
     """Per theme of `item`: networks naming it, percentage of networks that answered, up to three quotes
     (the shortest distinct evidence sentences of rule codes)."""
@@ -136,8 +145,7 @@ def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item
     records = []
     for theme in codebook.themes_for(item):
         rows = item_codes[item_codes["theme"] == theme.code]
-        evidence = rows[rows["origin"] != "manual"].sort_values("network_id")["evidence"]
-        quotes = sorted(dict.fromkeys(_short(e) for e in evidence), key=lambda q: (len(q), q))[:QUOTES]
+        quotes = _quotes(rows.loc[rows["origin"] != "manual", "evidence"])
         record = {"Categorie": codebook.categories[theme.category]["label"], "Thema": theme.label,
                   "Code": theme.code, "Netwerken": int(rows["network_id"].nunique()),
                   "Percentage": _percent(int(rows["network_id"].nunique()), answered)}
@@ -148,12 +156,14 @@ def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item
 
 
 def methods_by_network(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """q19 per network: the working methods coded and the answer itself."""
+    """q19 per network: the working methods coded (in codebook order) and the answer itself."""
+    order = {t.code: i for i, t in enumerate(codebook.themes_for("q19"))}
     labels = {t.code: t.label for t in codebook.themes_for("q19")}
     q19 = codes[codes["item"] == "q19"]
-    named = q19.groupby("network_id")["theme"].agg(lambda s: "; ".join(labels[t] for t in labels if t in set(s)))
+    q19 = q19.assign(order=q19["theme"].map(order), label=q19["theme"].map(labels)).dropna(subset=["order"])
+    named = q19.sort_values(["network_id", "order"]).groupby("network_id")["label"].agg("; ".join)
     return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Werkvormen": [named.get(n, "") for n in networks["network_id"]],
+                         "Werkvormen": networks["network_id"].map(named).fillna("").astype(str),
                          "Werkwijze (q19)": networks.get("q19", pd.Series([""] * len(networks))).fillna("")})
 
 

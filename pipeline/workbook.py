@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.schemas import write_atomic
 
@@ -65,20 +67,73 @@ def new_workbook() -> Workbook:
 
 
 def _widths(frame: pd.DataFrame, widths: dict[str, int] | None) -> list[float]:
+    """Column widths in characters: the given ones, else the longest line of header and values (capped)."""
     out = []
     for j, name in enumerate(frame.columns):
         if widths and name in widths:
             out.append(max(8, widths[name]))
             continue
-        longest = max([len(str(name))] + [max(len(line) for line in str(v).split("\n"))
-                                          for v in frame.iloc[:, j] if isinstance(v, str) or not pd.isna(v)])
+        values = frame.iloc[:, j].dropna().astype(str)
+        several = values.str.contains("\n", regex=False).to_numpy(dtype=bool)
+        longest = max([len(str(name)), *values[~several].str.len().nlargest(1).astype(int),
+                       *(len(line) for value in values[several] for line in value.split("\n"))])
         out.append(max(8, min(MAX_WIDTH, longest + 2)))
     return out
 
 
+# Excel's limit on the characters of one cell.
+CELL_LIMIT = 32767
+# Sheets longer than this get their rows written as sheet XML in whole columns at a time (XlsxWriter's cell
+# by cell writing takes about a minute per ten million cells); shorter sheets go through XlsxWriter.
+ROWS_WRITTEN_DIRECTLY = 5000
+_ROWS_PER_CHUNK = 20_000
+
+
+def _is_plain_column(values: pd.Series) -> bool:
+    """Whole-column writing handles integer and float columns and columns of text (with gaps)."""
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values):
+        return True
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _rows_xml(frame: pd.DataFrame, styles: dict[int, str]):
+    """The <row> elements of `frame` from sheet row 2 on, as text in chunks: strings inline (never formulas),
+    without the characters Excel refuses and cut at CELL_LIMIT; numbers as values; empty cells left out."""
+    for start in range(0, len(frame), _ROWS_PER_CHUNK):
+        part = frame.iloc[start:start + _ROWS_PER_CHUNK]
+        numbers = pd.Series(range(start + 2, start + 2 + len(part)), index=part.index).astype(str)
+        rows = '<row r="' + numbers + '">'
+        for j, column in enumerate(part.columns):
+            values = part[column]
+            opening = '<c r="' + xl_col_to_name(j) + numbers + (f'" s="{styles[j]}"' if j in styles else '"')
+            if pd.api.types.is_numeric_dtype(values):
+                present = values.notna().to_numpy(dtype=bool)
+                cells = (opening + "><v>" + values.astype(str) + "</v></c>").where(present, "")
+            else:
+                text = (values.fillna("").astype(str).str.replace(_ILLEGAL.pattern, "", regex=True)
+                        .str.slice(0, CELL_LIMIT).str.replace("&", "&amp;", regex=False)
+                        .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False))
+                cells = (opening + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
+                         ).where(text.ne("").to_numpy(dtype=bool), "")
+            rows = rows + cells
+        yield "".join((rows + "</row>").tolist())
+
+
+def _column_styles(sheet_xml: str) -> dict[int, str]:
+    """Column number (from 0) -> the style XlsxWriter gave that column, from the sheet's <cols>."""
+    styles = {}
+    for match in re.finditer(r'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"', sheet_xml):
+        for column in range(int(match.group(1)) - 1, int(match.group(2))):
+            styles[column] = match.group(3)
+    return styles
+
+
 class StreamedWorkbook:
     """A workbook for tables of many thousands of rows, written with XlsxWriter (several times faster than
-    openpyxl) into memory; same look as add_sheet: bold frozen filterable header, widths, text as text."""
+    openpyxl); same look as add_sheet: bold frozen filterable header, widths, text as text. The rows of long
+    sheets are added as sheet XML when the workbook is finished (see ROWS_WRITTEN_DIRECTLY)."""
 
     def __init__(self) -> None:
         import tempfile
@@ -93,6 +148,7 @@ class StreamedWorkbook:
         self.header = self.book.add_format({"bold": True, "bg_color": "#DDE3EA", "text_wrap": True, "valign": "top"})
         self.wrapped = self.book.add_format({"text_wrap": True, "valign": "top"})
         self.formats: dict[str, object] = {}
+        self._bodies: dict[str, pd.DataFrame] = {}
 
     def number_format(self, pattern: str):
         if pattern not in self.formats:
@@ -110,6 +166,9 @@ class StreamedWorkbook:
         ws.freeze_panes(1, 0)
         if len(frame.columns):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        if len(frame) > ROWS_WRITTEN_DIRECTLY and all(_is_plain_column(frame[c]) for c in frame.columns):
+            self._bodies[f"xl/worksheets/sheet{len(self.book.worksheets())}.xml"] = frame
+            return
         for i, values in enumerate(frame.itertuples(index=False), start=1):
             for j, value in enumerate(values):
                 if isinstance(value, str):
@@ -122,7 +181,7 @@ class StreamedWorkbook:
         self.book.set_properties({"author": "WSD leernetwerken pipeline", "created": timestamp})
         self.book.close()
         try:
-            return normalised_zip(self._path.read_bytes(), timestamp=timestamp)
+            return normalised_zip(self._path, timestamp=timestamp, bodies=self._bodies)
         finally:
             self._folder.cleanup()
 
@@ -132,21 +191,36 @@ def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
     wb.properties.creator = "WSD leernetwerken pipeline"
     raw = io.BytesIO()
     wb.save(raw)
-    return normalised_zip(raw.getvalue(), timestamp=timestamp)
+    return normalised_zip(io.BytesIO(raw.getvalue()), timestamp=timestamp)
 
 
-def normalised_zip(data: bytes, *, timestamp: datetime) -> bytes:
-    """An .xlsx whose zip entries and document times all carry `timestamp`."""
+def normalised_zip(source_file, *, timestamp: datetime, bodies: dict[str, pd.DataFrame] | None = None) -> bytes:
+    """An .xlsx whose zip entries and document times all carry `timestamp`; the sheets named in `bodies`
+    get those frames' rows after their header row. Entries are copied in pieces, never whole."""
     stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+    with zipfile.ZipFile(source_file) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
             entry = zipfile.ZipInfo(info.filename, date_time=timestamp.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, data)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(),
+                              source.read(info.filename))
+                target.writestr(entry, data)
+            elif bodies and info.filename in bodies:
+                frame = bodies[info.filename]
+                head, tail = source.read(info.filename).decode("utf-8").split("</sheetData>", 1)
+                if len(frame.columns):
+                    last = f"{xl_col_to_name(len(frame.columns) - 1)}{len(frame) + 1}"
+                    head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head, count=1)
+                with target.open(entry, "w", force_zip64=False) as sheet:
+                    sheet.write(head.encode("utf-8"))
+                    for chunk in _rows_xml(frame, _column_styles(head)):
+                        sheet.write(chunk.encode("utf-8"))
+                    sheet.write(("</sheetData>" + tail).encode("utf-8"))
+            else:
+                with source.open(info) as part, target.open(entry, "w", force_zip64=False) as copy:
+                    shutil.copyfileobj(part, copy, 1 << 20)
     return out.getvalue()
 
 

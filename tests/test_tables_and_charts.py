@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,8 @@ from test_coding import REPORT_COUNTS
 from pipeline.aggregate import write_tables
 from pipeline.cli import main
 from pipeline.coding import load_codebook
-from pipeline.workbook import new_workbook, add_sheet, workbook_bytes
+from pipeline import workbook
+from pipeline.workbook import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
 
 FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
 
@@ -112,6 +115,31 @@ def test_workbook_writes_formulas_as_text(tmp_path):
     cells = [c for c in load_workbook(path)["t"]["A"][1:]]
     assert [c.data_type for c in cells] == ["s"] * 5
     assert cells[0].value.startswith("=HYPERLINK")
+
+
+def test_long_sheets_written_as_xml_read_back_like_short_ones(monkeypatch):
+    rows = 4000
+    frame = pd.DataFrame({
+        "Toelichting": ['=HYPERLINK("http://x")', "a & b < c > d", "regel 1\nregel 2", "", None, " spatie ",
+                        "x\x01y", "é ’ 😀"] * (rows // 8),
+        "Netwerken": pd.array(list(range(rows - 1)) + [None], dtype="Int64"),
+        "Percentage": [12.5, float("nan"), 100.0, 0.1] * (rows // 4)})
+
+    def written(limit):
+        monkeypatch.setattr(workbook, "ROWS_WRITTEN_DIRECTLY", limit)
+        book = StreamedWorkbook()
+        book.add("tabel", frame, wrap=("Toelichting",), number_formats={"Percentage": "0.0"})
+        sheet = load_workbook(io.BytesIO(book.bytes(timestamp=datetime(2018, 10, 31)))).active
+        cells = [[(c.value, c.data_type, c.number_format, c.alignment.wrap_text) for c in row] for row in sheet.iter_rows()]
+        return cells, sheet.dimensions, sheet.auto_filter.ref, sheet.freeze_panes
+
+    as_xml, by_cell = written(limit=10), written(limit=10 ** 9)
+    assert as_xml == by_cell
+    cells = as_xml[0]
+    assert cells[1][0] == ('=HYPERLINK("http://x")', "s", "General", True)   # text, not a formula
+    assert [row[0][0] for row in cells[2:9]] == ["a & b < c > d", "regel 1\nregel 2", None, None, " spatie ", "xy",
+                                                  "é ’ 😀"]
+    assert cells[1][2][:3] == (12.5, "n", "0.0") and cells[-1][1][0] is None and as_xml[1] == f"A1:C{rows + 1}"
 
 
 def test_every_figure_in_every_format(processed):
