@@ -163,7 +163,7 @@ def methods_by_network(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Co
     q19 = q19.assign(order=q19["theme"].map(order), label=q19["theme"].map(labels)).dropna(subset=["order"])
     named = q19.sort_values(["network_id", "order"]).groupby("network_id")["label"].agg("; ".join)
     return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Werkvormen": networks["network_id"].map(named).fillna("").astype(str),
+                         "Werkvormen": networks["network_id"].map(named).astype(object).fillna("").astype(str),
                          "Werkwijze (q19)": networks.get("q19", pd.Series([""] * len(networks))).fillna("")})
 
 
