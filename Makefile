@@ -24,11 +24,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed  ## Create .venv and install the project into it
 
-# The stages as file targets: each re-runs only when its inputs, its module or its config changed.
+# The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
+# recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
+# in one process (imports paid once), so an edit re-runs what it affects and nothing before it.
 PY         := $(BIN)/python -m pipeline --config config
 COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
 RENDER_ARGS := $(PROCESSED)/.render-args
+DUE        := $(PROCESSED)/.due-stages
 
 # Remember the export, supplement, templates and texts the outputs were made from, so that changing
 # one of these variables re-runs what depends on it (and only that).
@@ -41,35 +44,45 @@ $(call remember,$(INGEST_ARGS),"$(EXPORT)" "$(SUPPLEMENT)")
 $(call remember,$(RENDER_ARGS),"$(TEMPLATES)" "$(TEXTS)")
 endif
 
+# Note the stage as due and touch its output, so that make sees it changed and notes the later stages too.
+# The note is removed only when the run succeeds: after a failed or interrupted run it is still there, it is
+# a prerequisite of the report, and the next `make report` starts again from the earliest stage it names.
+define due
+@echo $(1) >> "$(DUE)"; touch -c "$@"
+endef
+
 $(PROCESSED)/responses.parquet: $(EXPORT) $(SUPPLEMENT) $(INGEST_ARGS) pipeline/ingest.py pipeline/qualtrics.py \
 		config/instrument.yaml config/settings.yaml $(COMMON)
-	@$(PY) ingest --export "$(EXPORT)" $(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") --processed "$(PROCESSED)"
+	$(call due,ingest)
 
 $(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/normalise.py pipeline/dutch.py \
 		config/taxonomies.yaml config/instrument.yaml $(COMMON)
-	@$(PY) normalise --processed "$(PROCESSED)"
+	$(call due,normalise)
+
+$(PROCESSED)/involvement.parquet: $(PROCESSED)/networks.parquet
+	$(call due,normalise)
 
 $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pipeline/dutch.py \
 		config/codebook.yaml config/coding_overrides.csv $(COMMON)
-	@$(PY) code --processed "$(PROCESSED)"
+	$(call due,code)
 
 TABLE_INPUTS := $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
 		pipeline/aggregate.py pipeline/workbook.py config/codebook.yaml config/taxonomies.yaml $(COMMON)
 
 $(PROCESSED)/tables.xlsx: $(TABLE_INPUTS)
-	@$(PY) aggregate --processed "$(PROCESSED)"
+	$(call due,aggregate)
 
-$(PROCESSED)/figures/.done: $(TABLE_INPUTS) pipeline/charts.py
-	@$(PY) charts --processed "$(PROCESSED)"
-	@touch $@
+$(PROCESSED)/charts.json: $(TABLE_INPUTS) pipeline/charts.py
+	$(call due,charts)
 
-REPORT_INPUTS := $(PROCESSED)/tables.xlsx $(PROCESSED)/figures/.done $(RENDER_ARGS) pipeline/render.py \
+REPORT_INPUTS := $(PROCESSED)/tables.xlsx $(PROCESSED)/charts.json $(RENDER_ARGS) pipeline/render.py \
 		pipeline/dutch_format.py $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
 
-$(OUT)/manifest.json: $(REPORT_INPUTS)
-	@$(PY) render --processed "$(PROCESSED)" --out "$(OUT)" $(if $(TEMPLATES),--templates "$(TEMPLATES)") \
-		$(if $(TEXTS),--texts "$(TEXTS)")
+$(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))
+	@$(PY) run --from $$(cat "$(DUE)" 2>/dev/null || echo render) --export "$(EXPORT)" \
+		$(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") --processed "$(PROCESSED)" --out "$(OUT)" \
+		$(if $(TEMPLATES),--templates "$(TEMPLATES)") $(if $(TEXTS),--texts "$(TEXTS)") && rm -f "$(DUE)"
 
 report: $(OUT)/manifest.json  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT (TEMPLATES, TEXTS optional)
 
@@ -83,5 +96,5 @@ lint: install  ## Check the code for errors and dead code
 	$(BIN)/python -m pyflakes pipeline tests scripts bench
 
 clean:  ## Remove generated data and reports (never data/raw)
-	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(PROCESSED)/.render-args $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
+	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(PROCESSED)/.render-args $(PROCESSED)/.due-stages $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
 	@touch $(PROCESSED)/.gitkeep

@@ -8,6 +8,7 @@ with editable text, plus a CSV of exactly the data plotted. Equal input gives eq
 from __future__ import annotations
 
 import io
+import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,7 @@ def _rendered(figure: Figure, fmt: str) -> bytes:
 
 
 def draw_and_write(tables: list[Table], out_dir: str | Path) -> list[Path]:
-    """figures/<name>.png|svg|pdf|csv for every chart; returns the paths."""
+    """figures/<name>.png|svg|pdf|csv for every chart and charts.json naming them; returns the paths."""
     from matplotlib import rc_context
     folder = Path(out_dir) / "figures"
     written = []
@@ -226,4 +227,8 @@ def draw_and_write(tables: list[Table], out_dir: str | Path) -> list[Path]:
         path = folder / f"{figure.name}.csv"
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(path)
-    return written
+    summary = Path(out_dir) / "charts.json"
+    record = [{"name": f.name, "title": f.title, "files": [f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")]}
+              for f in figures]
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return written + [summary]

@@ -18,6 +18,7 @@ from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_tax
 from pipeline.errors import PipelineError
 
 DEFAULT_PROCESSED = Path("data/processed")
+STAGES = ("ingest", "normalise", "code", "aggregate", "charts", "render")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
     run = sub.add_parser("run", help="run every stage on an export")
-    run.add_argument("--export", type=Path, required=True)
+    run.add_argument("--export", type=Path, help="the Qualtrics export (needed when ingest runs)")
+    run.add_argument("--from", dest="start", nargs="+", choices=STAGES, default=["ingest"], metavar="STAGE",
+                     help="start at the earliest of these stages and read what earlier stages wrote to "
+                          "--processed (`make report` passes the stages whose inputs changed)")
     run.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey")
     run.add_argument("--out", type=Path, required=True, help="folder for the report and its tables and figures")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
@@ -90,7 +94,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _say(args):
-    return (lambda *_: None) if getattr(args, "quiet", False) else (lambda text: print(text, flush=True))
+    if getattr(args, "quiet", False):
+        return lambda *_: None
+
+    def say(text: str) -> None:
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            # Whoever read the messages stopped (`make report | head`); the work goes on without them.
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return say
 
 
 def _settings(args):
@@ -176,7 +190,7 @@ def _charts(args, say, tables=None):
     from pipeline.charts import draw_and_write
     tables = tables if tables is not None else _tables(args)
     written = draw_and_write(tables, args.processed)
-    say(f"charts     {len(written) // 4} figures, each as PNG, SVG, PDF and CSV")
+    say(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
     return None, written
 
 
@@ -267,15 +281,31 @@ def _stage(args) -> int:
 
 
 def _run(args) -> int:
+    """The stages from the earliest of args.start on, in one process; each hands its tables to the next,
+    and a stage that does not run is read from --processed."""
     say = _say(args)
-    ingested, written = _ingest(args, say)
-    normalised, more = _normalise(args, say, responses=ingested.responses)
-    written += more
-    coded, more = _code(args, say, networks=normalised.networks)
-    written += more
-    tables, more = _aggregate(args, say, (normalised.networks, normalised.involvement, coded.codes))
-    written += more
-    written += _charts(args, say, tables)[1]
+    first = min(STAGES.index(stage) for stage in args.start)
+    if first == 0 and args.export is None:
+        raise PipelineError("run: give the export with --export (or start later with --from).")
+    written: list[Path] = []
+    networks = involvement = codes = tables = None
+    if first <= STAGES.index("ingest"):
+        ingested, more = _ingest(args, say)
+        written += more
+    if first <= STAGES.index("normalise"):
+        normalised, more = _normalise(args, say, responses=ingested.responses if first == 0 else None)
+        written += more
+        networks, involvement = normalised.networks, normalised.involvement
+    if first <= STAGES.index("code"):
+        coded, more = _code(args, say, networks=networks)
+        written += more
+        codes = coded.codes
+    if first <= STAGES.index("aggregate"):
+        frames = (networks, involvement, codes) if networks is not None else None
+        tables, more = _aggregate(args, say, frames)
+        written += more
+    if first <= STAGES.index("charts"):
+        written += _charts(args, say, tables)[1]
     _, published = _render(args, say)
     _wrote(say, published)
     return 0

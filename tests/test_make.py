@@ -1,0 +1,58 @@
+"""`make report` as researchers run it: the stages an edit affects run, in one process, and nothing else."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from pipeline.cli import STAGES, main
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
+                                reason="needs make and the project's .venv (make install)")
+
+
+def _make(processed: Path, out: Path, *extra: str) -> tuple[int, list[str], str]:
+    done = subprocess.run(["make", "--no-print-directory", "report", f"PROCESSED={processed}", f"OUT={out}", *extra],
+                          cwd=ROOT, capture_output=True, text=True)
+    ran = [s for s in STAGES if any(line.startswith(s) for line in done.stdout.splitlines())]
+    return done.returncode, ran, done.stdout + done.stderr
+
+
+def test_make_report_runs_only_what_changed_and_resumes_after_a_failure(tmp_path):
+    processed, out = tmp_path / "processed", tmp_path / "out"
+    code, ran, output = _make(processed, out)
+    assert code == 0 and ran == list(STAGES), output
+    assert (out / "report.pdf").exists() and not (processed / ".due-stages").exists()
+
+    code, ran, output = _make(processed, out)
+    assert code == 0 and ran == [] and "Nothing to be done" in output
+
+    texts = tmp_path / "texts"
+    shutil.copytree(ROOT / "texts", texts)
+    code, ran, output = _make(processed, out, f"TEXTS={texts}")
+    assert code == 0 and ran == ["render"], output
+
+    # A run that stopped after noting the coding stage as due starts there next time.
+    (processed / ".due-stages").write_text("code\naggregate\n")
+    code, ran, output = _make(processed, out, f"TEXTS={texts}")
+    assert code == 0 and ran == ["code", "aggregate", "charts", "render"], output
+    assert not (processed / ".due-stages").exists()
+
+
+def test_run_from_a_later_stage_reads_the_earlier_ones(tmp_path, capsys):
+    processed, out = tmp_path / "processed", tmp_path / "out"
+    assert main(["run", "--export", str(ROOT / "data" / "raw" / "wsd_leernetwerken_2018.csv"),
+                 "--processed", str(processed), "--out", str(out), "--quiet"]) == 0
+    before = (processed / "responses.parquet").stat().st_mtime_ns
+    assert main(["run", "--from", "render", "charts", "--processed", str(processed), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("charts ") and "ingest" not in printed and "aggregate" not in printed
+    assert (processed / "responses.parquet").stat().st_mtime_ns == before
+
+    assert main(["run", "--processed", str(processed), "--out", str(out)]) == 1
+    assert "--export" in capsys.readouterr().err
+
