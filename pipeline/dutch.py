@@ -134,10 +134,10 @@ def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
 MAX_PART = 40
 
 
-@lru_cache(maxsize=200_000)
 def word_keys(word: str) -> frozenset[str]:
     """Every key by which a term part can match `word`: its stem, the stems of its compound heads, and its
-    substrings (a part's written form, inflected or inside a compound, or its stem at the start)."""
+    substrings (a part's written form, inflected or inside a compound, or its stem at the start). Not
+    cached: a word has hundreds of keys, and callers keep what they learn from them (RuleIndex)."""
     substrings = {word[i:j] for i in range(len(word)) for j in range(i + 1, min(len(word), i + MAX_PART) + 1)}
     return frozenset(substrings | {_stem(word)} | _compound_heads(word))
 

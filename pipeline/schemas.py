@@ -72,10 +72,18 @@ def write_parquet(frame: pd.DataFrame, path: Path, *, schema: dict[str, str], ex
         raise
 
 
-def read_parquet(path: Path, *, schema: dict[str, str], extra_text_prefix: str | None = None) -> pd.DataFrame:
+def read_parquet(path: Path, *, schema: dict[str, str], extra_text_prefix: str | None = None,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+    """A processed table, checked against its schema; `columns` reads only those (and checks only those)."""
     if not path.exists():
         raise PipelineError(f"{path}: not found; run the earlier stages first (make report).")
-    frame = pd.read_parquet(path)
+    if columns is not None:
+        import pyarrow.parquet as pq
+        missing = [c for c in columns if c not in pq.read_schema(path).names]
+        if missing:
+            raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; re-run the stage that writes it.")
+        schema = {c: kind for c, kind in schema.items() if c in columns}
+    frame = pd.read_parquet(path, columns=columns)
     check(frame, schema=schema, name=str(path), extra_text_prefix=extra_text_prefix)
     return frame
 
