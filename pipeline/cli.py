@@ -244,10 +244,18 @@ def _render(args, say):
                      "user_texts": str(args.texts) if args.texts else None},
     }
     say(f"render     report.html and report.pdf ({len(context['networks'])} networks in Bijlage 2)")
-    published = render.publish(processed=args.processed, out=args.out, html_text=html_text, manifest=manifest)
+    published = render.publish(processed=args.processed, out=args.out, html_text=html_text, manifest=manifest,
+                               inputs=_inputs(args))
     say(f"render     {published.pages} PDF pages; {args.out} is complete")
     return published, [args.out / "report.html", args.out / "report.pdf", args.out / "tables.xlsx",
                        args.out / "manifest.json", args.out / "tables", args.out / "figures"]
+
+
+def _inputs(args) -> list[Path]:
+    """Every file and folder a run reads: the output folder may neither hold nor lie inside one of them."""
+    from pipeline.render import DEFAULT_TEMPLATES, DEFAULT_TEXTS
+    return [p for p in (getattr(args, "export", None), getattr(args, "supplement", None), args.templates, args.texts,
+                        DEFAULT_TEMPLATES, DEFAULT_TEXTS, args.config, args.processed) if p is not None]
 
 
 def _versions() -> dict[str, str]:
@@ -293,6 +301,10 @@ def _run(args) -> int:
         raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
     if first > last:
         raise PipelineError(f"run: --from {STAGES[first]} comes after --to {args.stop}.")
+    if last == STAGES.index("render"):
+        # Before any stage runs: a wrong --out is refused with nothing written.
+        from pipeline.output_folder import check_output_folder
+        check_output_folder(args.out, inputs=_inputs(args))
     written: list[Path] = []
     networks = involvement = codes = tables = None
     if first <= STAGES.index("ingest") <= last:
@@ -450,9 +462,16 @@ def _arrow_memory_returned_soon() -> None:
         pass
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
     args = _parser().parse_args(argv)
     _arrow_memory_returned_soon()
+    # SIGTERM (a closed terminal, a stopped job) ends the run like Ctrl-C: staging folders are removed.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
     try:
         return COMMANDS[args.command](args)
     except PipelineError as exc:
@@ -467,3 +486,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected {exc.__class__.__name__}: {exc}. This is a bug in the pipeline; run again "
               "with --debug and report the output.", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _in_main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()

@@ -15,7 +15,6 @@ import os
 import platform
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from pipeline import __version__
+from pipeline import __version__, output_folder
 from pipeline.aggregate import YES_NO_TABLES
 from pipeline.config import PROJECT_ROOT, Instrument
 from pipeline.errors import PipelineError
@@ -286,11 +285,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def publish(*, processed: Path, out: Path, html_text: str, manifest: dict) -> Published:
-    """Assemble the output folder beside OUT and move it into place only when complete."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, inputs=()) -> Published:
+    """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
+    only when the pipeline made it (see pipeline.output_folder)."""
+    out = output_folder.check_output_folder(out, inputs=inputs)
+    staging = output_folder.new_staging(out)
     try:
         shutil.copytree(processed / "tables", staging / "tables")
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
@@ -298,18 +297,11 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict) -> Pu
         (staging / "report.html").write_text(html_text, encoding="utf-8")
         pdf, pages = render_pdf(html_text, base=staging)
         (staging / "report.pdf").write_bytes(pdf)
-        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                                encoding="utf-8")
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        output_folder.swap_in(staging, out, inputs=inputs)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
