@@ -27,8 +27,9 @@ install: $(BIN)/.installed  ## Create .venv and install the project into it
 # The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
 # in one process (imports paid once), so an edit re-runs what it affects and nothing before it.
+# The prerequisites follow the table of stages in pipeline/runner.py (tests/test_make.py holds them to it).
 PY         := $(BIN)/python -m pipeline --config config
-COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
+COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/runner.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
 RENDER_ARGS := $(PROCESSED)/.render-args
 DUE        := $(PROCESSED)/.due-stages
@@ -66,17 +67,18 @@ $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pip
 		config/codebook.yaml config/coding_overrides.csv $(COMMON)
 	$(call due,code)
 
-TABLE_INPUTS := $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/aggregate.py pipeline/workbook.py config/codebook.yaml config/taxonomies.yaml $(COMMON)
-
-$(PROCESSED)/tables.xlsx: $(TABLE_INPUTS)
+$(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
+		pipeline/aggregate.py pipeline/workbook.py config/codebook.yaml config/taxonomies.yaml config/instrument.yaml \
+		$(COMMON)
 	$(call due,aggregate)
 
-$(PROCESSED)/charts.json: $(TABLE_INPUTS) pipeline/charts.py
+$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)
 	$(call due,charts)
 
-REPORT_INPUTS := $(PROCESSED)/tables.xlsx $(PROCESSED)/charts.json $(RENDER_ARGS) pipeline/render.py \
-		pipeline/dutch_format.py $(wildcard templates/*) $(wildcard texts/*.md) \
+REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py \
+		pipeline/dutch_format.py pipeline/output_folder.py config/instrument.yaml config/codebook.yaml \
+		config/taxonomies.yaml $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
 
 $(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))

@@ -1,126 +1,162 @@
 """Aggregate: every table of the report from the networks, involvement and codes tables.
 
-Each table has Dutch headers and a title; tables/<name>.csv and one sheet of tables.xlsx each. The three
-contract tables (networks, involvement, codes) keep the column names of the output contract.
+Each table is a typed frame with English column names (numbers as numbers, per-network tables keyed by
+network_id) and the Dutch headers of the columns people see. The headers are applied only where a table
+is written for people: tables/<name>.csv and a sheet of tables.xlsx. The typed frames go to charts and
+render as they are (typed/<name>.parquet in data/processed). The items and their tables come from the
+instrument's declarations, so a new item needs no code here.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
 from pipeline.coding import Codebook
-from pipeline.config import Instrument, Taxonomies
+from pipeline.config import Config, Instrument, Item, Taxonomies
+from pipeline.errors import PipelineError
 from pipeline.schemas import write_atomic
 from pipeline.workbook import StreamedWorkbook
 
-LEVELS = {1: "Zeer laag", 2: "Laag", 3: "Gemiddeld", 4: "Hoog", 5: "Zeer hoog"}
 NOT_GIVEN = "Niet ingevuld"
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
-# The yes/no items and the tables they give: (table name, Dutch title)
-YES_NO_TABLES = {
-    "q13": ("competenties", "Gevraagde competenties van deelnemers (q13)"),
-    "q14": ("procesbegeleiding", "Personen aangetrokken voor procesbegeleiding (q14)"),
-    "q15": ("inhoudelijke_begeleiding", "Personen aangetrokken voor inhoudelijke begeleiding (q15)"),
-    "q16": ("samenwerking", "Samenwerking tussen praktijken, disciplines, professionals en burgers (q16)"),
-    "q18": ("ervaringen", "Geïnventariseerde ervaringen van deelnemers (q18)"),
-    "q20": ("hulpmiddelen", "Gebruikte hulpmiddelen (q20)"),
-    "q21": ("kosten", "Kosten voor deelnemers en wie ze betaalt (q21)"),
-    "q22": ("evaluaties", "Uitgevoerde evaluaties (q22)"),
-    "q24": ("vervolgonderzoek", "Bereidheid tot medewerking aan vervolgonderzoek (q24)"),
-}
+SOURCE_LABELS = {"survey": "vragenlijst", "supplement": "aanvulling"}
+ANSWER_LABELS = {"ja": "Ja", "nee": "Nee", "": NOT_GIVEN}
 QUOTES = 3
 QUOTE_LENGTH = 160
+TYPED_FOLDER = "typed"
 
 
 @dataclass
 class Table:
+    """One table of the report. `frame` is typed, with English columns; `headers` maps the columns people
+    see to their Dutch headers, in the order they are shown (other columns, such as network_id, are kept
+    for joins and left out of what is written for people). `long_text` columns are wrapped and given a
+    wide column in Excel, `wrapped` ones only wrapped."""
+
     name: str
     title: str
     frame: pd.DataFrame
+    headers: dict[str, str]
     note: str = ""
-    base: int | None = None   # the number of networks percentages are taken of
+    base: int | None = None      # the number of networks percentages are taken of
+    item: str | None = None
+    long_text: tuple[str, ...] = ()
+    wrapped: tuple[str, ...] = ()
+    percent: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        if not self.percent:
+            self.percent = tuple(c for c in self.headers if c.startswith("percent"))
+
+    def for_people(self) -> pd.DataFrame:
+        """The shown columns under their Dutch headers."""
+        return self.frame[list(self.headers)].rename(columns=self.headers)
+
+    def describe(self) -> dict:
+        """Title, note, base, item and the column headers, for tables.json."""
+        return {"name": self.name, "title": self.title, "note": self.note, "base": self.base, "item": self.item,
+                "headers": self.headers, "percent": list(self.percent)}
 
 
 def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _title(item: Item) -> str:
+    """An item table's title: its declared title with the item it counts."""
+    return f"{item.report.title} ({item.id})"
+
+
 def overview(networks: pd.DataFrame) -> pd.DataFrame:
-    """Section 3.2: one row per network. Takes werkplaats, name, initiator, start_text, status, stop_reason."""
+    """Section 3.2: one row per network. Takes network_id, werkplaats, name, initiator, start_text, status,
+    stop_reason, source; gives those with start_shown, status_shown and source_shown for people."""
     status = [STATUS_LABELS[s] + (f": {r}" if r else "") for s, r in zip(networks["status"], networks["stop_reason"])]
-    return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Initiatiefnemer": networks["initiator"],
-                         "Opstart": networks["start_text"].replace("", "-"), "Huidige status": status,
-                         "Bron": networks["source"].map({"survey": "vragenlijst", "supplement": "aanvulling"})})
+    return pd.DataFrame({"network_id": networks["network_id"], "werkplaats": networks["werkplaats"],
+                         "name": networks["name"], "initiator": networks["initiator"],
+                         "start_shown": networks["start_text"].replace("", "-"), "status_shown": status,
+                         "source_shown": networks["source"].map(SOURCE_LABELS), "status": networks["status"],
+                         "source": networks["source"]})
 
 
 def by_status(networks: pd.DataFrame) -> pd.DataFrame:
+    """Networks per status: status (code), label, networks, percent."""
     counts = networks["status"].value_counts()
-    rows = [(STATUS_LABELS[s], int(counts.get(s, 0))) for s in STATUS_LABELS]
-    return pd.DataFrame({"Status": [r[0] for r in rows], "Netwerken": [r[1] for r in rows],
-                         "Percentage": [_percent(r[1], len(networks)) for r in rows]})
+    rows = [(s, STATUS_LABELS[s], int(counts.get(s, 0))) for s in STATUS_LABELS]
+    return pd.DataFrame({"status": [r[0] for r in rows], "label": [r[1] for r in rows],
+                         "networks": [r[2] for r in rows], "percent": [_percent(r[2], len(networks)) for r in rows]})
 
 
 def by_start_year(networks: pd.DataFrame) -> pd.DataFrame:
+    """Networks per start year, every year from the first to the last, then the unknown start:
+    year (or empty), label, networks, percent."""
     years = networks["start_year"].dropna().astype(int)
     counts = years.value_counts()
     # Years between the first and the last without a network still get a row, so the time axis has no gaps.
     span = range(int(years.min()), int(years.max()) + 1) if len(years) else range(0)
-    frame = pd.DataFrame({"Startjaar": [str(y) for y in span], "Netwerken": [int(counts.get(y, 0)) for y in span]})
+    frame = pd.DataFrame({"label": [str(y) for y in span], "networks": [int(counts.get(y, 0)) for y in span]})
     unknown = int(networks["start_year"].isna().sum())
     frame.loc[len(frame)] = ["Onbekend", unknown]
-    frame["Percentage"] = [_percent(n, len(networks)) for n in frame["Netwerken"]]
+    frame.insert(0, "year", pd.array(list(span) + [None], dtype="Int64"))
+    frame["percent"] = [_percent(n, len(networks)) for n in frame["networks"]]
     return frame
 
 
 def by_initiator_type(networks: pd.DataFrame, taxonomies: Taxonomies) -> pd.DataFrame:
-    """Networks per initiator type; a network with several types counts for each."""
+    """Networks per initiator type (a network with several types counts for each): type, label,
+    networks, percent."""
     types = networks["initiator_types"].str.split(";").explode()
     counts = types[types.ne("")].value_counts()
     unknown = int(networks["initiator_types"].eq("").sum())
-    rows = [(c.label, int(counts.get(c.code, 0))) for c in taxonomies.initiator_types] + [("Onbekend", unknown)]
-    return pd.DataFrame({"Type initiatiefnemer": [r[0] for r in rows], "Netwerken": [r[1] for r in rows],
-                         "Percentage": [_percent(r[1], len(networks)) for r in rows]})
+    rows = [(c.code, c.label, int(counts.get(c.code, 0))) for c in taxonomies.initiator_types] + \
+        [("onbekend", "Onbekend", unknown)]
+    return pd.DataFrame({"type": [r[0] for r in rows], "label": [r[1] for r in rows],
+                         "networks": [r[2] for r in rows], "percent": [_percent(r[2], len(networks)) for r in rows]})
 
 
-def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies) -> pd.DataFrame:
-    """Per participant group: networks naming it, categories, the level distribution, share (zeer) hoog."""
+def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item: Item) -> pd.DataFrame:
+    """Per participant group: group, label, networks naming it, categories, level_<value> per scale point
+    of the item, not_given, percent_high (share hoog or zeer hoog of the categories with a level)."""
+    top = [c.value for c in item.scale][-2:]
     records = []
     for group in taxonomies.participant_groups:
         rows = involvement[involvement["participant_group"] == group.code]
         levels = rows["level"].dropna().astype(int)
-        record = {"Deelnemersgroep": group.label, "Netwerken": int(rows["network_id"].nunique()),
-                  "Categorieën": len(rows)}
-        for value, label in LEVELS.items():
-            record[label] = int((levels == value).sum())
-        record[NOT_GIVEN] = int(rows["level"].isna().sum())
-        record["Percentage hoog of zeer hoog"] = _percent(int((levels >= 4).sum()), len(levels))
+        record = {"group": group.code, "label": group.label, "networks": int(rows["network_id"].nunique()),
+                  "categories": len(rows)}
+        for point in item.scale:
+            record[f"level_{point.value}"] = int((levels == point.value).sum())
+        record["not_given"] = int(rows["level"].isna().sum())
+        record["percent_high"] = _percent(int(levels.isin(top).sum()), len(levels))
         records.append(record)
     return pd.DataFrame(records)
 
 
-def yes_no_summary(networks: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+def yes_no_summary(networks: pd.DataFrame, items: tuple[Item, ...]) -> pd.DataFrame:
+    """Per yes/no item: item, topic, yes, no, not_given, answered, percent_yes (of those who answered)."""
     records = []
-    for item, (_, title) in YES_NO_TABLES.items():
-        answers = networks[item] if item in networks else pd.Series([""] * len(networks))
+    for item in items:
+        answers = networks[item.id] if item.id in networks else pd.Series([""] * len(networks))
         ja, nee = int(answers.eq("ja").sum()), int(answers.eq("nee").sum())
-        records.append({"Vraag": item, "Onderwerp": title.rsplit(" (", 1)[0], "Ja": ja, "Nee": nee,
-                        NOT_GIVEN: len(networks) - ja - nee, "Percentage ja": _percent(ja, ja + nee)})
+        records.append({"item": item.id, "topic": item.report.title, "yes": ja, "no": nee,
+                        "not_given": len(networks) - ja - nee, "answered": ja + nee,
+                        "percent_yes": _percent(ja, ja + nee)})
     return pd.DataFrame(records)
 
 
 def yes_no_detail(networks: pd.DataFrame, item: str) -> pd.DataFrame:
-    """One row per network with its answer to a yes/no item and the text given with it."""
+    """One row per network with its answer to a yes/no item and the text given with it:
+    network_id, werkplaats, name, answer (ja, nee or ""), answer_shown, explanation."""
     text = networks.get(f"{item}_text", pd.Series([""] * len(networks), index=networks.index))
-    return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Antwoord": networks[item].replace({"ja": "Ja", "nee": "Nee", "": NOT_GIVEN}),
-                         "Toelichting": text.fillna("")})
+    answers = networks[item] if item in networks else pd.Series([""] * len(networks), index=networks.index)
+    return pd.DataFrame({"network_id": networks["network_id"], "werkplaats": networks["werkplaats"],
+                         "name": networks["name"], "answer_shown": answers.replace(ANSWER_LABELS),
+                         "explanation": text.fillna(""), "answer": answers})
 
 
 def _short(text: str) -> str:
@@ -137,78 +173,125 @@ def _quotes(evidence: pd.Series) -> list[str]:
     return ranked.sort_values(["length", "quote"])["quote"].head(QUOTES).tolist()
 
 
+def _answered(networks: pd.DataFrame, item: str) -> int:
+    return int(networks[item].fillna("").ne("").sum()) if item in networks else 0
+
+
 def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str) -> pd.DataFrame:
-    """Per theme of `item`: networks naming it, percentage of networks that answered, up to three quotes
-    (the shortest distinct evidence sentences of rule codes)."""
-    answered = int(networks[item].fillna("").ne("").sum()) if item in networks else 0
+    """Per theme of `item`: category, category_label, theme_label, theme, networks naming it, percent of
+    the networks that answered, quote_1..3 (the shortest distinct evidence sentences of rule codes)."""
+    answered = _answered(networks, item)
     item_codes = codes[codes["item"] == item]
     records = []
     for theme in codebook.themes_for(item):
         rows = item_codes[item_codes["theme"] == theme.code]
         quotes = _quotes(rows.loc[rows["origin"] != "manual", "evidence"])
-        record = {"Categorie": codebook.categories[theme.category]["label"], "Thema": theme.label,
-                  "Code": theme.code, "Netwerken": int(rows["network_id"].nunique()),
-                  "Percentage": _percent(int(rows["network_id"].nunique()), answered)}
+        record = {"category": theme.category, "category_label": codebook.categories[theme.category]["label"],
+                  "theme_label": theme.label, "theme": theme.code, "networks": int(rows["network_id"].nunique()),
+                  "percent": _percent(int(rows["network_id"].nunique()), answered)}
         for i in range(QUOTES):
-            record[f"Citaat {i + 1}"] = quotes[i] if i < len(quotes) else ""
+            record[f"quote_{i + 1}"] = quotes[i] if i < len(quotes) else ""
         records.append(record)
-    return pd.DataFrame(records)
+    columns = ["category", "category_label", "theme_label", "theme", "networks", "percent",
+               *(f"quote_{i + 1}" for i in range(QUOTES))]
+    return pd.DataFrame(records, columns=columns)
 
 
-def methods_by_network(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """q19 per network: the working methods coded (in codebook order) and the answer itself."""
-    order = {t.code: i for i, t in enumerate(codebook.themes_for("q19"))}
-    labels = {t.code: t.label for t in codebook.themes_for("q19")}
-    q19 = codes[codes["item"] == "q19"]
-    q19 = q19.assign(order=q19["theme"].map(order), label=q19["theme"].map(labels)).dropna(subset=["order"])
-    named = q19.sort_values(["network_id", "order"]).groupby("network_id")["label"].agg("; ".join)
-    return pd.DataFrame({"Werkplaats": networks["werkplaats"], "Leernetwerk": networks["name"],
-                         "Werkvormen": networks["network_id"].map(named).astype(object).fillna("").astype(str),
-                         "Werkwijze (q19)": networks.get("q19", pd.Series([""] * len(networks))).fillna("")})
+def themes_by_network(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str) -> pd.DataFrame:
+    """Per network the themes of `item` coded (in codebook order) and the answer itself:
+    network_id, werkplaats, name, themes (labels joined by "; "), answer."""
+    order = {t.code: i for i, t in enumerate(codebook.themes_for(item))}
+    labels = {t.code: t.label for t in codebook.themes_for(item)}
+    coded = codes[codes["item"] == item]
+    coded = coded.assign(order=coded["theme"].map(order), label=coded["theme"].map(labels)).dropna(subset=["order"])
+    named = coded.sort_values(["network_id", "order"]).groupby("network_id")["label"].agg("; ".join)
+    return pd.DataFrame({"network_id": networks["network_id"], "werkplaats": networks["werkplaats"],
+                         "name": networks["name"],
+                         "themes": networks["network_id"].map(named).astype(object).fillna("").astype(str),
+                         "answer": networks.get(item, pd.Series([""] * len(networks))).fillna("")})
+
+
+def _scale_headers(item: Item) -> dict[str, str]:
+    missing = [c.label for c in item.scale if not c.heading]
+    if missing:
+        raise PipelineError(f"config/instrument.yaml: scale point {missing[0]!r} of {item.id} needs a heading "
+                            "(the column heading of the involvement table, such as 'Zeer laag').")
+    return {f"level_{c.value}": c.heading for c in item.scale}
 
 
 def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook,
               taxonomies: Taxonomies, instrument: Instrument) -> list[Table]:
-    """Every table of the report, in report order.
+    """Every table of the report, in report order, from the instrument's declarations.
 
-    Takes the networks, involvement and codes tables of data/processed; gives Table(name, title, frame)."""
+    Takes the networks, involvement and codes tables of data/processed; gives Table objects."""
     n = len(networks)
+    status, start, initiator, matrix = (instrument.the(r) for r in ("status", "start", "initiator", "involvement"))
     tables = [
-        Table("overzicht", "Overzicht van de leernetwerken (paragraaf 3.2)", overview(networks)),
-        Table("status", "Leernetwerken naar huidige status", by_status(networks), f"n = {n} netwerken"),
-        Table("startjaren", "Leernetwerken naar startjaar", by_start_year(networks), f"n = {n} netwerken"),
-        Table("initiatiefnemers", "Leernetwerken naar type initiatiefnemer", by_initiator_type(networks, taxonomies),
-              "Een netwerk kan meer typen initiatiefnemers hebben; percentages tellen daarom op tot meer dan 100."),
-        Table("betrokkenheid", "Deelnemersgroepen en hun betrokkenheid (q12)", involvement_by_group(involvement, taxonomies),
+        Table("overzicht", "Overzicht van de leernetwerken (paragraaf 3.2)", overview(networks),
+              {"werkplaats": "Werkplaats", "name": "Leernetwerk", "initiator": "Initiatiefnemer",
+               "start_shown": "Opstart", "status_shown": "Huidige status", "source_shown": "Bron"},
+              long_text=("initiator",), wrapped=("name", "status_shown")),
+        Table(status.report.table, status.report.title, by_status(networks),
+              {"label": "Status", "networks": "Netwerken", "percent": "Percentage"}, f"n = {n} netwerken",
+              item=status.id),
+        Table(start.report.table, start.report.title, by_start_year(networks),
+              {"label": "Startjaar", "networks": "Netwerken", "percent": "Percentage"}, f"n = {n} netwerken",
+              item=start.id),
+        Table(initiator.report.table, initiator.report.title, by_initiator_type(networks, taxonomies),
+              {"label": "Type initiatiefnemer", "networks": "Netwerken", "percent": "Percentage"},
+              "Een netwerk kan meer typen initiatiefnemers hebben; percentages tellen daarom op tot meer dan 100.",
+              item=initiator.id),
+        Table(matrix.report.table, matrix.report.title, involvement_by_group(involvement, taxonomies, matrix),
+              {"label": "Deelnemersgroep", "networks": "Netwerken", "categories": "Categorieën",
+               **_scale_headers(matrix), "not_given": NOT_GIVEN, "percent_high": "Percentage hoog of zeer hoog"},
               "Aantallen deelnemerscategorieën per niveau van betrokkenheid; het percentage hoog of zeer hoog is "
-              "berekend over de categorieën waarvoor een niveau is ingevuld."),
-        Table("ja_nee_vragen", "Antwoorden op de ja/nee-vragen", yes_no_summary(networks, instrument),
-              "Percentage ja over de netwerken die de vraag beantwoordden."),
+              "berekend over de categorieën waarvoor een niveau is ingevuld.", item=matrix.id),
     ]
-    for item, (name, title) in YES_NO_TABLES.items():
-        tables.append(Table(name, title, yes_no_detail(networks, item)))
-    titles = {"q23": "Werkzame elementen en randvoorwaarden (q23)", "q17": "Kansen en uitdagingen (q17)",
-              "q19": "Werkvormen en methodieken (q19)"}
-    for item in codebook.items:
-        answered = int(networks[item].fillna("").ne("").sum()) if item in networks else 0
-        tables.append(Table(f"themas_{item}", titles.get(item, f"Thema's van {item}"),
-                            themes(codes, networks, codebook, item),
-                            f"Percentage van de {answered} netwerken die {item} beantwoordden.", base=answered))
-    tables.append(Table("werkvormen", "Werkvormen per leernetwerk (q19)", methods_by_network(codes, networks, codebook)))
+    yes_no = instrument.with_role("yes_no")
+    tables.append(Table("ja_nee_vragen", "Antwoorden op de ja/nee-vragen", yes_no_summary(networks, yes_no),
+                        {"item": "Vraag", "topic": "Onderwerp", "yes": "Ja", "no": "Nee", "not_given": NOT_GIVEN,
+                         "percent_yes": "Percentage ja"},
+                        "Percentage ja over de netwerken die de vraag beantwoordden."))
+    for item in yes_no:
+        tables.append(Table(item.report.table, _title(item), yes_no_detail(networks, item.id),
+                            {"werkplaats": "Werkplaats", "name": "Leernetwerk", "answer_shown": "Antwoord",
+                             "explanation": "Toelichting"}, item=item.id, long_text=("explanation",),
+                            wrapped=("name",)))
+    quote_headers = {f"quote_{i + 1}": f"Citaat {i + 1}" for i in range(QUOTES)}
+    coded = instrument.with_role("coded")
+    # The report's order of the coded items: that of the codebook's categories.
+    for item_id in codebook.items:
+        item = instrument.item(item_id)
+        answered = _answered(networks, item.id)
+        tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id),
+                            {"category_label": "Categorie", "theme_label": "Thema", "theme": "Code",
+                             "networks": "Netwerken", "percent": "Percentage", **quote_headers},
+                            f"Percentage van de {answered} netwerken die {item.id} beantwoordden.", base=answered,
+                            item=item.id, long_text=tuple(quote_headers)))
+    for item in coded:
+        per_network = item.report.per_network
+        if per_network:
+            tables.append(Table(per_network["table"], per_network["title"],
+                                themes_by_network(codes, networks, codebook, item.id),
+                                {"werkplaats": "Werkplaats", "name": "Leernetwerk", "themes": per_network["heading"],
+                                 "answer": f"{item.report.appendix or 'Antwoord'} ({item.id})"},
+                                item=item.id, long_text=("answer",), wrapped=("name",)))
     tables += contract_tables(networks=networks, involvement=involvement, codes=codes)
     return tables
 
 
 def contract_tables(*, networks, involvement, codes) -> list[Table]:
     """The tables of the output contract, with its column names."""
+    def same(columns):
+        return {c: c for c in columns}
     out = networks[["network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text",
-                    "status", "stop_reason", "source"]]
+                    "status", "stop_reason", "source"]].reset_index(drop=True)
+    people = involvement[["network_id", "category_label", "participant_group", "level"]].reset_index(drop=True)
+    coded = codes[["network_id", "item", "theme", "origin", "evidence"]].reset_index(drop=True)
     return [
-        Table("networks", "Netwerken (gegevens)", out.reset_index(drop=True)),
-        Table("involvement", "Deelnemerscategorieën (gegevens)",
-              involvement[["network_id", "category_label", "participant_group", "level"]].reset_index(drop=True)),
-        Table("codes", "Codes van de open antwoorden (gegevens)",
-              codes[["network_id", "item", "theme", "origin", "evidence"]].reset_index(drop=True)),
+        Table("networks", "Netwerken (gegevens)", out, same(out.columns)),
+        Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns)),
+        Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",)),
     ]
 
 
@@ -219,8 +302,9 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
 
 def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetime) -> list[Path]:
-    """tables/<name>.csv for each table, tables.xlsx with one sheet each, and tables.json with their titles
-    and notes (for the report); returns the paths."""
+    """For people: tables/<name>.csv for each table and tables.xlsx with one sheet each, under Dutch
+    headers; for charts and render: typed/<name>.parquet and tables.json (titles, notes, headers).
+    Returns the paths."""
     out = Path(out_dir)
     written = []
     wb = StreamedWorkbook()
@@ -228,18 +312,46 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
                              "Toelichting": [t.note for t in tables]})
     wb.add("inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60})
     for table in tables:
+        shown = table.for_people()
         path = out / "tables" / f"{table.name}.csv"
-        write_atomic(path, table_csv(table.frame))
+        write_atomic(path, table_csv(shown))
         written.append(path)
-        wrap = tuple(c for c in table.frame.columns if c in ("Toelichting", "Werkwijze (q19)", "evidence", "Initiatiefnemer",
-                                                          "Leernetwerk", "Huidige status")
-                     or c.startswith("Citaat"))
-        wb.add(table.name, table.frame, wrap=wrap,
-                     widths={c: 50 for c in wrap if c not in ("Leernetwerk", "Huidige status")},
-                     number_formats={c: "0.0" for c in table.frame.columns if c.startswith("Percentage")})
+        long_text = [table.headers[c] for c in table.long_text]
+        wb.add(table.name, shown, wrap=tuple(table.headers[c] for c in table.headers
+                                             if c in table.long_text or c in table.wrapped),
+               widths={c: 50 for c in long_text},
+               number_formats={table.headers[c]: "0.0" for c in table.percent})
+        typed = out / TYPED_FOLDER / f"{table.name}.parquet"
+        typed.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        table.frame.reset_index(drop=True).to_parquet(buffer, index=False)
+        write_atomic(typed, buffer.getvalue())
     xlsx = out / "tables.xlsx"
     write_atomic(xlsx, wb.bytes(timestamp=timestamp))
     index = out / "tables.json"
-    write_atomic(index, (json.dumps([{"name": t.name, "title": t.title, "note": t.note, "base": t.base}
-                                     for t in tables], indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomic(index, (json.dumps([t.describe() for t in tables], indent=2, ensure_ascii=False) + "\n")
+                 .encode("utf-8"))
     return written + [xlsx, index]
+
+
+def read_tables(processed: Path) -> list[Table]:
+    """The typed tables aggregate wrote to `processed` (tables.json and typed/<name>.parquet)."""
+    index = processed / "tables.json"
+    if not index.exists():
+        raise PipelineError(f"{index}: not found; run the aggregate stage first (make report).")
+    tables = []
+    for entry in json.loads(index.read_text(encoding="utf-8")):
+        path = processed / TYPED_FOLDER / f"{entry['name']}.parquet"
+        if not path.exists():
+            raise PipelineError(f"{path}: not found; run the aggregate stage again (make report).")
+        tables.append(Table(entry["name"], entry["title"], pd.read_parquet(path), entry["headers"], entry["note"],
+                            entry["base"], entry["item"], percent=tuple(entry["percent"])))
+    return tables
+
+
+def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
+        processed: Path, timestamp: datetime) -> tuple[list[Table], list[Path]]:
+    """The stage: every table from the given frames, written to `processed`."""
+    tables = aggregate(networks=networks, involvement=involvement, codes=codes, codebook=config.codebook,
+                       taxonomies=config.taxonomies, instrument=config.instrument)
+    return tables, write_tables(tables, processed, timestamp=timestamp)

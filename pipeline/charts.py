@@ -1,6 +1,7 @@
 """Charts: the report's figures from the aggregated tables, for print and for papers.
 
-Every figure is drawn at a fixed size with Dutch labels and a single blue hue whose lightness carries the
+The figures are those config/instrument.yaml declares (report.figure of an item); what is drawn follows
+from the item's role. Every figure is drawn at a fixed size with Dutch labels and a single blue hue whose lightness carries the
 order of the values (colour-blind safe, readable in greyscale), and written as PNG (300 dpi), SVG and PDF
 with editable text, plus a CSV of exactly the data plotted. Equal input gives equal bytes.
 """
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.aggregate import LEVELS, NOT_GIVEN, Table
+from pipeline.aggregate import NOT_GIVEN, Table
+from pipeline.config import Config, FigureSpec, Instrument, Item
+from pipeline.errors import PipelineError
 from pipeline.schemas import write_atomic
 
 WIDTH_CM = 16.0
@@ -38,6 +41,8 @@ class Figure:
     title: str
     data: pd.DataFrame
     figure: object   # matplotlib.figure.Figure
+    caption: str = ""
+    item: str = ""
 
 
 def _cm(value: float) -> float:
@@ -86,10 +91,11 @@ def _wrapped(label: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
-def year_chart(years: pd.DataFrame, *, n: int) -> Figure:
-    """Columns of networks per start year, in time order, with the unknown start apart at the end."""
+def year_chart(name: str, title: str, years: pd.DataFrame, *, n: int) -> Figure:
+    """Columns of networks per start year, in time order, with the unknown start apart at the end.
+    Takes label and networks."""
     fig, (ax,) = _new(6.5)
-    labels, values = years["Startjaar"].tolist(), years["Netwerken"].tolist()
+    labels, values = years["label"].tolist(), years["networks"].tolist()
     colours = [BAR if label.isdigit() else "#bdbdbd" for label in labels]
     ax.bar(range(len(labels)), values, color=colours, width=0.62)
     ax.set_xticks(range(len(labels)), labels)
@@ -103,21 +109,25 @@ def year_chart(years: pd.DataFrame, *, n: int) -> Figure:
     ax.set_xlabel(f"Startjaar (n = {n} netwerken)")
     ax.grid(axis="y", color=GRID, linewidth=0.5)
     ax.set_axisbelow(True)
-    return Figure("startjaren", "Leernetwerken naar startjaar", years[["Startjaar", "Netwerken"]].copy(), fig)
+    return Figure(name, title, pd.DataFrame({"Startjaar": labels, "Netwerken": values}), fig)
 
 
-def involvement_chart(table: pd.DataFrame) -> Figure:
+def involvement_chart(name: str, title: str, table: pd.DataFrame, levels: dict[str, str]) -> Figure:
     """100% stacked bars of involvement per participant group, n in every label; the categories without
-    a level are counted in a separate grey panel, so they neither vanish nor pose as a scale point."""
+    a level are counted in a separate grey panel, so they neither vanish nor pose as a scale point.
+    Takes label, categories, not_given and the level columns named in `levels` (column -> heading)."""
     from matplotlib.figure import Figure as MplFigure
-    shown = table[table["Categorieën"] > 0].copy()
-    shown["n"] = shown[list(LEVELS.values())].sum(axis=1)
+    if len(levels) != len(LEVEL_COLOURS):
+        raise PipelineError(f"figure {name}: the involvement scale has {len(levels)} points; the figure's colours "
+                            f"are made for {len(LEVEL_COLOURS)}.")
+    shown = table[table["categories"] > 0].copy()
+    shown["n"] = shown[list(levels)].sum(axis=1)
     fig = MplFigure(figsize=(_cm(WIDTH_CM), _cm(11.0)), layout="constrained")
     ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [7, 1.2]})
     positions = list(range(len(shown)))[::-1]
     left = [0.0] * len(shown)
-    for colour, label in zip(LEVEL_COLOURS, LEVELS.values()):
-        shares = [100 * c / n if n else 0 for c, n in zip(shown[label], shown["n"])]
+    for colour, (column, label) in zip(LEVEL_COLOURS, levels.items()):
+        shares = [100 * c / n if n else 0 for c, n in zip(shown[column], shown["n"])]
         ax.barh(positions, shares, left=left, color=colour, height=0.66, label=label, edgecolor="white", linewidth=0.6)
         dark = colour in LEVEL_COLOURS[3:]
         for y, x0, share in zip(positions, left, shares):
@@ -125,7 +135,7 @@ def involvement_chart(table: pd.DataFrame) -> Figure:
                 ax.text(x0 + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7,
                         color="white" if dark else TEXT)
         left = [a + b for a, b in zip(left, shares)]
-    group_names = [g.split(" (")[0] for g in shown["Deelnemersgroep"]]
+    group_names = [g.split(" (")[0] for g in shown["label"]]
     ax.set_yticks(positions, [f"{_wrapped(g, 28)} (n = {n})" for g, n in zip(group_names, shown["n"])])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
@@ -134,7 +144,7 @@ def involvement_chart(table: pd.DataFrame) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(ncols=5, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, fontsize=7,
               handlelength=1.0, handletextpad=0.4, columnspacing=0.9, borderaxespad=0)
-    missing = shown[NOT_GIVEN].tolist()
+    missing = shown["not_given"].tolist()
     side.barh(positions, missing, color="#bdbdbd", height=0.66)
     for y, m in zip(positions, missing):
         side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=TEXT)
@@ -144,61 +154,79 @@ def involvement_chart(table: pd.DataFrame) -> Figure:
     side.spines[["top", "right", "bottom"]].set_visible(False)
     side.tick_params(axis="y", length=0)
     data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
-    for label in LEVELS.values():
-        data[label] = shown[label].to_numpy()
-        data[f"{label} (%)"] = [round(100 * c / n, 1) if n else None for c, n in zip(shown[label], shown["n"])]
+    for column, label in levels.items():
+        data[label] = shown[column].to_numpy()
+        data[f"{label} (%)"] = [round(100 * c / n, 1) if n else None for c, n in zip(shown[column], shown["n"])]
     data[NOT_GIVEN] = missing
-    return Figure("betrokkenheid", "Betrokkenheid per deelnemersgroep", data, fig)
+    return Figure(name, title, data, fig)
 
 
 def theme_chart(name: str, title: str, table: pd.DataFrame, *, answered: int) -> Figure:
-    """Bars of the themes named at least once, one panel per category, most named first."""
-    named = table[table["Netwerken"] > 0]
-    categories = list(dict.fromkeys(named["Categorie"]))
-    sizes = [int((named["Categorie"] == c).sum()) for c in categories] or [1]
+    """Bars of the themes named at least once, one panel per category, most named first.
+    Takes category_label, theme_label, networks and percent."""
+    named = table[table["networks"] > 0]
+    categories = list(dict.fromkeys(named["category_label"]))
+    sizes = [int((named["category_label"] == c).sum()) for c in categories] or [1]
     fig, axes = _new(3.0 + 0.8 * sum(sizes), rows=max(1, len(categories)), height_ratios=sizes)
-    maximum = int(named["Netwerken"].max()) if len(named) else 0
+    maximum = int(named["networks"].max()) if len(named) else 0
     parts = []
     for ax, category in zip(axes, categories):
-        part = named[named["Categorie"] == category].sort_values(["Netwerken", "Thema"], ascending=[False, True],
-                                                                  kind="stable")
-        _hbars(ax, part["Thema"].tolist(), part["Netwerken"].tolist())
+        part = named[named["category_label"] == category].sort_values(["networks", "theme_label"],
+                                                                      ascending=[False, True], kind="stable")
+        _hbars(ax, part["theme_label"].tolist(), part["networks"].tolist())
         ax.set_title(category, loc="left", fontweight="bold")
         parts.append(part)
     _count_axis(axes[-1], maximum, f"Aantal netwerken dat het thema noemt\n(n = {answered} netwerken met een antwoord)")
     for ax in axes[:-1]:
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
-    data = pd.concat(parts, ignore_index=True)[["Categorie", "Thema", "Netwerken", "Percentage"]] if parts else \
-        pd.DataFrame(columns=["Categorie", "Thema", "Netwerken", "Percentage"])
+    shown = {"category_label": "Categorie", "theme_label": "Thema", "networks": "Netwerken", "percent": "Percentage"}
+    data = pd.concat(parts, ignore_index=True)[list(shown)].rename(columns=shown) if parts else \
+        pd.DataFrame(columns=list(shown.values()))
     return Figure(name, title, data, fig)
 
 
-def charts(tables: list[Table]) -> list[Figure]:
-    """Every figure of the report from the aggregated tables (by name)."""
+def _figure(item: Item, spec: FigureSpec, table: Table, *, n: int) -> Figure:
+    """The figure an item declares, drawn from its table as the item's role asks."""
+    frame, title = table.frame, item.report.title
+    axis = f"Aantal netwerken (n = {n})"
+    if item.role == "involvement":
+        levels = {c: h for c, h in table.headers.items() if c.startswith("level_")}
+        return involvement_chart(spec.name, title, frame, levels)
+    if item.role == "start":
+        return year_chart(spec.name, title, frame, n=n)
+    if item.role == "status":
+        return count_chart(spec.name, title, frame["label"].tolist(), frame["networks"].tolist(), axis_label=axis,
+                           height_cm=5.0, columns=("Status", "Netwerken"))
+    if item.role == "initiator":
+        named = frame[frame["networks"] > 0].sort_values("networks", ascending=False, kind="stable")
+        return count_chart(spec.name, title, named["label"].tolist(), named["networks"].tolist(),
+                           axis_label=f"{axis}\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
+                           columns=("Type initiatiefnemer", "Netwerken"))
+    if item.role == "coded":
+        return theme_chart(spec.name, title, frame, answered=table.base or 0)
+    if item.role == "yes_no":
+        labels = list(dict.fromkeys(["Ja", "Nee", NOT_GIVEN]))
+        counts = frame["answer_shown"].value_counts()
+        return count_chart(spec.name, title, labels, [int(counts.get(label, 0)) for label in labels],
+                           axis_label=axis, height_cm=4.5, columns=("Antwoord", "Netwerken"))
+    raise PipelineError(f"config/instrument.yaml: item {item.id} has a figure, but items of role {item.role} "
+                        "have no figure to draw; remove report.figure there.")
+
+
+def charts(tables: list[Table], instrument: Instrument) -> list[Figure]:
+    """Every figure the instrument declares, in report order, from the aggregated tables."""
     by_name = {t.name: t for t in tables}
     n = len(by_name["networks"].frame)
-    status = by_name["status"].frame
-    years = by_name["startjaren"].frame
-    initiators = by_name["initiatiefnemers"].frame
-    initiators = initiators[initiators["Netwerken"] > 0].sort_values("Netwerken", ascending=False, kind="stable")
-    figures = [
-        involvement_chart(by_name["betrokkenheid"].frame),
-        count_chart("status", "Leernetwerken naar huidige status", status["Status"].tolist(),
-                    status["Netwerken"].tolist(), axis_label=f"Aantal netwerken (n = {n})", height_cm=5.0,
-                    columns=("Status", "Netwerken")),
-        year_chart(years, n=n),
-        count_chart("initiatiefnemers", "Leernetwerken naar type initiatiefnemer",
-                    initiators["Type initiatiefnemer"].tolist(), initiators["Netwerken"].tolist(),
-                    axis_label=f"Aantal netwerken (n = {n})\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
-                    columns=("Type initiatiefnemer", "Netwerken")),
-    ]
-    for item, name, title in (("q23", "themas_q23", "Werkzame elementen en randvoorwaarden"),
-                              ("q17", "themas_q17", "Kansen en uitdagingen"),
-                              ("q19", "werkvormen", "Werkvormen en methodieken")):
-        table = by_name.get(f"themas_{item}")
-        if table is not None:
-            figures.append(theme_chart(name, title, table.frame, answered=table.base or 0))
+    figures = []
+    for item, spec in instrument.figures:
+        table = by_name.get(item.report.table)
+        if table is None:
+            raise PipelineError(f"figure {spec.name}: its table {item.report.table} was not made; run the "
+                                "aggregate stage again (make report).")
+        figure = _figure(item, spec, table, n=n)
+        figure.caption, figure.item = spec.caption, item.id
+        figures.append(figure)
     return figures
 
 
@@ -212,13 +240,14 @@ def _rendered(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def draw_and_write(tables: list[Table], out_dir: str | Path) -> list[Path]:
-    """figures/<name>.png|svg|pdf|csv for every chart and charts.json naming them; returns the paths."""
+def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument) -> list[Path]:
+    """figures/<name>.png|svg|pdf|csv for every figure and charts.json, which names them in report order
+    with their number, title and caption (render takes the figures from it); returns the paths."""
     from matplotlib import rc_context
     folder = Path(out_dir) / "figures"
     written = []
     with rc_context(STYLE):
-        figures = charts(tables)
+        figures = charts(tables, instrument)
     for figure in figures:
         for fmt in ("png", "svg", "pdf"):
             path = folder / f"{figure.name}.{fmt}"
@@ -228,7 +257,13 @@ def draw_and_write(tables: list[Table], out_dir: str | Path) -> list[Path]:
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written.append(path)
     summary = Path(out_dir) / "charts.json"
-    record = [{"name": f.name, "title": f.title, "files": [f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")]}
-              for f in figures]
+    record = [{"name": f.name, "number": number, "item": f.item, "title": f.title, "caption": f.caption,
+               "files": {fmt: f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")}}
+              for number, f in enumerate(figures, start=1)]
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return written + [summary]
+
+
+def run(config: Config, *, tables: list[Table], processed: Path) -> list[Path]:
+    """The stage: every declared figure from the typed tables, written to `processed`."""
+    return draw_and_write(tables, processed, instrument=config.instrument)

@@ -1,8 +1,9 @@
-"""Command line: `python -m pipeline <command>`. The only place errors become messages and exit codes.
+"""Command line: `python -m pipeline <command>`. Parses, calls the library, prints, and is the only
+place errors become messages and exit codes.
 
-`run` takes an export through every stage; `ingest`, `normalise` and `code` run one stage on the files in
-data/processed (the Makefile calls them, so an edit re-runs only what it affects); `inspect`,
-`coding-sheet`, `coding-import` and `agreement` are tools for the researcher.
+`run` takes an export through the stages (pipeline.runner); `ingest` ... `render` run one stage on the
+files in data/processed; `inspect`, `coding-sheet`, `coding-import` and `agreement` are tools for the
+researcher.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.config import CONFIG_DIR, load_instrument, load_settings, load_taxonomies
+from pipeline.config import CONFIG_DIR
 from pipeline.errors import PipelineError
+from pipeline.runner import STAGE_NAMES as STAGES
 
 DEFAULT_PROCESSED = Path("data/processed")
-STAGES = ("ingest", "normalise", "code", "aggregate", "charts", "render")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,166 +110,12 @@ def _say(args):
     return say
 
 
-def _settings(args):
-    return load_settings(args.config / "settings.yaml", keep_unfinished=getattr(args, "keep_unfinished", None))
+def _config(args):
+    from pipeline.config import load_config
+    return load_config(args.config, keep_unfinished=getattr(args, "keep_unfinished", None))
 
 
 # ----------------------------------------------------------------------------------------- stages
-
-def _warn(say, warnings) -> None:
-    for warning in warnings:
-        say(f"warning    {warning}")
-
-
-def _ingest(args, say):
-    from pipeline.ingest import ingest, write_ingest
-    say(f"ingest     reading {args.export}")
-    result = ingest(export_path=args.export, supplement_path=args.supplement,
-                    instrument=load_instrument(args.config / "instrument.yaml"), settings=_settings(args))
-    s = result.summary()
-    dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
-    supplement = int((result.responses["source"] == "supplement").sum())
-    say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
-        f"{s['items_mapped']} of 24 items mapped" + (f"; {supplement} networks from the supplement" if supplement else ""))
-    _warn(say, result.warnings)
-    return result, write_ingest(result, args.processed)
-
-
-def _normalise(args, say, responses=None):
-    from pipeline.normalise import normalise, write_normalised
-    from pipeline.schemas import RESPONSES, read_parquet
-    if responses is None:
-        responses = read_parquet(args.processed / "responses.parquet", schema=RESPONSES, extra_text_prefix="q")
-    result = normalise(responses=responses, instrument=load_instrument(args.config / "instrument.yaml"),
-                       taxonomies=load_taxonomies(args.config / "taxonomies.yaml"))
-    unmatched = len(result.unmatched_groups)
-    say(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
-        + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)" if unmatched else ""))
-    _warn(say, result.warnings)
-    return result, write_normalised(result, args.processed)
-
-
-def _code(args, say, networks=None):
-    from pipeline.coding import write_coded
-    networks, codebook, overrides, result = _coded_networks(args, networks)
-    manual = int((result.codes["origin"] == "manual").sum())
-    say(f"code       codebook {codebook.version}: {len(result.codes)} codes in "
-        f"{result.codes['network_id'].nunique()} networks ({manual} manual); {len(overrides)} override(s) applied")
-    _warn(say, result.warnings)
-    return result, write_coded(result, args.processed, codebook=codebook)
-
-
-def _tables(args, networks=None, involvement=None, codes=None):
-    from pipeline.aggregate import aggregate
-    from pipeline.coding import load_codebook
-    from pipeline.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet
-    processed = args.processed
-    if networks is None:
-        networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
-        involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
-        codes = read_parquet(processed / "codes.parquet", schema=CODES)
-    return aggregate(networks=networks, involvement=involvement, codes=codes,
-                     codebook=load_codebook(args.config / "codebook.yaml"),
-                     taxonomies=load_taxonomies(args.config / "taxonomies.yaml"),
-                     instrument=load_instrument(args.config / "instrument.yaml"))
-
-
-def _data_time(args) -> datetime:
-    """The time the outputs carry inside (workbook properties): the last response, so reruns give equal bytes."""
-    path = args.processed / "ingest.json"
-    last = json.loads(path.read_text(encoding="utf-8")).get("last_response") if path.exists() else None
-    moment = datetime.fromisoformat(last) if last else datetime(2000, 1, 1, tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _aggregate(args, say, tables=None):
-    from pipeline.aggregate import write_tables
-    tables = tables if tables is not None else _tables(args)
-    say(f"aggregate  {len(tables)} tables")
-    return tables, write_tables(tables, args.processed, timestamp=_data_time(args))
-
-
-def _charts(args, say, tables=None):
-    from pipeline.charts import draw_and_write
-    tables = tables if tables is not None else _tables(args)
-    written = draw_and_write(tables, args.processed)
-    say(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
-    return None, written
-
-
-def _run_date():
-    """Today, or the day SOURCE_DATE_EPOCH names (for reproducible builds)."""
-    import os
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
-        except ValueError:
-            raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970.")
-    return datetime.now(timezone.utc).date()
-
-
-def _render(args, say):
-    from pipeline import render
-    from pipeline.coding import load_codebook
-    config_files = sorted(p for p in args.config.glob("*") if p.suffix in (".yaml", ".csv"))
-    texts_folders = [f for f in (args.texts, render.DEFAULT_TEXTS) if f]
-    if args.texts and not args.texts.is_dir():
-        raise PipelineError(f"{args.texts}: not a folder; give the folder that holds your inleiding.md and the others.")
-    if args.templates and not args.templates.is_dir():
-        raise PipelineError(f"{args.templates}: not a folder; give the folder with your templates.")
-    index = args.processed / "tables.json"
-    if not index.exists():
-        raise PipelineError(f"{index}: not found; run the aggregate stage first (make report).")
-    titles = {t["name"]: (t["title"], t["note"]) for t in json.loads(index.read_text(encoding="utf-8"))}
-    codebook = load_codebook(args.config / "codebook.yaml")
-    run_date = _run_date()
-    context = render.build_context(processed=args.processed, instrument=load_instrument(args.config / "instrument.yaml"),
-                                   codebook=codebook, taxonomies=load_taxonomies(args.config / "taxonomies.yaml"),
-                                   texts=render.read_texts(folders=texts_folders), run_date=run_date,
-                                   table_titles=titles)
-    html_text = render.render_html(context, user_templates=args.templates)
-    template_files = sorted(p for folder in (args.templates, render.DEFAULT_TEMPLATES) if folder
-                            for p in folder.rglob("*") if p.is_file())
-    text_files = sorted(p for folder in texts_folders for p in folder.glob("*.md"))
-    ingest_summary = json.loads((args.processed / "ingest.json").read_text(encoding="utf-8"))
-    manifest = {
-        "pipeline_version": __version__, "codebook_version": codebook.version, "run_date": run_date.isoformat(),
-        "inputs": {"export": ingest_summary["export_file"], "supplement": ingest_summary.get("supplement_file")},
-        "config": render.file_hashes(config_files, root=args.config.parent),
-        "templates": render.file_hashes(template_files, root=render.PROJECT_ROOT),
-        "texts": render.file_hashes(text_files, root=render.PROJECT_ROOT),
-        "versions": _versions(),
-        "settings": {"keep_unfinished": _settings(args).keep_unfinished,
-                     "user_templates": str(args.templates) if args.templates else None,
-                     "user_texts": str(args.texts) if args.texts else None},
-    }
-    say(f"render     report.html and report.pdf ({len(context['networks'])} networks in Bijlage 2)")
-    published = render.publish(processed=args.processed, out=args.out, html_text=html_text, manifest=manifest,
-                               inputs=_inputs(args))
-    say(f"render     {published.pages} PDF pages; {args.out} is complete")
-    return published, [args.out / "report.html", args.out / "report.pdf", args.out / "tables.xlsx",
-                       args.out / "manifest.json", args.out / "tables", args.out / "figures"]
-
-
-def _inputs(args) -> list[Path]:
-    """Every file and folder a run reads: the output folder may neither hold nor lie inside one of them."""
-    from pipeline.render import DEFAULT_TEMPLATES, DEFAULT_TEXTS
-    return [p for p in (getattr(args, "export", None), getattr(args, "supplement", None), args.templates, args.texts,
-                        DEFAULT_TEMPLATES, DEFAULT_TEXTS, args.config, args.processed) if p is not None]
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-    import platform
-    out = {"python": platform.python_version()}
-    for package in ("pandas", "pyarrow", "openpyxl", "matplotlib", "Jinja2", "weasyprint", "snowballstemmer"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "not installed"
-    return out
-
 
 def _wrote(say, paths):
     """Name the files written; a folder with many files is named once with its count."""
@@ -281,63 +128,25 @@ def _wrote(say, paths):
     say("wrote      " + "\n           ".join(lines))
 
 
-def _stage(args) -> int:
-    say = _say(args)
-    stages = {"ingest": _ingest, "normalise": _normalise, "code": _code, "aggregate": _aggregate, "charts": _charts,
-              "render": _render}
-    _, written = stages[args.command](args, say)
-    _wrote(say, written)
-    return 0
-
-
 def _run(args) -> int:
-    """The stages from the earliest of args.start on, in one process; each hands its tables to the next,
-    and a stage that does not run is read from --processed."""
+    """`run`, or one stage (`ingest`, ..., `render`) on the files in --processed."""
+    from pipeline.runner import run_pipeline
     say = _say(args)
-    first, last = min(STAGES.index(stage) for stage in args.start), STAGES.index(args.stop)
-    if first == 0 and args.export is None:
-        raise PipelineError("run: give the export with --export (or start later with --from).")
-    if last == STAGES.index("render") and args.out is None:
-        raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
-    if first > last:
-        raise PipelineError(f"run: --from {STAGES[first]} comes after --to {args.stop}.")
-    if last == STAGES.index("render"):
-        # Before any stage runs: a wrong --out is refused with nothing written.
-        from pipeline.output_folder import check_output_folder
-        check_output_folder(args.out, inputs=_inputs(args))
-    written: list[Path] = []
-    networks = involvement = codes = tables = None
-    if first <= STAGES.index("ingest") <= last:
-        ingested, more = _ingest(args, say)
-        written += more
-    # Each table is let go as soon as no later stage needs it: a large export's tables add up.
-    if first <= STAGES.index("normalise") <= last:
-        normalised, more = _normalise(args, say, responses=ingested.responses if first == 0 else None)
-        ingested = None
-        written += more
-        networks, involvement = normalised.networks, normalised.involvement
-        normalised = None
-    if first <= STAGES.index("code") <= last:
-        coded, more = _code(args, say, networks=networks)
-        written += more
-        codes, coded = coded.codes, None
-    if first <= STAGES.index("aggregate") <= last:
-        tables = _tables(args, networks, involvement, codes)
-        networks = involvement = codes = None
-        tables, more = _aggregate(args, say, tables)
-        written += more
-    if first <= STAGES.index("charts") <= last:
-        written += _charts(args, say, tables)[1]
-    if last == STAGES.index("render"):
-        _, published = _render(args, say)
-        written = published
-    _wrote(say, written)
+    if args.command == "run":
+        start, stop = args.start, args.stop
+    else:
+        start = stop = args.command
+    result = run_pipeline(export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
+                          out=getattr(args, "out", None), processed=args.processed, config=_config(args),
+                          templates=getattr(args, "templates", None), texts=getattr(args, "texts", None),
+                          start=start, stop=stop, say=say)
+    _wrote(say, result.written)
     return 0
 
 
 # ------------------------------------------------------------------------------------------ tools
 
-def _describe(result) -> str:
+def _describe(result, *, items: int, minimum: int) -> str:
     s = result.summary()
     lines = [
         f"Export      {result.export.path}",
@@ -350,7 +159,7 @@ def _describe(result) -> str:
     lines.append("Dropped     " + (", ".join(f"{v} {k}" for k, v in dropped.items()) if dropped else "none"))
     for _, row in result.drops.iterrows():
         lines.append(f"            data row {row['row']}: {row['reason']} ({row['detail']})")
-    lines.append(f"Items       {s['items_mapped']} of 24 mapped"
+    lines.append(f"Items       {s['items_mapped']} of {items} mapped"
                  + (f"; missing: {', '.join(s['items_missing'])}" if s["items_missing"] else ""))
     by_item: dict[str, list] = {}
     for m in result.mapping:
@@ -364,28 +173,30 @@ def _describe(result) -> str:
         lines.append(f"Unmapped    {', '.join(s['unmapped_columns'])}")
     for warning in s["warnings"]:
         lines.append(f"Warning     {warning}")
-    if s["items_mapped"] < 12:
+    if s["items_mapped"] < minimum:
         lines.append("Note        this does not look like an export of the WSD questionnaire.")
     return "\n".join(lines)
 
 
 def _inspect(args) -> int:
+    from pipeline.config import load_instrument, load_settings
     from pipeline.ingest import ingest
-    result = ingest(export_path=args.export, instrument=load_instrument(args.config / "instrument.yaml"),
-                    settings=_settings(args), require_instrument=False)
-    print(json.dumps(result.summary(), ensure_ascii=False, indent=2) if args.json else _describe(result))
+    instrument, settings = load_instrument(args.config / "instrument.yaml"), load_settings(args.config / "settings.yaml")
+    result = ingest(export_path=args.export, instrument=instrument, settings=settings, require_instrument=False)
+    print(json.dumps(result.summary(), ensure_ascii=False, indent=2) if args.json else
+          _describe(result, items=len(instrument.items), minimum=settings.min_items_mapped))
     return 0
 
 
 def _coded_networks(args, networks=None):
     """The networks table (read from data/processed unless given), codebook, overrides and the coded result."""
-    from pipeline.coding import code, load_codebook, load_overrides
+    from pipeline.coding import code
     from pipeline.schemas import NETWORKS, read_parquet
-    codebook = load_codebook(args.config / "codebook.yaml")
+    config = _config(args)
+    codebook, overrides = config.codebook, config.overrides
     if networks is None:
         networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
                                 columns=["network_id", "werkplaats", "name", *codebook.items])
-    overrides = load_overrides(args.config / "coding_overrides.csv", codebook=codebook)
     return networks, codebook, overrides, code(networks=networks, codebook=codebook, overrides=overrides)
 
 
@@ -424,10 +235,9 @@ def _coding_import(args) -> int:
 
 
 def _agreement(args) -> int:
-    from pipeline.coding import load_codebook
     from pipeline.coding_sheet import agreement, read_coding_sheet
     from pipeline.schemas import write_atomic
-    codebook = load_codebook(args.config / "codebook.yaml")
+    codebook = _config(args).codebook
     reviewed, rule_codes = read_coding_sheet(args.workbook, codebook=codebook)
     if not reviewed:
         raise PipelineError(f"{args.workbook}: no row has initials under 'codeur'; there is nothing to compare.")
@@ -446,8 +256,8 @@ def _agreement(args) -> int:
     return 0
 
 
-COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _stage, "normalise": _stage, "code": _stage,
-            "aggregate": _stage, "charts": _stage, "render": _stage,
+COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
+            "aggregate": _run, "charts": _run, "render": _run,
             "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 
@@ -462,16 +272,21 @@ def _arrow_memory_returned_soon() -> None:
         pass
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+def _terminated(signum, frame):
+    """SIGTERM (a closed terminal, a stopped job): remove the staging folder and stop at once. Raising an
+    exception here instead could land in a finaliser, where Python ignores it."""
+    import os
+    from pipeline.output_folder import abandon_staging
+    abandon_staging()
+    print("error: stopped (SIGTERM); nothing was moved into place.", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:
     import signal
     args = _parser().parse_args(argv)
     _arrow_memory_returned_soon()
-    # SIGTERM (a closed terminal, a stopped job) ends the run like Ctrl-C: staging folders are removed.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if _in_main_thread() else None
+    previous = signal.signal(signal.SIGTERM, _terminated) if _in_main_thread() else None
     try:
         return COMMANDS[args.command](args)
     except PipelineError as exc:

@@ -314,3 +314,15 @@ def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook)
               "warnings": result.warnings}
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [codes, audit, summary]
+
+
+def run(config, *, processed: Path, networks: pd.DataFrame | None = None) -> tuple[Coded, list[Path]]:
+    """The stage: the coded items of the networks (given, or read from `processed`) coded with the
+    config's codebook and overrides, written to `processed`."""
+    from pipeline.schemas import NETWORKS, read_parquet
+    codebook = config.codebook
+    if networks is None:
+        networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
+                                columns=["network_id", "werkplaats", "name", *codebook.items])
+    result = code(networks=networks, codebook=codebook, overrides=config.overrides)
+    return result, write_coded(result, processed, codebook=codebook)

@@ -1,4 +1,5 @@
-"""Loads and validates config/instrument.yaml and config/settings.yaml, once, into plain objects."""
+"""Loads and validates the config folder once: the instrument (what every item is and how the report
+uses it), the run settings, the taxonomies, the codebook and the coding overrides, as one `Config`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 
 ITEM_TYPES = ("text", "choice", "matrix")
+# What an item is for the report. Each role says which columns normalise makes of it and what the
+# later stages do with it; see config/instrument.yaml.
+ROLES = {
+    "respondent": "text",       # personal: never leaves ingest
+    "werkplaats": "text",
+    "network_name": "text",
+    "initiator": "text",
+    "start": "text",
+    "status": "choice",          # choices mean loopt / gestopt
+    "text": "text",              # free text shown in Bijlage 2
+    "coded": "text",             # free text coded with the codebook
+    "involvement": "matrix",
+    "yes_no": "choice",          # choices mean ja / nee
+    "other": None,
+}
+SINGLE_ROLES = ("werkplaats", "network_name", "initiator", "start", "status", "involvement")
+MEANINGS = {"status": ("loopt", "gestopt"), "yes_no": ("ja", "nee")}
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,34 @@ class Choice:
     label: str
     text_entry: bool = False
     short: str | None = None
+    meaning: str | None = None     # what a choice stands for: ja/nee, loopt/gestopt
+    heading: str | None = None     # a scale point's column heading in the tables ("Zeer laag")
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure the report shows for an item: its file name, caption, and `order`, which sorts the
+    figures of the report (their numbers are their ranks)."""
+
+    name: str
+    caption: str
+    order: float
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """What the report does with an item (all optional): its table and title, its figure, its heading
+    and place in Bijlage 2, its place among the yes/no sections of 3.5, and the report section a coded
+    item's themes belong to."""
+
+    table: str | None = None
+    title: str | None = None
+    figure: FigureSpec | None = None
+    appendix: str | None = None
+    appendix_order: float | None = None
+    results_order: float | None = None
+    section: str | None = None
+    per_network: dict | None = None   # coded items: {table, title, heading} of the per-network list
 
 
 @dataclass(frozen=True)
@@ -41,6 +87,12 @@ class Item:
     choices: tuple[Choice, ...] = ()
     rows: tuple[Choice, ...] = ()
     scale: tuple[Choice, ...] = ()
+    role: str = "other"
+    report: ReportSpec = ReportSpec()
+
+    def value_meaning(self, value: int | None) -> str | None:
+        """The meaning of a recode value (ja, nee, loopt, gestopt), or None."""
+        return next((c.meaning for c in self.choices if c.value == value), None)
 
     @property
     def plain_wording(self) -> str:
@@ -73,6 +125,20 @@ class Instrument:
                 return it
         raise KeyError(item_id)
 
+    def with_role(self, *roles: str) -> tuple[Item, ...]:
+        """The items of these roles, in questionnaire order."""
+        return tuple(it for it in self.items if it.role in roles)
+
+    def the(self, role: str) -> Item:
+        """The one item of a role that has exactly one (werkplaats, network_name, status, ...)."""
+        return self.with_role(role)[0]
+
+    @property
+    def figures(self) -> tuple[tuple[Item, FigureSpec], ...]:
+        """Every declared figure with its item, in report order."""
+        found = [(it, it.report.figure) for it in self.items if it.report.figure]
+        return tuple(sorted(found, key=lambda pair: pair[1].order))
+
     @property
     def response_fields(self) -> tuple[str, ...]:
         """Every answer column, in questionnaire order, personal items included."""
@@ -90,6 +156,15 @@ class Settings:
     default_time_zone: str = "Europe/Amsterdam"
     response_id_salt: str = "wsd-leernetwerken"
     min_items_mapped: int = 12
+
+    def record(self) -> dict[str, Any]:
+        """The settings as plain values, for the manifest; the salt stays out of published files."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "response_id_salt"}
+
+
+SETTING_KINDS = {"keep_unfinished": (bool, "true or false"), "default_time_zone": (str, "a time zone name such as "
+                 "Europe/Amsterdam"), "response_id_salt": (str, "a non-empty text"),
+                 "min_items_mapped": (int, "a whole number of items, such as 12")}
 
 
 def read_yaml(path: Path) -> Any:
@@ -112,9 +187,71 @@ def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
     for entry in raw:
         if not isinstance(entry, dict) or "value" not in entry or "label" not in entry:
             raise ConfigError(f"{where}: every choice needs a value and a label, got {entry!r}.")
-        out.append(Choice(value=int(entry["value"]), label=str(entry["label"]),
-                          text_entry=bool(entry.get("text_entry", False)), short=entry.get("short")))
+        if not isinstance(entry["value"], int) or isinstance(entry["value"], bool):
+            raise ConfigError(f"{where}: the value of choice {entry['label']!r} must be a whole number, "
+                              f"not {entry['value']!r}.")
+        unknown = sorted(set(entry) - {"value", "label", "text_entry", "short", "meaning", "heading"})
+        if unknown:
+            raise ConfigError(f"{where}: choice {entry['label']!r} has unknown key(s) {', '.join(unknown)}; "
+                              "known are value, label, text_entry, short, meaning and heading.")
+        out.append(Choice(value=entry["value"], label=str(entry["label"]),
+                          text_entry=bool(entry.get("text_entry", False)), short=entry.get("short"),
+                          meaning=entry.get("meaning"), heading=entry.get("heading")))
     return tuple(out)
+
+
+REPORT_KEYS = ("table", "title", "figure", "appendix", "appendix_order", "results_order", "section", "per_network")
+
+
+def _report(raw: Any, where: str) -> ReportSpec:
+    if raw is None:
+        return ReportSpec()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: 'report' must be a mapping with some of {', '.join(REPORT_KEYS)}.")
+    unknown = sorted(set(raw) - set(REPORT_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: report has unknown key(s) {', '.join(unknown)}; known are {', '.join(REPORT_KEYS)}.")
+    figure = raw.get("figure")
+    if figure is not None:
+        if not isinstance(figure, dict) or not all(figure.get(k) is not None for k in ("name", "caption", "order")):
+            raise ConfigError(f"{where}: report.figure needs a name, a caption and an order (a number that "
+                              "places it among the report's figures).")
+        figure = FigureSpec(name=str(figure["name"]), caption=str(figure["caption"]), order=float(figure["order"]))
+    for key in ("appendix_order", "results_order"):
+        if raw.get(key) is not None and not isinstance(raw[key], (int, float)):
+            raise ConfigError(f"{where}: report.{key} must be a number, not {raw[key]!r}.")
+    per_network = raw.get("per_network")
+    if per_network is not None and (not isinstance(per_network, dict)
+                                    or not all(per_network.get(k) for k in ("table", "title", "heading"))):
+        raise ConfigError(f"{where}: report.per_network needs a table, a title and a heading.")
+    return ReportSpec(table=raw.get("table"), title=raw.get("title"), figure=figure, appendix=raw.get("appendix"),
+                      appendix_order=raw.get("appendix_order"), results_order=raw.get("results_order"),
+                      section=raw.get("section"), per_network=per_network)
+
+
+def _check_item(item: Item, where: str) -> None:
+    """The declaration of one item makes sense: its role fits its type, its choices say what they mean."""
+    expected = ROLES[item.role]
+    if expected and item.type != expected:
+        raise ConfigError(f"{where}: role {item.role} needs type {expected}, not {item.type}.")
+    if item.role in MEANINGS:
+        meanings = {c.meaning for c in item.choices}
+        missing = [m for m in MEANINGS[item.role] if m not in meanings]
+        if missing:
+            raise ConfigError(f"{where}: role {item.role} needs choices whose meaning is "
+                              f"{' and '.join(MEANINGS[item.role])}; add meaning: {missing[0]} to that choice.")
+    spec = item.report
+    if spec.figure and not spec.table:
+        raise ConfigError(f"{where}: report.figure {spec.figure.name} has no table to draw from; add "
+                          "report.table (and report.title), or remove the figure.")
+    if spec.table and not spec.title:
+        raise ConfigError(f"{where}: report.table {spec.table} needs a report.title.")
+    if item.role == "yes_no" and not spec.table:
+        raise ConfigError(f"{where}: a yes_no item needs report.table and report.title for its table.")
+    if item.role == "coded" and not (spec.table and spec.figure):
+        raise ConfigError(f"{where}: a coded item needs report.table, report.title and report.figure for its themes.")
+    if spec.per_network and item.role != "coded":
+        raise ConfigError(f"{where}: report.per_network is only for coded items.")
 
 
 def load_instrument(path: Path = CONFIG_DIR / "instrument.yaml") -> Instrument:
@@ -141,12 +278,33 @@ def load_instrument(path: Path = CONFIG_DIR / "instrument.yaml") -> Instrument:
             if spec.get("scale") not in scales:
                 raise ConfigError(f"{where}: scale {spec.get('scale')!r} is not defined under 'scales'.")
             scale = scales[spec["scale"]]
-        items.append(Item(id=str(item_id), number=int(match.group(1)), type=spec["type"],
-                          wording=str(spec["wording"]), export_tag=str(spec["export_tag"]),
-                          import_id=str(spec["import_id"]), personal=bool(spec.get("personal", False)),
-                          choices=choices, rows=rows, scale=scale))
+        role = str(spec.get("role", "other"))
+        if role not in ROLES:
+            raise ConfigError(f"{where}: role must be one of {', '.join(ROLES)}, not {role!r}.")
+        item = Item(id=str(item_id), number=int(match.group(1)), type=spec["type"],
+                    wording=str(spec["wording"]), export_tag=str(spec["export_tag"]),
+                    import_id=str(spec["import_id"]), personal=bool(spec.get("personal", False)),
+                    choices=choices, rows=rows, scale=scale, role=role, report=_report(spec.get("report"), where))
+        _check_item(item, where)
+        items.append(item)
     items.sort(key=lambda it: it.number)
-    return Instrument(title=str(raw.get("title", "")), version=str(raw.get("version", "")), items=tuple(items))
+    instrument = Instrument(title=str(raw.get("title", "")), version=str(raw.get("version", "")), items=tuple(items))
+    _check_instrument(instrument, path)
+    return instrument
+
+
+def _check_instrument(instrument: Instrument, path: Path) -> None:
+    for role in SINGLE_ROLES:
+        found = instrument.with_role(role)
+        if len(found) != 1:
+            which = ", ".join(it.id for it in found) or "none"
+            raise ConfigError(f"{path}: exactly one item must have role {role} (found {which}); "
+                              f"set role: {role} on the item that asks it.")
+    for kind, names in (("table", [it.report.table for it in instrument.items if it.report.table]),
+                        ("figure", [it.report.figure.name for it in instrument.items if it.report.figure])):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"{path}: report {kind} {twice[0]} is declared for two items; give each its own name.")
 
 
 def load_settings(path: Path = CONFIG_DIR / "settings.yaml", **overrides: Any) -> Settings:
@@ -158,8 +316,18 @@ def load_settings(path: Path = CONFIG_DIR / "settings.yaml", **overrides: Any) -
     unknown = sorted(set(raw) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known are {', '.join(sorted(known))}.")
+    for key, value in raw.items():
+        kind, expected = SETTING_KINDS[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) \
+                or (kind is str and not value.strip()):
+            raise ConfigError(f"{path}: {key} is {value!r}; expected {expected}"
+                              + (" (without quotes)" if isinstance(value, str) and kind is not str else "") + ".")
+    if raw.get("min_items_mapped", 1) < 1:
+        raise ConfigError(f"{path}: min_items_mapped is {raw['min_items_mapped']}; expected at least 1.")
     settings = Settings(**raw)
     try:
+        if "/" in settings.default_time_zone and ".." in settings.default_time_zone:
+            raise ValueError(settings.default_time_zone)
         ZoneInfo(settings.default_time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{path}: default_time_zone {settings.default_time_zone!r} is not a time zone name "
@@ -211,3 +379,49 @@ def load_taxonomies(path: Path = CONFIG_DIR / "taxonomies.yaml") -> Taxonomies:
         participant_groups=_categories(raw.get("participant_groups"), f"{path}: participant_groups"),
         initiator_types=_categories(raw.get("initiator_types"), f"{path}: initiator_types"),
     )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole config folder, loaded and checked once per run and handed to every stage."""
+
+    folder: Path
+    instrument: Instrument
+    settings: Settings
+    taxonomies: Taxonomies
+    codebook: Any          # pipeline.coding.Codebook
+    overrides: Any         # pandas DataFrame of config/coding_overrides.csv
+
+    @property
+    def files(self) -> list[Path]:
+        """The files of the config folder a run reads (for the manifest)."""
+        return sorted(p for p in self.folder.glob("*") if p.suffix in (".yaml", ".csv"))
+
+    @property
+    def coded_items(self) -> tuple[Item, ...]:
+        return self.instrument.with_role("coded")
+
+
+def load_config(folder: Path = CONFIG_DIR, **setting_overrides: Any) -> Config:
+    """instrument.yaml, settings.yaml, taxonomies.yaml, codebook.yaml and coding_overrides.csv of `folder`,
+    each checked, and checked against each other: every coded item has codebook categories and every
+    category codes a coded item. `setting_overrides` (from the command line) win over settings.yaml."""
+    from pipeline.coding import load_codebook, load_overrides
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder; give the config folder (with instrument.yaml and the others).")
+    instrument = load_instrument(folder / "instrument.yaml")
+    codebook = load_codebook(folder / "codebook.yaml")
+    coded = {it.id for it in instrument.with_role("coded")}
+    for item in sorted(coded - set(codebook.items)):
+        raise ConfigError(f"{folder / 'codebook.yaml'}: item {item} is declared coded in instrument.yaml but no "
+                          f"category codes it; add a category with item: {item} and its themes, or give {item} "
+                          "another role.")
+    for item in codebook.items:
+        if item not in coded:
+            raise ConfigError(f"{folder / 'codebook.yaml'}: categories code item {item}, which instrument.yaml does "
+                              f"not declare as coded; set role: coded on {item} there (with its report table and figure).")
+    return Config(folder=folder, instrument=instrument,
+                  settings=load_settings(folder / "settings.yaml", **setting_overrides),
+                  taxonomies=load_taxonomies(folder / "taxonomies.yaml"), codebook=codebook,
+                  overrides=load_overrides(folder / "coding_overrides.csv", codebook=codebook))

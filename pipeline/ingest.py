@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.config import Instrument, Item, Settings
+from pipeline.config import Config, Instrument, Item, Settings
 from pipeline.errors import ExportError
 from pipeline.qualtrics import RawExport, read_export, strip_html
 from pipeline.schemas import DROPS, RESPONSES, check, write_atomic, write_parquet
@@ -617,8 +617,9 @@ def file_record(path: str | Path) -> dict:
     return {"name": Path(path).name, "bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
 
 
-def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:
-    """Write responses.parquet, drops.csv, column_mapping.csv and ingest.json; returns their paths."""
+def write_ingest(result: IngestResult, processed_dir: str | Path, *, settings: Settings | None = None) -> list[Path]:
+    """Write responses.parquet, drops.csv, column_mapping.csv and ingest.json (with the settings the
+    reading used, for the manifest); returns their paths."""
     processed = Path(processed_dir)
     responses = processed / "responses.parquet"
     write_parquet(result.responses, responses, schema=RESPONSES, extra_text_prefix="q")
@@ -639,6 +640,14 @@ def write_ingest(result: IngestResult, processed_dir: str | Path) -> list[Path]:
         "first_response": recorded.min().isoformat() if len(recorded) else None,
         "last_response": recorded.max().isoformat() if len(recorded) else None,
         "drops": result.drops[["row", "reason", "detail"]].to_dict(orient="records"),
+        "settings": settings.record() if settings else None,
     }
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [responses, drops, mapping, summary]
+
+
+def run(config: Config, *, export: Path, supplement: Path | None, processed: Path) -> tuple[IngestResult, list[Path]]:
+    """The stage: the export (and supplement) read, filtered and de-identified into `processed`."""
+    result = ingest(export_path=export, supplement_path=supplement, instrument=config.instrument,
+                    settings=config.settings)
+    return result, write_ingest(result, processed, settings=config.settings)

@@ -1,7 +1,9 @@
 """Normalise: from responses to the networks and involvement tables.
 
-Decodes choice answers from text or numeric exports alike, parses start years, sorts initiators and
-participant categories into the taxonomies of config/taxonomies.yaml, and cleans free text.
+Decodes choice answers from text or numeric exports alike and reads them by what they mean (ja/nee,
+loopt/gestopt, as config/instrument.yaml declares), parses start years, sorts initiators and participant
+categories into the taxonomies of config/taxonomies.yaml, and cleans free text. Which item is which comes
+from the instrument's roles.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.config import Choice, Instrument, Taxonomies
+from pipeline.config import Choice, Config, Instrument, Taxonomies
 from pipeline.dutch import all_matches, best_match
-from pipeline.schemas import INVOLVEMENT, NETWORKS, write_atomic, write_parquet
+from pipeline.schemas import INVOLVEMENT, NETWORKS, RESPONSES, read_parquet, write_atomic, write_parquet
 
-YES_NO_ITEMS = ("q13", "q14", "q15", "q16", "q18", "q20", "q21", "q22", "q24")
-FREE_TEXT_ITEMS = ("q7", "q8", "q9", "q10", "q11", "q17", "q19", "q23")
+ID_LENGTH = 60
 MONTHS = ("jan", "feb", "mrt", "maa", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
           "voorjaar", "zomer", "najaar", "winter", "begin", "eind")
 APPROXIMATE = re.compile(r"\b(?:ca\.?|circa|ongeveer|rond|omstreeks|±|~)", re.IGNORECASE)
@@ -85,14 +86,38 @@ def parse_start(text: str) -> tuple[int | None, str]:
 
 
 def slug(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: "Zuid-Holland Zuid" -> "zuid-holland-zuid"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")[:60] or "netwerk"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-") or "netwerk"
+
+
+def _words_within(words: list[str], length: int) -> int:
+    """How many of the first words fit in `length` characters joined by hyphens (at least one)."""
+    n, used = 0, -1
+    while n < len(words) and used + 1 + len(words[n]) <= length:
+        used += 1 + len(words[n])
+        n += 1
+    return max(1, n)
 
 
 def _network_ids(werkplaats: pd.Series, names: pd.Series) -> list[str]:
+    """Readable, stable ids from werkplaats and name: whole words up to ID_LENGTH characters; where two
+    different names would shorten to the same id, each keeps words until it differs from the others.
+    Only networks of the same werkplaats and name get -2, -3."""
+    full = [slug(f"{w} {n}") for w, n in zip(werkplaats, names)]
+    words = {f: f.split("-") for f in dict.fromkeys(full)}
+    keep = {f: _words_within(parts, ID_LENGTH) for f, parts in words.items()}
+    by_base: dict[str, list[str]] = {}
+    for f, parts in words.items():
+        by_base.setdefault("-".join(parts[:keep[f]]), []).append(f)
+    for group in (g for g in by_base.values() if len(g) > 1):
+        for f in group:
+            others = [words[g] for g in group if g != f]
+            while keep[f] < len(words[f]) and any(o[:keep[f]] == words[f][:keep[f]] for o in others):
+                keep[f] += 1
     ids, seen = [], {}
-    for w, n in zip(werkplaats, names):
-        base = slug(f"{w} {n}")
+    for f in full:
+        base = "-".join(words[f][:keep[f]])
         seen[base] = seen.get(base, 0) + 1
         ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
     return ids
@@ -101,9 +126,10 @@ def _network_ids(werkplaats: pd.Series, names: pd.Series) -> list[str]:
 def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Taxonomies) -> Normalised:
     """Networks and involvement from the responses table.
 
-    Takes response_key, source and the item fields q2..q24 (text); gives
+    Takes response_key, source and the item fields (text); which item is which comes from the roles of
+    the instrument. Gives
     networks: network_id, werkplaats, name, initiator, initiator_types, start_year, start_text,
-    start_precision, status, stop_reason, source, the cleaned free text of q7-q11, q17, q19 and q23, and
+    start_precision, status, stop_reason, source, the cleaned text of every text and coded item, and
     per yes/no item <q> (ja, nee or "") and <q>_text;
     involvement: network_id, row, category_label, category_text, head_count, participant_group, level;
     unmatched_groups: category_label and the networks naming it, for labels no group matched.
@@ -112,40 +138,42 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
     empty = taxonomies.empty_answers
     text = {c: clean_texts(responses[c], empty_answers=empty)
             for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
-    network_ids = _network_ids(text["q2"], text["q3"])
+    werkplaats, name, initiator, start, status = (instrument.the(role).id for role in
+                                                  ("werkplaats", "network_name", "initiator", "start", "status"))
+    network_ids = _network_ids(text[werkplaats], text[name])
     initiator_vocab = taxonomies.vocab(taxonomies.initiator_types)
 
     networks = pd.DataFrame({
         "network_id": network_ids,
-        "werkplaats": text["q2"],
-        "name": text["q3"].where(text["q3"].ne(""), responses["q3"].str.strip()),
-        "initiator": text["q4"],
+        "werkplaats": text[werkplaats],
+        "name": text[name].where(text[name].ne(""), responses[name].str.strip()),
+        "initiator": text[initiator],
     })
     networks["initiator_types"] = _each_distinct(
-        text["q4"], lambda v: ";".join(all_matches(v, initiator_vocab) or (["overig"] if v else [])))
-    starts = _each_distinct(responses["q5"], parse_start)
+        text[initiator], lambda v: ";".join(all_matches(v, initiator_vocab) or (["overig"] if v else [])))
+    starts = _each_distinct(responses[start], parse_start)
     networks["start_year"] = pd.array([y for y, _ in starts], dtype="Int64")
-    networks["start_text"] = responses["q5"].str.strip()
+    networks["start_text"] = responses[start].str.strip()
     networks["start_precision"] = [p for _, p in starts]
-    q6 = instrument.item("q6")
-    codes = _each_distinct(responses["q6"], lambda v: decode_choice(v, q6.choices))
-    networks["status"] = codes.map({1: "loopt", 2: "gestopt"}).fillna("onbekend").astype(str)
-    networks["stop_reason"] = text["q6_text"].where(networks["status"].eq("gestopt"), "")
-    unknown = sorted(set(responses["q6"][codes.isna() & responses["q6"].str.strip().ne("")]))
+    status_item = instrument.item(status)
+    meanings = _each_distinct(responses[status], lambda v: status_item.value_meaning(decode_choice(v, status_item.choices)))
+    networks["status"] = meanings.fillna("onbekend").astype(str)
+    stop_text = text.get(f"{status}_text", pd.Series([""] * len(networks), index=responses.index))
+    networks["stop_reason"] = stop_text.where(networks["status"].eq("gestopt"), "")
+    unknown = sorted(set(responses[status][meanings.isna() & responses[status].str.strip().ne("")]))
     if unknown:
-        warnings.append(f"q6: unknown answer(s) {', '.join(map(repr, unknown))}; status left 'onbekend'.")
+        warnings.append(f"{status}: unknown answer(s) {', '.join(map(repr, unknown))}; status left 'onbekend'.")
     networks["source"] = responses["source"].array
-    for item_id in FREE_TEXT_ITEMS:
-        networks[item_id] = text[item_id].array if item_id in text else ""
-    for item_id in YES_NO_ITEMS:
-        item = instrument.item(item_id)
-        decoded = _each_distinct(responses[item_id], lambda v: decode_choice(v, item.choices))
-        networks[item_id] = decoded.map({2: "ja", 1: "nee"}).fillna("").astype(str)
-        if f"{item_id}_text" in text:
-            networks[f"{item_id}_text"] = text[f"{item_id}_text"].array
-        bad = sorted(set(responses[item_id][decoded.isna() & responses[item_id].str.strip().ne("")]))
+    for item in instrument.with_role("text", "coded"):
+        networks[item.id] = text[item.id].array if item.id in text else ""
+    for item in instrument.with_role("yes_no"):
+        decoded = _each_distinct(responses[item.id], lambda v: item.value_meaning(decode_choice(v, item.choices)))
+        networks[item.id] = decoded.fillna("").astype(str)
+        if f"{item.id}_text" in text:
+            networks[f"{item.id}_text"] = text[f"{item.id}_text"].array
+        bad = sorted(set(responses[item.id][decoded.isna() & responses[item.id].str.strip().ne("")]))
         if bad:
-            warnings.append(f"{item_id}: unknown answer(s) {', '.join(map(repr, bad))}; left empty.")
+            warnings.append(f"{item.id}: unknown answer(s) {', '.join(map(repr, bad))}; left empty.")
 
     involvement, level_warnings = _involvement(responses=responses, text=text, network_ids=network_ids,
                                                instrument=instrument, taxonomies=taxonomies)
@@ -172,13 +200,13 @@ def _split_label(label_text: str) -> tuple[str, int | None]:
 
 
 def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tuple[pd.DataFrame, list[str]]:
-    q12 = instrument.item("q12")
+    q12 = instrument.the("involvement")
     group_vocab = taxonomies.vocab(taxonomies.participant_groups)
     parts = []
     for row in q12.rows:
         part = pd.DataFrame({"network_id": network_ids, "position": range(len(network_ids)), "row": row.value,
-                             "category_text": text[f"q12_{row.value}_text"].to_numpy(),
-                             "raw_level": responses[f"q12_{row.value}"].to_numpy()})
+                             "category_text": text[f"{q12.id}_{row.value}_text"].to_numpy(),
+                             "raw_level": responses[f"{q12.id}_{row.value}"].to_numpy()})
         parts.append(part[part["category_text"].ne("")])
     frame = pd.concat(parts).sort_values(["position", "row"], kind="stable").reset_index(drop=True)
     labels = _each_distinct(frame["category_text"], _split_label)
@@ -189,7 +217,7 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
     frame["level"] = pd.array(_each_distinct(frame["raw_level"], lambda v: decode_choice(v, q12.scale)),
                               dtype="Int64")
     raw_level = frame["raw_level"].astype(str).str.strip()
-    warnings = [f"q12: involvement label {v!r} is not on the scale; its level is left empty."
+    warnings = [f"{q12.id}: involvement label {v!r} is not on the scale; its level is left empty."
                 for v in sorted(set(raw_level[frame["level"].isna() & raw_level.ne("")]))]
     columns = ["network_id", "row", "category_label", "category_text", "head_count", "participant_group", "level"]
     return frame[columns], warnings
@@ -208,3 +236,11 @@ def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path
               "unmatched_labels": len(result.unmatched_groups), "warnings": result.warnings}
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [networks, involvement, unmatched, summary]
+
+
+def run(config: Config, *, processed: Path, responses: pd.DataFrame | None = None) -> tuple[Normalised, list[Path]]:
+    """The stage: the responses (given, or read from `processed`) normalised and written to `processed`."""
+    if responses is None:
+        responses = read_parquet(processed / "responses.parquet", schema=RESPONSES, extra_text_prefix="q")
+    result = normalise(responses=responses, instrument=config.instrument, taxonomies=config.taxonomies)
+    return result, write_normalised(result, processed)

@@ -19,6 +19,7 @@ from pipeline.errors import PipelineError
 
 MANIFEST = "manifest.json"
 STAGING_MARK = ".wsd-staging"   # inside a staging folder: the pid of the run that made it
+_active: set[Path] = set()      # this process's staging folders, removed by abandon_staging on SIGTERM
 
 
 def _foreign_entries(folder: Path) -> list[str] | None:
@@ -43,13 +44,15 @@ def _foreign_entries(folder: Path) -> list[str] | None:
     return foreign
 
 
-def check_output_folder(out: Path, *, inputs: Iterable[Path | None] = ()) -> Path:
+def check_output_folder(out: Path, *, inputs: Iterable[Path | None] = (),
+                        sources: Iterable[Path | None] = ()) -> Path:
     """The resolved output folder, when a run may write it; otherwise a PipelineError saying why.
 
     Allowed: a folder that does not exist yet (its parents are made), an empty folder, or a report
     folder the pipeline made earlier. Refused: a file, a folder under a file, a folder that is or holds
-    an input (export, supplement, templates, texts, config, processed data) or lies inside one, and a
-    folder with files the pipeline did not write."""
+    one of the `inputs` (export, supplement, templates, texts, config, processed data), one that lies
+    inside one of the `sources` (the template, text and config folders, whose files a run reads and
+    hashes), and a folder with files the pipeline did not write."""
     shown = str(out) if str(out) not in ("", ".") else f"{Path.cwd()} (the current folder)"
     resolved = Path(os.path.abspath(out)).resolve()
     if resolved == Path(resolved.anchor):
@@ -68,6 +71,10 @@ def check_output_folder(out: Path, *, inputs: Iterable[Path | None] = ()) -> Pat
         if source == resolved or resolved in source.parents:
             raise PipelineError(f"--out {shown}: holds {given}, an input of this run; replacing the folder would "
                                 "delete it. Give a new folder for the report, such as reports/2025.")
+    for given in sources:
+        if given is None or str(given) == "":
+            continue
+        source = Path(os.path.abspath(given)).resolve()
         if source.is_dir() and source in resolved.parents:
             raise PipelineError(f"--out {shown}: lies inside {given}, an input folder of this run; give a "
                                 "folder outside it, such as reports/2025.")
@@ -115,20 +122,41 @@ def new_staging(out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    _active.add(staging)
     (staging / STAGING_MARK).write_text(str(os.getpid()), encoding="ascii")
     return staging
 
 
-def swap_in(staging: Path, out: Path, *, inputs: Iterable[Path | None] = ()) -> None:
+def discard_staging(staging: Path) -> None:
+    """Remove a staging folder of this run (the run failed or was stopped)."""
+    shutil.rmtree(staging, ignore_errors=True)
+    _active.discard(staging)
+
+
+def abandon_staging() -> None:
+    """Remove every staging folder this process made and has not moved into place (on SIGTERM)."""
+    for staging in list(_active):
+        discard_staging(staging)
+
+
+def swap_in(staging: Path, out: Path, *, inputs: Iterable[Path | None] = (),
+            sources: Iterable[Path | None] = ()) -> None:
     """Move the complete staging folder to OUT, replacing a report folder the pipeline made; the check is
     made again here, since the folder may have changed while the report was being made."""
-    check_output_folder(out, inputs=inputs)
+    import signal
+    check_output_folder(out, inputs=inputs, sources=sources)
     (staging / STAGING_MARK).unlink(missing_ok=True)
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-    staging.rename(out)
+    # Between the two renames OUT does not exist: a SIGTERM waits until the new folder is in place.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            old.rmdir()
+            out.rename(old)
+        staging.rename(out)
+        _active.discard(staging)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)

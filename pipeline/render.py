@@ -23,27 +23,17 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline import __version__, output_folder
-from pipeline.aggregate import YES_NO_TABLES
-from pipeline.config import PROJECT_ROOT, Instrument
+from pipeline.aggregate import Table, read_tables
+from pipeline.config import PROJECT_ROOT, Config, Instrument
 from pipeline.errors import PipelineError
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
 DEFAULT_TEXTS = PROJECT_ROOT / "texts"
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
-LEVEL_MARKS = {1: "ZL", 2: "L", 3: "G", 4: "H", 5: "ZH"}
 MAX_ANSWER = 4000   # characters of one answer shown in the report; longer ones are cut with a note
 DROP_LABELS = {"preview": "voorbeeldweergave (preview)", "test": "testantwoord", "spam": "als spam gemarkeerd",
                "unfinished": "niet afgemaakt", "duplicate": "eerdere inzending van hetzelfde netwerk"}
-FIGURE_CAPTIONS = {
-    "betrokkenheid": "Betrokkenheid per deelnemersgroep: aandeel van de deelnemerscategorieën per niveau.",
-    "status": "Leernetwerken naar huidige status.",
-    "startjaren": "Leernetwerken naar startjaar.",
-    "initiatiefnemers": "Leernetwerken naar type initiatiefnemer.",
-    "themas_q23": "Werkzame elementen en randvoorwaarden: aantal netwerken dat een thema noemt.",
-    "themas_q17": "Kansen en uitdagingen: aantal netwerken dat een thema noemt.",
-    "werkvormen": "Werkvormen en methodieken: aantal netwerken dat een werkvorm noemt.",
-}
 
 
 # ------------------------------------------------------------------------------------------ texts
@@ -110,32 +100,62 @@ def read_texts(*, folders: list[Path]) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------- context
 
-def _csv_table(folder: Path, name: str, titles: dict) -> dict:
-    path = folder / "tables" / f"{name}.csv"
-    if not path.exists():
-        raise PipelineError(f"{path}: not found; run the aggregate stage first (make report).")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    title, note = titles.get(name, (name, ""))
-    return {"name": name, "title": title, "note": note, "columns": list(frame.columns),
-            "rows": frame.values.tolist(), "records": frame.to_dict(orient="records"),
-            "csv": f"tables/{name}.csv"}
+def _plain(value):
+    """A typed cell as the template sees it: numbers as numbers, missing as None."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _table_context(table: Table) -> dict:
+    shown = list(table.headers)
+    frame = table.frame
+    records = [{k: _plain(v) for k, v in zip(frame.columns, row)} for row in frame.itertuples(index=False)]
+    return {"name": table.name, "title": table.title, "note": table.note, "item": table.item, "base": table.base,
+            "columns": [table.headers[c] for c in shown],
+            "percent_columns": [table.headers[c] for c in table.percent],
+            "rows": [[r[c] for c in shown] for r in records], "records": records,
+            "csv": f"tables/{table.name}.csv"}
 
 
 def _instrument_context(instrument: Instrument) -> list[dict]:
     items = []
     for item in instrument.items:
         wording = _inline(item.wording)
-        items.append({"id": item.id, "number": item.number, "type": item.type, "wording_html": wording,
-                      "personal": item.personal,
+        items.append({"id": item.id, "number": item.number, "type": item.type, "role": item.role,
+                      "wording_html": wording, "personal": item.personal,
                       "choices": [{"value": c.value, "label": c.label, "text_entry": c.text_entry} for c in item.choices],
                       "rows": [r.label for r in item.rows],
                       "scale": [{"value": c.value, "label": c.label, "short": c.short} for c in item.scale]})
     return items
 
 
-def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomies, texts: dict[str, str],
-                  run_date: date, table_titles: dict[str, tuple[str, str]]) -> dict:
-    """Everything the templates show; see templates/CONTEXT.md for each key."""
+def _appendix_sections(instrument: Instrument) -> list[dict]:
+    """What Bijlage 2 shows of each network, in its declared order: text answers, the participants, the
+    explanations of yes answers."""
+    kinds = {"text": "text", "coded": "text", "involvement": "participants", "yes_no": "yes_no"}
+    declared = [it for it in instrument.items if it.report.appendix and it.role in kinds]
+    declared.sort(key=lambda it: (it.report.appendix_order if it.report.appendix_order is not None
+                                  else 1000 + it.number))
+    return [{"kind": kinds[it.role], "item": it.id, "heading": it.report.appendix} for it in declared]
+
+
+def _figures(processed: Path) -> dict[str, dict]:
+    path = processed / "charts.json"
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; run the charts stage first (make report).")
+    return {f["name"]: {"name": f["name"], "number": f["number"], "item": f["item"], "caption": f["caption"],
+                        **f["files"]}
+            for f in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def build_context(*, processed: Path, config: Config, texts: dict[str, str], run_date: date,
+                  tables: list[Table] | None = None) -> dict:
+    """Everything the templates show; see templates/CONTEXT.md for each key. Reads the typed tables
+    (unless given), charts.json and the stage summaries of `processed`; computes nothing the earlier
+    stages did not."""
+    instrument, codebook, taxonomies = config.instrument, config.codebook, config.taxonomies
+
     def summary(name):
         path = processed / name
         if not path.exists():
@@ -143,12 +163,18 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
         return json.loads(path.read_text(encoding="utf-8"))
 
     ingest, normalise_summary, coding = summary("ingest.json"), summary("normalise.json"), summary("coding.json")
+    text_items = [it.id for it in instrument.with_role("text", "coded")]
     networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
     involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
-    tables = {name: _csv_table(processed, name, table_titles) for name in table_titles}
+    typed = {t.name: t for t in (tables if tables is not None else read_tables(processed))}
+    table_context = {name: _table_context(t) for name, t in typed.items()}
     group_labels = {c.code: c.label.split(" (")[0] for c in taxonomies.participant_groups}
-    methods = {r["Leernetwerk"] + "\x00" + r["Werkplaats"]: r["Werkvormen"] for r in tables["werkvormen"]["records"]}
-    yes_no = {item: table_titles[name][0].rsplit(" (", 1)[0] for item, (name, _) in YES_NO_TABLES.items()}
+    scale = instrument.the("involvement").scale
+    marks = {c.value: c.short or str(c.value) for c in scale}
+    yes_no_items = instrument.with_role("yes_no")
+    per_network = [(it, it.report.per_network) for it in instrument.with_role("coded") if it.report.per_network]
+    facts = {it.id: dict(zip(typed[spec["table"]].frame["network_id"], typed[spec["table"]].frame["themes"]))
+             for it, spec in per_network}
 
     long_answers = []
 
@@ -159,33 +185,45 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
                             f"{MAX_ANSWER:,} (the whole answer is in data/processed/networks.parquet).")
         return text[:MAX_ANSWER].rsplit(" ", 1)[0] + f" … [ingekort: {len(text):,} tekens]".replace(",", ".")
 
+    people_by_network = {key: group.sort_values("row") for key, group in involvement.groupby("network_id", sort=False)}
+    no_people = involvement.iloc[:0]
     network_list = []
     for n in networks.to_dict(orient="records"):
-        people = involvement[involvement["network_id"] == n["network_id"]].sort_values("row")
+        people = people_by_network.get(n["network_id"], no_people)
         network_list.append({
             "id": n["network_id"], "werkplaats": n["werkplaats"], "name": n["name"], "initiator": n["initiator"],
             "start_text": n["start_text"] or "-", "status": n["status"], "stop_reason": n["stop_reason"],
             "source": n["source"],
-            "text": {item: shown(n["network_id"], item, n.get(item, "") or "")
-                     for item in ("q7", "q8", "q9", "q10", "q11", "q17", "q19", "q23")},
+            "text": {item: shown(n["network_id"], item, n.get(item, "") or "") for item in text_items},
             "participants": [{"label": p["category_label"],
                               "head_count": None if pd.isna(p["head_count"]) else int(p["head_count"]),
                               "group": group_labels.get(p["participant_group"], p["participant_group"]),
-                              "level": None if pd.isna(p["level"]) else LEVEL_MARKS[int(p["level"])]}
+                              "level": None if pd.isna(p["level"]) else marks.get(int(p["level"]))}
                              for p in people.to_dict(orient="records")],
-            "yes_no": [{"item": item, "question": question, "answer": n.get(item, ""),
-                        "text": shown(n["network_id"], item, n.get(f"{item}_text", "") or "")}
-                       for item, question in yes_no.items()],
-            "methods": methods.get(n["name"] + "\x00" + n["werkplaats"], ""),
+            "yes_no": {it.id: {"item": it.id, "question": it.report.title, "answer": n.get(it.id, ""),
+                               "text": shown(n["network_id"], it.id, n.get(f"{it.id}_text", "") or "")}
+                       for it in yes_no_items},
+            "coded_facts": [{"item": it.id, "heading": spec["heading"], "value": facts[it.id].get(n["network_id"], "")}
+                            for it, spec in per_network],
         })
 
-    figures = {}
-    for name, caption in FIGURE_CAPTIONS.items():
-        if (processed / "figures" / f"{name}.png").exists():
-            figures[name] = {"name": name, "caption": caption,
-                             **{fmt: f"figures/{name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")}}
+    figures = _figures(processed)
     dropped = [{"reason": r, "label": DROP_LABELS.get(r, r), "count": c} for r, c in ingest["dropped"].items() if c]
-    scale = instrument.item("q12").scale
+    coded_items = []
+    for item_id in codebook.items:
+        item = instrument.item(item_id)
+        table = table_context[item.report.table]
+        coded_items.append({
+            "item": item.id, "title": item.report.title, "section": item.report.section, "table": item.report.table,
+            "figure": item.report.figure.name if item.report.figure else None,
+            "categories": [c["label"] for c in codebook.categories.values() if c["item"] == item.id],
+            "themes": [t for t in table["records"] if t["networks"]],
+        })
+    yes_no_sections = [{"item": it.id, "title": _item_title(it), "table": it.report.table,
+                        "figure": it.report.figure.name if it.report.figure else None}
+                       for it in sorted((it for it in yes_no_items if it.report.results_order is not None),
+                                        key=lambda it: it.report.results_order)]
+    summary_rows = table_context["ja_nee_vragen"]["records"]
     return {
         "meta": {
             "title": "Rapport leernetwerken Werkplaatsen Sociaal Domein",
@@ -206,17 +244,25 @@ def build_context(*, processed: Path, instrument: Instrument, codebook, taxonomi
             "codes": coding["codes"], "manual_codes": coding["manual"],
         },
         "texts": texts,
-        "tables": tables,
+        "tables": table_context,
         "figures": figures,
-        "themes": {item: [t for t in tables[f"themas_{item}"]["records"] if t["Netwerken"] != "0"]
-                   for item in codebook.items},
+        "themes": {c["item"]: c["themes"] for c in coded_items},
+        "coded_items": coded_items,
+        "coded_sections": {c["section"]: c for c in coded_items if c["section"]},
+        "yes_no": {r["item"]: r for r in summary_rows},
+        "yes_no_sections": yes_no_sections,
         "categories": {code: c["label"] for code, c in codebook.categories.items()},
         "networks": network_list,
         "werkplaatsen": list(dict.fromkeys(n["werkplaats"] for n in network_list)),
         "participant_groups": [{"code": c.code, "label": c.label} for c in taxonomies.participant_groups],
-        "level_marks": [{"mark": LEVEL_MARKS[c.value], "label": c.label} for c in scale],
+        "level_marks": [{"mark": marks[c.value], "label": c.label, "column": f"level_{c.value}"} for c in scale],
+        "appendix_sections": _appendix_sections(instrument),
         "instrument": _instrument_context(instrument),
     }
+
+
+def _item_title(item) -> str:
+    return f"{item.report.title} ({item.id})"
 
 
 def _date(value: str | None) -> date | None:
@@ -285,10 +331,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, inputs=()) -> Published:
+def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None) -> Published:
     """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
     only when the pipeline made it (see pipeline.output_folder)."""
-    out = output_folder.check_output_folder(out, inputs=inputs)
+    guard = guard or {}
+    out = output_folder.check_output_folder(out, **guard)
     staging = output_folder.new_staging(out)
     try:
         shutil.copytree(processed / "tables", staging / "tables")
@@ -301,9 +348,9 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, input
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                                encoding="utf-8")
-        output_folder.swap_in(staging, out, inputs=inputs)
+        output_folder.swap_in(staging, out, **guard)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        output_folder.discard_staging(staging)
         raise
     return Published(out=out, files=sorted(out.rglob("*")), pages=pages)
 
@@ -318,3 +365,65 @@ def file_hashes(paths: list[Path], *, root: Path) -> dict[str, str]:
             key = str(path)
         out[key] = _sha256(path)
     return out
+
+
+def run_date() -> date:
+    """Today, or the day SOURCE_DATE_EPOCH names (for reproducible builds)."""
+    from datetime import datetime, timezone
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return datetime.fromtimestamp(int(epoch), tz=timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970.")
+    return datetime.now(timezone.utc).date()
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version()}
+    for package in ("pandas", "pyarrow", "openpyxl", "matplotlib", "Jinja2", "weasyprint", "snowballstemmer"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+def manifest(*, config: Config, processed: Path, templates: Path | None, texts_folders: list[Path],
+             day: date) -> dict:
+    """The manifest of a report folder (its outputs' hashes are added when the folder is complete): the
+    inputs, the config, templates and texts with their hashes, the versions, and the settings ingest used."""
+    ingest_summary = json.loads((processed / "ingest.json").read_text(encoding="utf-8"))
+    template_files = sorted(p for folder in (templates, DEFAULT_TEMPLATES) if folder
+                            for p in folder.rglob("*") if p.is_file())
+    text_files = sorted(p for folder in texts_folders for p in folder.glob("*.md"))
+    return {
+        "pipeline_version": __version__, "codebook_version": config.codebook.version, "run_date": day.isoformat(),
+        "inputs": {"export": ingest_summary["export_file"], "supplement": ingest_summary.get("supplement_file")},
+        "config": file_hashes(config.files, root=config.folder.parent),
+        "templates": file_hashes(template_files, root=PROJECT_ROOT),
+        "texts": file_hashes(text_files, root=PROJECT_ROOT),
+        "versions": _versions(),
+        "settings": {**(ingest_summary.get("settings") or {}),
+                     "user_templates": str(templates) if templates else None,
+                     "user_texts": str(texts_folders[0]) if len(texts_folders) > 1 else None},
+    }
+
+
+def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
+        tables: list[Table] | None = None, guard: dict | None = None) -> tuple[Published, int]:
+    """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
+    folder published; gives the published folder and the number of networks in Bijlage 2."""
+    if texts and not texts.is_dir():
+        raise PipelineError(f"{texts}: not a folder; give the folder that holds your inleiding.md and the others.")
+    if templates and not templates.is_dir():
+        raise PipelineError(f"{templates}: not a folder; give the folder with your templates.")
+    texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
+    day = run_date()
+    context = build_context(processed=processed, config=config, texts=read_texts(folders=texts_folders),
+                            run_date=day, tables=tables)
+    html_text = render_html(context, user_templates=templates)
+    record = manifest(config=config, processed=processed, templates=templates, texts_folders=texts_folders, day=day)
+    published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard)
+    return published, len(context["networks"])

@@ -34,3 +34,24 @@ def instrument():
 @pytest.fixture(scope="session")
 def settings():
     return load_settings()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true",
+                     help="rewrite tests/snapshots/ from the current templates and stages")
+
+
+@pytest.fixture(scope="session")
+def embedded_report(tmp_path_factory):
+    """One full run of the embedded wave (export and supplement), dated 1 January 2019, shared by tests
+    that only read its outputs."""
+    from pipeline import run_pipeline
+    folder = tmp_path_factory.mktemp("embedded_report")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", "1546300800")
+    try:
+        run_pipeline(export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, out=folder / "out",
+                     processed=folder / "processed")
+    finally:
+        patch.undo()
+    return folder

@@ -65,3 +65,36 @@ def test_run_to_a_stage_stops_there(tmp_path, capsys):
     assert "aggregate  22 tables" in printed and "charts" not in printed and "render" not in printed
     assert (processed / "tables.xlsx").exists() and not (processed / "charts.json").exists()
 
+
+
+def _makefile_prerequisites() -> dict[str, list[str]]:
+    """Every target of the Makefile with its prerequisites, variables expanded (make's own database)."""
+    done = subprocess.run(["make", "-pRrn", "PROCESSED=P", "OUT=O", "report"], cwd=ROOT, capture_output=True,
+                          text=True)
+    rules = {}
+    for line in done.stdout.splitlines():
+        if ":" in line and not line.startswith(("#", "\t", " ")) and "=" not in line.split(":", 1)[0]:
+            target, _, prerequisites = line.partition(":")
+            if target.startswith(("P/", "O/")) and not prerequisites.startswith("="):
+                rules[target] = prerequisites.split()
+    return rules
+
+
+def test_the_makefile_follows_the_table_of_stages():
+    """Each stage's Makefile target depends on its modules, its config files and (through the target of the
+    stage that writes them) on what it reads, and on no pipeline module or config file the table omits."""
+    from pipeline.runner import STAGES as TABLE
+    rules = _makefile_prerequisites()
+    writer = {f: stage.writes[0] for stage in TABLE for f in stage.writes}
+    common = {"pipeline/cli.py", "pipeline/runner.py", "pipeline/config.py", "pipeline/schemas.py",
+              "pipeline/errors.py"}
+    for stage in TABLE:
+        target = f"P/{stage.writes[0]}" if stage.writes else "O/manifest.json"
+        assert target in rules, f"the Makefile has no target for stage {stage.name}"
+        prerequisites = set(rules[target])
+        expected = {f"pipeline/{m}.py" for m in stage.modules} | {f"config/{c}" for c in stage.config}
+        expected |= {f"P/{writer[f]}" for f in stage.reads}
+        assert expected <= prerequisites, (stage.name, sorted(expected - prerequisites))
+        declared = {p for p in prerequisites if p.startswith(("pipeline/", "config/"))}
+        assert declared <= expected | common, (stage.name, sorted(declared - expected - common))
+    assert [s.name for s in TABLE] == list(STAGES)

@@ -75,7 +75,7 @@ def test_a_folder_of_other_files_is_refused(raw, tmp_path, capsys):
     assert "not a report folder" in err
 
 
-def test_a_folder_inside_an_input_folder_is_refused(raw, tmp_path, capsys):
+def test_a_folder_inside_a_template_folder_is_refused(raw, tmp_path, capsys):
     templates = tmp_path / "mine"
     templates.mkdir()
     err = _refused(capsys, tmp_path, raw / "export.csv", str(templates / "report"), "--templates", str(templates))
@@ -150,6 +150,6 @@ def test_sigterm_during_a_run_leaves_no_staging_folder(tmp_path):
             break
     _, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
-    assert "interrupted" in err and "Traceback" not in err
+    assert "stopped (SIGTERM)" in err and "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
     assert not out.exists()

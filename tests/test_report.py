@@ -189,24 +189,59 @@ def test_a_broken_template_is_one_clear_error_and_keeps_the_old_report(report, t
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
 
-def test_every_context_field_is_documented(report):
-    from pipeline.coding import load_codebook
-    from pipeline.config import load_instrument, load_taxonomies
-    import json
-    titles = {t["name"]: (t["title"], t["note"])
-              for t in json.loads((report / "processed" / "tables.json").read_text(encoding="utf-8"))}
-    context = build_context(processed=report / "processed", instrument=load_instrument(), codebook=load_codebook(),
-                            taxonomies=load_taxonomies(), texts={"inleiding": "", "conclusies": "", "discussie": ""},
-                            run_date=date(2019, 1, 1), table_titles=titles)
-    doc = (DEFAULT_TEMPLATES / "CONTEXT.md").read_text(encoding="utf-8")
-    documented = set(re.findall(r"`([a-z_0-9]+)`", doc))
-    missing = [key for key in context if key not in documented]
-    for key in ("meta", "method"):
-        missing += [f"{key}.{sub}" for sub in context[key] if sub not in documented]
-    missing += [f"networks[].{sub}" for sub in context["networks"][0] if sub not in documented]
-    missing += [f"tables.{name}" for name in context["tables"] if name not in documented]
-    missing += [f"figures.{name}" for name in context["figures"] if name not in documented]
-    assert missing == []
+def _documented() -> tuple[set[str], dict[str, set[str]]]:
+    """Top-level keys of templates/CONTEXT.md's variable list, and every name documented under each."""
+    doc = (DEFAULT_TEMPLATES / "CONTEXT.md").read_text(encoding="utf-8").split("## Variables", 1)[1]
+    top, under, current = set(), {}, None
+    for line in doc.splitlines():
+        names = re.findall(r"`([a-z_0-9]+)`", line)
+        if line.startswith("- ") and names:
+            current = names[0]
+            top.add(current)
+            under[current] = set(names[1:])
+        elif current and line.startswith(" "):
+            under[current] |= set(names)
+    return top, under
+
+
+def _keys_anywhere(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | set().union(*(_keys_anywhere(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_keys_anywhere(v) for v in value)) if value else set()
+    return set()
+
+
+def _entry_keys(key: str, value) -> set[str]:
+    """The keys a template reads off the entries of a top-level variable (not the names or ids it is keyed by)."""
+    by_name = {"tables", "figures", "themes", "coded_sections", "yes_no"}
+    entries = list(value.values()) if key in by_name else value if isinstance(value, list) else [value]
+    if key == "themes":
+        entries = [record for records in entries for record in records]
+    keys = set()
+    for entry in entries:
+        if isinstance(entry, dict):
+            keys |= set(entry) - ({"records", "rows"} if key == "tables" else set())
+            for sub in ("dropped", "participants", "yes_no", "coded_facts", "choices", "scale"):
+                if isinstance(entry.get(sub), list):
+                    keys |= set().union(*(set(e) for e in entry[sub] if isinstance(e, dict)))
+                elif isinstance(entry.get(sub), dict) and key == "networks" and sub == "yes_no":
+                    keys |= set().union(*(set(e) for e in entry[sub].values()))
+    return keys
+
+
+def test_the_context_and_its_documentation_agree_both_ways(report):
+    from pipeline.config import load_config
+    context = build_context(processed=report / "processed", config=load_config(),
+                            texts={"inleiding": "", "conclusies": "", "discussie": ""}, run_date=date(2019, 1, 1))
+    top, under = _documented()
+    assert set(context) == top, "CONTEXT.md lists other variables than build_context makes"
+    skip = {"categories", "werkplaatsen"}   # mappings and lists of plain values
+    undocumented = {key: sorted(_entry_keys(key, value) - under[key]) for key, value in context.items()
+                    if key not in skip}
+    assert {k: v for k, v in undocumented.items() if v} == {}
+    stale = {key: sorted(under[key] - _keys_anywhere(context[key])) for key in top if key not in skip}
+    assert {k: v for k, v in stale.items() if v} == {}, "CONTEXT.md documents names the context does not have"
 
 
 def test_answers_become_escaped_paragraphs_and_lists():

@@ -170,20 +170,36 @@ def test_figure_data_is_exactly_what_is_plotted(processed):
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    files = [*folder.glob("tables/*"), *folder.glob("figures/*"), folder / "tables.xlsx"]
+    files = [*folder.glob("tables/*"), *folder.glob("figures/*"), *folder.glob("typed/*"), folder / "tables.xlsx"]
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
 def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
     _run(tmp_path)
     first, second = _digests(processed), _digests(tmp_path)
-    assert len(first) == 22 + 1 + 4 * len(FIGURES)
+    assert len(first) == 2 * 22 + 1 + 4 * len(FIGURES)
     assert first == second
 
 
 def test_write_tables_replaces_nothing_half(tmp_path):
     """A table is written atomically: no temporary file is left beside it."""
     from pipeline.aggregate import Table
-    write_tables([Table("t", "T", pd.DataFrame({"a": [1]}))], tmp_path,
+    write_tables([Table("t", "T", pd.DataFrame({"a": [1]}), {"a": "A"})], tmp_path,
                  timestamp=pd.Timestamp("2018-10-31").to_pydatetime())
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["t.csv", "tables", "tables.json", "tables.xlsx"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["t.csv", "t.parquet", "tables", "tables.json",
+                                                            "tables.xlsx", "typed"]
+    assert (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8") == "A\n1\n"
+
+
+def test_typed_tables_keep_network_id_and_numbers_and_csv_gets_dutch_headers(processed):
+    from pipeline.aggregate import read_tables
+    tables = {t.name: t for t in read_tables(processed)}
+    werkvormen = tables["werkvormen"]
+    assert "network_id" in werkvormen.frame.columns and "network_id" not in _table(processed, "werkvormen").columns
+    assert list(_table(processed, "werkvormen").columns) == ["Werkplaats", "Leernetwerk", "Werkvormen", "Werkwijze (q19)"]
+    status = tables["status"].frame
+    assert status["networks"].dtype.kind == "i" and status["percent"].dtype.kind == "f"
+    assert list(tables["betrokkenheid"].headers.values())[3:8] == ["Zeer laag", "Laag", "Gemiddeld", "Hoog", "Zeer hoog"]
+    for table in tables.values():
+        if table.item and "werkplaats" in table.headers:
+            assert table.frame["network_id"].is_unique, table.name

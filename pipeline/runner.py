@@ -1,0 +1,190 @@
+"""The pipeline as a library call: one table of stages, and `run_pipeline`, which runs them in order.
+
+The table says, for each stage, what it reads and writes in data/processed, its modules and the config
+files it depends on; `run --from/--to` and the Makefile follow it (a test holds the Makefile to it).
+Each stage hands its frames to the next in memory; a stage that does not run is read from `processed`.
+
+    from pipeline import run_pipeline
+    result = run_pipeline(export="data/raw/export.csv", out="reports/2025")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from pipeline.config import CONFIG_DIR, Config, load_config
+from pipeline.errors import PipelineError
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    modules: tuple[str, ...]     # pipeline/<module>.py files it runs
+    config: tuple[str, ...]      # files of the config folder it depends on
+    reads: tuple[str, ...]       # files in data/processed it reads when run on its own
+    writes: tuple[str, ...]      # files in data/processed it writes; the first is its Makefile target
+
+
+STAGES = (
+    Stage("ingest", ("ingest", "qualtrics"), ("instrument.yaml", "settings.yaml"), (),
+          ("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json")),
+    Stage("normalise", ("normalise", "dutch"), ("taxonomies.yaml", "instrument.yaml"), ("responses.parquet",),
+          ("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json")),
+    Stage("code", ("coding", "dutch"), ("codebook.yaml", "coding_overrides.csv"), ("networks.parquet",),
+          ("codes.parquet", "code_audit.csv", "coding.json")),
+    Stage("aggregate", ("aggregate", "workbook"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
+          ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/")),
+    Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
+    Stage("render", ("render", "dutch_format", "output_folder"), ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
+          ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
+           "coding.json"), ()),
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
+
+
+@dataclass
+class RunResult:
+    """What a run did: the files it wrote (the output folder's, when render ran) and its warnings."""
+
+    written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    out: Path | None = None
+    pages: int | None = None
+
+
+def _data_time(processed: Path) -> datetime:
+    """The time the outputs carry inside (workbook properties): the last response, so reruns give equal bytes."""
+    import json
+    path = processed / "ingest.json"
+    last = json.loads(path.read_text(encoding="utf-8")).get("last_response") if path.exists() else None
+    moment = datetime.fromisoformat(last) if last else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def sources_of(*, templates, texts, config: Config) -> list[Path]:
+    """The folders whose files a run reads and hashes: the output folder may not lie inside one."""
+    from pipeline.render import DEFAULT_TEMPLATES, DEFAULT_TEXTS
+    return [Path(p) for p in (templates, texts, DEFAULT_TEMPLATES, DEFAULT_TEXTS, config.folder) if p is not None]
+
+
+def inputs_of(*, export, supplement, templates, texts, config: Config, processed: Path) -> list[Path]:
+    """Every file and folder a run reads: the output folder may not hold one of them."""
+    return [Path(p) for p in (export, supplement, processed) if p is not None] + \
+        sources_of(templates=templates, texts=texts, config=config)
+
+
+def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | None = None,
+                 out: str | Path | None = None, processed: str | Path = "data/processed",
+                 config: Config | str | Path = CONFIG_DIR, templates: str | Path | None = None,
+                 texts: str | Path | None = None, start: str | list[str] = "ingest", stop: str = "render",
+                 keep_unfinished: bool | None = None,
+                 say: Callable[[str], None] = lambda line: None) -> RunResult:
+    """Run the stages from the earliest of `start` to `stop` on an export, into `processed` and `out`.
+
+    `config` is a loaded Config or the folder to load it from. `say` receives one line per stage and per
+    warning (the command line prints them). Raises PipelineError with a message for the researcher."""
+    starts = [start] if isinstance(start, str) else list(start)
+    unknown = [s for s in [*starts, stop] if s not in STAGE_NAMES]
+    if unknown:
+        raise PipelineError(f"run: unknown stage {unknown[0]!r}; the stages are {', '.join(STAGE_NAMES)}.")
+    first, last = min(STAGE_NAMES.index(s) for s in starts), STAGE_NAMES.index(stop)
+    if first > last:
+        raise PipelineError(f"run: --from {STAGE_NAMES[first]} comes after --to {stop}.")
+    if first == 0 and export is None:
+        raise PipelineError("run: give the export with --export (or start later with --from).")
+    if last == STAGE_NAMES.index("render") and out is None:
+        raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
+    if isinstance(config, (str, Path)):
+        config = load_config(Path(config), keep_unfinished=keep_unfinished)
+    processed = Path(processed)
+    export, supplement = (Path(p) if p is not None else None for p in (export, supplement))
+    templates, texts, out = (Path(p) if p is not None else None for p in (templates, texts, out))
+    guard = {"inputs": inputs_of(export=export, supplement=supplement, templates=templates, texts=texts,
+                                 config=config, processed=processed),
+             "sources": sources_of(templates=templates, texts=texts, config=config)}
+    if out is not None and last == STAGE_NAMES.index("render"):
+        # Before any stage runs: a wrong --out is refused with nothing written.
+        from pipeline.output_folder import check_output_folder
+        check_output_folder(out, **guard)
+
+    def due(name: str) -> bool:
+        return first <= STAGE_NAMES.index(name) <= last
+
+    result = RunResult()
+
+    def warn(warnings):
+        for warning in warnings:
+            say(f"warning    {warning}")
+        result.warnings += warnings
+
+    responses = networks = involvement = codes = tables = None
+    if due("ingest"):
+        from pipeline import ingest
+        say(f"ingest     reading {export}")
+        ingested, written = ingest.run(config, export=export, supplement=supplement, processed=processed)
+        s = ingested.summary()
+        dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
+        from_supplement = int((ingested.responses["source"] == "supplement").sum())
+        say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
+            f"{s['items_mapped']} of {len(config.instrument.items)} items mapped"
+            + (f"; {from_supplement} networks from the supplement" if from_supplement else ""))
+        warn(ingested.warnings)
+        result.written += written
+        responses, ingested = ingested.responses, None
+    # Each frame is let go as soon as no later stage needs it: a large export's tables add up.
+    if due("normalise"):
+        from pipeline import normalise
+        normalised, written = normalise.run(config, processed=processed, responses=responses)
+        responses = None
+        unmatched = len(normalised.unmatched_groups)
+        say(f"normalise  {len(normalised.networks)} networks, {len(normalised.involvement)} participant categories"
+            + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)"
+               if unmatched else ""))
+        warn(normalised.warnings)
+        result.written += written
+        networks, involvement = normalised.networks, normalised.involvement
+    if due("code"):
+        from pipeline import coding
+        coded, written = coding.run(config, processed=processed, networks=networks)
+        manual = int((coded.codes["origin"] == "manual").sum())
+        say(f"code       codebook {config.codebook.version}: {len(coded.codes)} codes in "
+            f"{coded.codes['network_id'].nunique()} networks ({manual} manual); "
+            f"{len(config.overrides)} override(s) applied")
+        warn(coded.warnings)
+        result.written += written
+        codes = coded.codes
+    if due("aggregate"):
+        from pipeline import aggregate
+        from pipeline.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet
+        if networks is None:
+            networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+        if involvement is None:
+            involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
+        if codes is None:
+            codes = read_parquet(processed / "codes.parquet", schema=CODES)
+        tables, written = aggregate.run(config, networks=networks, involvement=involvement, codes=codes,
+                                        processed=processed, timestamp=_data_time(processed))
+        networks = involvement = codes = None
+        say(f"aggregate  {len(tables)} tables")
+        result.written += written
+    if due("charts"):
+        from pipeline import charts
+        from pipeline.aggregate import read_tables
+        if tables is None:
+            tables = read_tables(processed)
+        written = charts.run(config, tables=tables, processed=processed)
+        say(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
+        result.written += written
+    if due("render"):
+        from pipeline import render
+        say("render     report.html and report.pdf")
+        published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
+                                               texts=texts, tables=tables, guard=guard)
+        say(f"render     {published.pages} PDF pages, {networks_shown} networks in Bijlage 2; {out} is complete")
+        result.out, result.pages = published.out, published.pages
+        result.written = [out / "report.html", out / "report.pdf", out / "tables.xlsx", out / "manifest.json",
+                          out / "tables", out / "figures"]
+    return result
