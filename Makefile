@@ -2,19 +2,25 @@
 PYTHON     ?= python3
 VENV       := .venv
 BIN        := $(VENV)/bin
-EXPORT     ?= data/raw/wsd_leernetwerken_2018.csv
-SUPPLEMENT ?= data/raw/wsd_leernetwerken_2018_supplement.csv
-OUT        ?= reports/wsd_leernetwerken_2018
-PROCESSED  ?= data/processed
-TEMPLATES  ?=
-TEXTS      ?=
+# WAVE names the wave to build (waves/<WAVE>/wave.yaml says everything else). The other variables are
+# taken from the wave; give one on the command line only to try something without editing wave.yaml.
+WAVE       ?= 2018
+WAVES      ?= waves
+WAVE_DIR   := $(WAVES)/$(WAVE)
+EXPORT     ?= $(WAVE_EXPORT)
+SUPPLEMENT ?= $(WAVE_SUPPLEMENT)
+TEMPLATES  ?= $(WAVE_TEMPLATES)
+TEXTS      ?= $(WAVE_TEXTS)
+PROCESSED  ?= $(WAVE_DIR)/processed
+OUT        ?= $(if $(filter waves,$(WAVES)),reports/$(WAVE),$(WAVES)/../reports/$(WAVE))
+WAVE_MK    := $(PROCESSED)/.wave.mk
 
 .DEFAULT_GOAL := help
 .PHONY: help install report test lint bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
-	@echo "  Variables: EXPORT=$(EXPORT) SUPPLEMENT=$(SUPPLEMENT) OUT=$(OUT)"
+	@echo "  Variables: WAVE=$(WAVE) (waves/$(WAVE)/wave.yaml; report into reports/$(WAVE))"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +34,7 @@ install: $(BIN)/.installed  ## Create .venv and install the project into it
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
 # in one process (imports paid once), so an edit re-runs what it affects and nothing before it.
 # The prerequisites follow the table of stages in pipeline/runner.py (tests/test_make.py holds them to it).
-PY         := $(BIN)/python -m pipeline --config config
+PY         := $(BIN)/python -m pipeline --config config --waves "$(WAVES)"
 COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/runner.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
 RENDER_ARGS := $(PROCESSED)/.render-args
@@ -41,9 +47,20 @@ $(shell mkdir -p "$(PROCESSED)" && printf '%s\n' $(2) > "$(1).new" && \
   { cmp -s "$(1).new" "$(1)" && rm -f "$(1).new" || mv "$(1).new" "$(1)"; })
 endef
 ifneq ($(filter report,$(MAKECMDGOALS)),)
-$(call remember,$(INGEST_ARGS),"$(EXPORT)" "$(SUPPLEMENT)")
-$(call remember,$(RENDER_ARGS),"$(TEMPLATES)" "$(TEXTS)")
+# The wave's paths, written by the pipeline from wave.yaml, so that the prerequisites follow the wave.
+-include $(WAVE_MK)
+$(call remember,$(INGEST_ARGS),"$(WAVE)" "$(EXPORT)" "$(SUPPLEMENT)")
+$(call remember,$(RENDER_ARGS),"$(WAVE)" "$(TEMPLATES)" "$(TEXTS)")
 endif
+
+$(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/wave.py $(BIN)/.installed
+	@mkdir -p "$(@D)" && $(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > "$@.new" && mv "$@.new" "$@"
+
+# A missing export or wave is the pipeline's message, not make's "No rule to make target".
+$(WAVE_DIR)/wave.yaml:
+	@$(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > /dev/null
+missing-export:
+	@echo "error: $(EXPORT): file not found; check the export in $(WAVE_DIR)/wave.yaml (or EXPORT=)." >&2; exit 1
 
 # Note the stage as due and touch its output, so that make sees it changed and notes the later stages too.
 # The note is removed only when the run succeeds: after a failed or interrupted run it is still there, it is
@@ -52,8 +69,9 @@ define due
 @echo $(1) >> "$(DUE)"; touch -c "$@"
 endef
 
-$(PROCESSED)/responses.parquet: $(EXPORT) $(SUPPLEMENT) $(INGEST_ARGS) pipeline/ingest.py pipeline/qualtrics.py \
-		config/instrument.yaml config/settings.yaml $(COMMON)
+$(PROCESSED)/responses.parquet: $(if $(wildcard $(EXPORT)),$(EXPORT),missing-export) $(SUPPLEMENT) $(INGEST_ARGS) \
+		pipeline/ingest.py pipeline/qualtrics.py config/instrument.yaml config/settings.yaml $(WAVE_DIR)/wave.yaml \
+		$(COMMON)
 	$(call due,ingest)
 
 $(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/normalise.py pipeline/dutch.py \
@@ -64,12 +82,12 @@ $(PROCESSED)/involvement.parquet: $(PROCESSED)/networks.parquet
 	$(call due,normalise)
 
 $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pipeline/dutch.py \
-		config/codebook.yaml config/coding_overrides.csv $(COMMON)
+		config/codebook.yaml $(wildcard $(WAVE_DIR)/coding_corrections.csv) $(COMMON)
 	$(call due,code)
 
 $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/aggregate.py pipeline/workbook.py config/codebook.yaml config/taxonomies.yaml config/instrument.yaml \
-		$(COMMON)
+		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py config/codebook.yaml config/taxonomies.yaml \
+		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) $(COMMON)
 	$(call due,aggregate)
 
 $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)
@@ -77,16 +95,17 @@ $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/ins
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
 		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py \
-		pipeline/dutch_format.py pipeline/output_folder.py config/instrument.yaml config/codebook.yaml \
-		config/taxonomies.yaml $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
+		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
+		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml $(WAVE_DIR)/wave.yaml \
+		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
 
 $(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))
-	@$(PY) run --from $$(cat "$(DUE)" 2>/dev/null || echo render) --export "$(EXPORT)" \
+	@$(PY) run --wave "$(WAVE)" --from $$(cat "$(DUE)" 2>/dev/null || echo render) --export "$(EXPORT)" \
 		$(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") --processed "$(PROCESSED)" --out "$(OUT)" \
 		$(if $(TEMPLATES),--templates "$(TEMPLATES)") $(if $(TEXTS),--texts "$(TEXTS)") && rm -f "$(DUE)"
 
-report: $(OUT)/manifest.json  ## Run the pipeline on EXPORT (and SUPPLEMENT) into OUT (TEMPLATES, TEXTS optional)
+report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into reports/WAVE
 
 test: install  ## Run the test suite
 	$(BIN)/python -m pytest
@@ -97,6 +116,6 @@ bench: install  ## Measure speed and memory; writes bench/RESULTS.md
 lint: install  ## Check the code for errors and dead code
 	$(BIN)/python -m pyflakes pipeline tests scripts bench
 
-clean:  ## Remove generated data and reports (never data/raw)
-	rm -rf $(PROCESSED)/* $(PROCESSED)/.ingest-args $(PROCESSED)/.render-args $(PROCESSED)/.due-stages $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
-	@touch $(PROCESSED)/.gitkeep
+clean:  ## Remove generated data and reports (never data/raw, never a wave's own files)
+	rm -rf waves/*/processed data/processed/* $(filter-out reports/.gitkeep,$(wildcard reports/*)) .pytest_cache
+	@touch data/processed/.gitkeep

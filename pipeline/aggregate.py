@@ -219,11 +219,63 @@ def _scale_headers(item: Item) -> dict[str, str]:
     return {f"level_{c.value}": c.heading for c in item.scale}
 
 
-def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook,
-              taxonomies: Taxonomies, instrument: Instrument) -> list[Table]:
-    """Every table of the report, in report order, from the instrument's declarations.
+@dataclass
+class Previous:
+    """The previous wave's tables, for the comparison: its name, networks, involvement and codes, and
+    the researcher's decisions on matches (network_links.csv)."""
 
-    Takes the networks, involvement and codes tables of data/processed; gives Table objects."""
+    name: str
+    networks: pd.DataFrame
+    involvement: pd.DataFrame
+    codes: pd.DataFrame
+    links: pd.DataFrame
+
+
+def comparison_tables(*, networks, involvement, codes, previous: Previous, codebook: Codebook,
+                      taxonomies: Taxonomies, minimum: int):
+    """The tables comparing this wave with the previous one, and the comparison (its suggestions)."""
+    from pipeline.compare import (CHANGES, compare_networks, side_by_side_groups, side_by_side_status,
+                                  side_by_side_themes)
+    before = previous.name
+    compared = compare_networks(previous=previous.networks, current=networks, links=previous.links,
+                                previous_name=before)
+    counts = compared.networks["change"].value_counts()
+    changes = pd.DataFrame({"change": list(CHANGES), "label": [c[0].upper() + c[1:] for c in CHANGES],
+                            "networks": [int(counts.get(c, 0)) for c in CHANGES]})
+    note = (f"Vergeleken met meting {before}; percentages alleen bij ten minste {minimum} netwerken.")
+    side = {"networks_before": f"Netwerken {before}", "percent_before": f"Percentage {before}",
+            "networks_now": "Netwerken nu", "percent_now": "Percentage nu"}
+    answered_before = {item: _answered(previous.networks, item) for item in codebook.items}
+    answered_now = {item: _answered(networks, item) for item in codebook.items}
+    tables = [
+        Table("vergelijking_netwerken", f"Leernetwerken in deze meting en in meting {before}", compared.networks,
+              {"werkplaats": "Werkplaats", "name": "Leernetwerk", "status_before": "Status vorige meting",
+               "status_now": "Status deze meting", "change": "Verandering"},
+              f"Vergeleken met meting {before}. Netwerken zijn gekoppeld op werkplaats en naam; een koppeling die "
+              "niet zeker is, staat in network_links_suggested.csv ter controle.", wrapped=("name",)),
+        Table("vergelijking_verandering", f"Verandering ten opzichte van meting {before}", changes,
+              {"label": "Verandering", "networks": "Netwerken"}, note),
+        Table("vergelijking_status", f"Huidige status, nu en in meting {before}",
+              side_by_side_status(previous.networks, networks, minimum), {"label": "Status", **side}, note),
+        Table("vergelijking_deelnemers", f"Deelnemersgroepen, nu en in meting {before}",
+              side_by_side_groups(previous.involvement, involvement, len(previous.networks), len(networks),
+                                  taxonomies.participant_groups, minimum),
+              {"label": "Deelnemersgroep", **side}, note + " Percentage van de netwerken."),
+        Table("vergelijking_themas", f"Thema's van de open vragen, nu en in meting {before}",
+              side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum),
+              {"item": "Vraag", "category_label": "Categorie", "theme_label": "Thema", **side},
+              note + " Percentage van de netwerken die de vraag beantwoordden."),
+    ]
+    return tables, compared
+
+
+def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook,
+              taxonomies: Taxonomies, instrument: Instrument, previous: Previous | None = None,
+              minimum: int = 5) -> list[Table]:
+    """Every table of the report, in report order, from the instrument's declarations (and, with the
+    previous wave's tables, the comparison).
+
+    Takes the networks, involvement and codes tables of the processed folder; gives Table objects."""
     n = len(networks)
     status, start, initiator, matrix = (instrument.the(r) for r in ("status", "start", "initiator", "involvement"))
     tables = [
@@ -276,6 +328,9 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
                                 {"werkplaats": "Werkplaats", "name": "Leernetwerk", "themes": per_network["heading"],
                                  "answer": f"{item.report.appendix or 'Antwoord'} ({item.id})"},
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
+    if previous is not None:
+        tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
+                                    codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
     tables += contract_tables(networks=networks, involvement=involvement, codes=codes)
     return tables
 
@@ -350,8 +405,21 @@ def read_tables(processed: Path) -> list[Table]:
 
 
 def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
-        processed: Path, timestamp: datetime) -> tuple[list[Table], list[Path]]:
-    """The stage: every table from the given frames, written to `processed`."""
+        processed: Path, timestamp: datetime, previous: Previous | None = None) -> tuple[list[Table], list[Path], list[str]]:
+    """The stage: every table from the given frames, written to `processed`; with a previous wave, also
+    processed/network_links_suggested.csv (the matches to check). Gives the tables, the paths, warnings."""
+    minimum = config.settings.min_networks_compared
     tables = aggregate(networks=networks, involvement=involvement, codes=codes, codebook=config.codebook,
-                       taxonomies=config.taxonomies, instrument=config.instrument)
-    return tables, write_tables(tables, processed, timestamp=timestamp)
+                       taxonomies=config.taxonomies, instrument=config.instrument, previous=previous,
+                       minimum=minimum)
+    written, warnings = write_tables(tables, processed, timestamp=timestamp), []
+    suggested = processed / "network_links_suggested.csv"
+    if previous is not None:
+        _, compared = comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
+                                        codebook=config.codebook, taxonomies=config.taxonomies, minimum=minimum)
+        write_atomic(suggested, table_csv(compared.suggestions))
+        written.append(suggested)
+        warnings = compared.warnings
+    else:
+        suggested.unlink(missing_ok=True)
+    return tables, written, warnings

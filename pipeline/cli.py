@@ -18,9 +18,7 @@ from pipeline import __version__
 from pipeline.config import CONFIG_DIR
 from pipeline.errors import PipelineError
 from pipeline.runner import STAGE_NAMES as STAGES
-
-DEFAULT_PROCESSED = Path("data/processed")
-
+from pipeline.wave import WAVES_DIR
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline",
@@ -28,67 +26,98 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     parser.add_argument("--config", type=Path, default=CONFIG_DIR,
-                        help="folder with instrument, settings, taxonomies, codebook and coding overrides")
+                        help="folder with instrument, settings, taxonomies and codebook")
+    parser.add_argument("--waves", type=Path, default=WAVES_DIR, help="the folder of the waves (default waves/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def wave(p, *, required=False):
+        p.add_argument("--wave", required=required,
+                       help="the wave (waves/<name>/): its export, texts, corrections and folders")
+
     def processed(p):
-        p.add_argument("--processed", type=Path, default=DEFAULT_PROCESSED,
-                       help="folder for the intermediate tables (default data/processed)")
+        p.add_argument("--processed", type=Path,
+                       help="folder for the intermediate tables (default: the wave's, else data/processed)")
 
     def quiet(p):
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    def report_options(p):
+        p.add_argument("--out", type=Path, help="the output folder, replaced only when the pipeline made it "
+                                                "(default: reports/<wave>)")
+        p.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
+        p.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
 
     inspect = sub.add_parser("inspect", help="describe an export: format, counts, drops, item mapping")
     inspect.add_argument("export", type=Path)
     inspect.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
 
-    run = sub.add_parser("run", help="run every stage on an export")
-    run.add_argument("--export", type=Path, help="the Qualtrics export (needed when ingest runs)")
+    run = sub.add_parser("run", help="run the stages on a wave, or on an export")
+    wave(run)
+    run.add_argument("--export", type=Path, help="the Qualtrics export (default: the wave's)")
     run.add_argument("--from", dest="start", nargs="+", choices=STAGES, default=["ingest"], metavar="STAGE",
                      help="start at the earliest of these stages and read what earlier stages wrote to "
                           "--processed (`make report` passes the stages whose inputs changed)")
     run.add_argument("--to", dest="stop", choices=STAGES, default="render", metavar="STAGE",
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
     run.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey")
-    run.add_argument("--out", type=Path, help="folder for the report and its tables and figures (needed when render runs)")
+    run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
-    run.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
-    run.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
+    report_options(run)
     processed(run)
     quiet(run)
 
-    stage = sub.add_parser("ingest", help="stage 1: read the export into data/processed/responses.parquet")
-    stage.add_argument("--export", type=Path, required=True)
+    stage = sub.add_parser("ingest", help="stage 1: read the export into responses.parquet")
+    wave(stage)
+    stage.add_argument("--export", type=Path)
     stage.add_argument("--supplement", type=Path)
     stage.add_argument("--keep-unfinished", action="store_true", default=None)
     processed(stage)
     quiet(stage)
     for name, text in (("normalise", "stage 2: networks and involvement from the responses"),
-                       ("code", "stage 3: code the free text with the codebook and the overrides"),
+                       ("code", "stage 3: code the free text with the codebook and the wave's corrections"),
                        ("aggregate", "stage 4: the report's tables as CSV and one Excel workbook"),
                        ("charts", "stage 5: the report's figures as PNG, SVG, PDF and CSV")):
         stage = sub.add_parser(name, help=text)
+        wave(stage)
+        if name == "code":
+            stage.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
         processed(stage)
         quiet(stage)
 
     render = sub.add_parser("render", help="stage 6: the report (HTML, PDF) and the complete output folder")
-    render.add_argument("--out", type=Path, required=True, help="the output folder, replaced only when complete")
-    render.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
-    render.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
+    wave(render)
+    report_options(render)
     processed(render)
     quiet(render)
 
+    new = sub.add_parser("new-wave", help="start a wave: waves/<name>/ with the export, wave.yaml and texts")
+    new.add_argument("name")
+    new.add_argument("--export", type=Path, required=True, help="the Qualtrics export (copied into the wave)")
+    new.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey (copied)")
+    new.add_argument("--previous", help="the wave before it: its texts are the starting point")
+
+    make_vars = sub.add_parser("make-vars", help="the wave's paths as make variables (the Makefile reads them)")
+    make_vars.add_argument("name")
+
     sheet = sub.add_parser("coding-sheet", help="write an Excel workbook for checking the automatic codes")
+    wave(sheet)
     sheet.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
     sheet.add_argument("--blind", action="store_true",
                        help="leave the marks empty and hide the automatic codes, for independent coding")
     processed(sheet)
 
-    imp = sub.add_parser("coding-import", help="turn a coder's edits in the workbook into coding overrides")
+    imp = sub.add_parser("coding-import", help="turn a coder's edits in the workbook into the wave's corrections")
+    wave(imp, required=True)
     imp.add_argument("workbook", type=Path)
     imp.add_argument("--coder", help="initials to use for reviewed rows that leave 'codeur' empty")
     processed(imp)
+
+    migrate = sub.add_parser("migrate-corrections",
+                             help="turn an old coding_overrides.csv (keyed by network id) into a wave's corrections")
+    migrate.add_argument("old", type=Path)
+    wave(migrate, required=True)
+    processed(migrate)
 
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
@@ -110,9 +139,15 @@ def _say(args):
     return say
 
 
-def _config(args):
+def _wave(args):
+    from pipeline.wave import load_wave
+    return load_wave(args.wave, waves_dir=args.waves) if getattr(args, "wave", None) else None
+
+
+def _config(args, wave=None):
     from pipeline.config import load_config
-    return load_config(args.config, keep_unfinished=getattr(args, "keep_unfinished", None))
+    return load_config(args.config, **{**(wave.settings if wave else {}),
+                                       "keep_unfinished": getattr(args, "keep_unfinished", None)})
 
 
 # ----------------------------------------------------------------------------------------- stages
@@ -136,10 +171,11 @@ def _run(args) -> int:
         start, stop = args.start, args.stop
     else:
         start = stop = args.command
-    result = run_pipeline(export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
-                          out=getattr(args, "out", None), processed=args.processed, config=_config(args),
+    wave = _wave(args)
+    result = run_pipeline(wave=wave, export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
+                          out=getattr(args, "out", None), processed=args.processed, config=_config(args, wave),
                           templates=getattr(args, "templates", None), texts=getattr(args, "texts", None),
-                          start=start, stop=stop, say=say)
+                          corrections=getattr(args, "corrections", None), start=start, stop=stop, say=say)
     _wrote(say, result.written)
     return 0
 
@@ -188,49 +224,118 @@ def _inspect(args) -> int:
     return 0
 
 
-def _coded_networks(args, networks=None):
-    """The networks table (read from data/processed unless given), codebook, overrides and the coded result."""
-    from pipeline.coding import code
+def _new_wave(args) -> int:
+    from pipeline.wave import new_wave
+    wave = new_wave(args.name, export=args.export, supplement=args.supplement, previous=args.previous,
+                    waves_dir=args.waves)
+    print(f"wrote {wave.folder}: wave.yaml, the export in data/, texts/ started from "
+          + (f"wave {wave.previous}" if wave.previous else "the starting texts")
+          + f". Fill in wave.yaml (year, authors), rewrite the texts, then run: make report WAVE={wave.name}")
+    return 0
+
+
+def _migrate_corrections(args) -> int:
+    """Each old override is tied to the answer its network gives in this wave's processed data now."""
+    import pandas as pd
+    from pipeline.coding import LEGACY_COLUMNS, answer_sha, corrections_csv, load_corrections
+    from pipeline.schemas import write_atomic
+    wave, networks, codebook, existing, _ = _coded_networks(args)
+    try:
+        old = pd.read_csv(args.old, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PipelineError(f"{args.old}: not a readable CSV ({exc.__class__.__name__}).")
+    if list(old.columns) != list(LEGACY_COLUMNS):
+        raise PipelineError(f"{args.old}: expected the old columns {','.join(LEGACY_COLUMNS)}.")
+    by_id = networks.set_index("network_id")
+    rows, missing = [], []
+    for o in old.itertuples(index=False):
+        if o.network_id not in by_id.index or o.item not in by_id.columns:
+            missing.append(o.network_id)
+            continue
+        network = by_id.loc[o.network_id]
+        rows.append({"response_key": network["response_key"], "item": o.item,
+                     "answer_sha": answer_sha(network[o.item]), "theme": o.theme, "action": o.action,
+                     "coder": o.coder, "reason": o.reason, "network_id": o.network_id})
+    merged = pd.concat([existing, pd.DataFrame(rows, columns=existing.columns)], ignore_index=True).astype(str)
+    write_atomic(wave.corrections, corrections_csv(merged))
+    load_corrections(wave.corrections, codebook=codebook)   # the result must read back cleanly
+    for network_id in sorted(set(missing)):
+        print(f"warning    {network_id}: not a network of wave {wave.name}; its corrections were left out.")
+    print(f"wrote {wave.corrections}: {len(rows)} correction(s) tied to the answers of wave {wave.name}"
+          + (f", {len(missing)} left out" if missing else "") + f". {args.old} was only read.")
+    return 0
+
+
+def _make_vars(args) -> int:
+    import os
+    from pipeline.wave import load_wave
+    wave = load_wave(args.name, waves_dir=args.waves)
+
+    def shown(path):
+        if path is None:
+            return ""
+        text = os.path.relpath(path) if Path(path).is_absolute() else str(path)
+        if any(c in text for c in " #$%:\n"):
+            raise PipelineError(f"{path}: make cannot use a path with spaces or {{#$%:}}; rename the folder or "
+                                "file, or run `python -m pipeline run --wave NAME` without make.")
+        return text
+    before = wave.previous_wave()
+    previous = " ".join(shown(before.processed / f) for f in ("networks.parquet", "involvement.parquet",
+                                                              "codes.parquet")) if before else ""
+    print(f"WAVE_EXPORT := {shown(wave.export)}\nWAVE_SUPPLEMENT := {shown(wave.supplement)}\n"
+          f"WAVE_TEMPLATES := {shown(wave.templates)}\nWAVE_TEXTS := {shown(wave.texts)}\n"
+          f"WAVE_PREVIOUS_TABLES := {previous}")
+    return 0
+
+
+def _coded_networks(args):
+    """The wave (or none), the networks table of its processed folder, the codebook and the coded result."""
+    from pipeline.coding import code, load_corrections
     from pipeline.schemas import NETWORKS, read_parquet
-    config = _config(args)
-    codebook, overrides = config.codebook, config.overrides
-    if networks is None:
-        networks = read_parquet(args.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
-                                columns=["network_id", "werkplaats", "name", *codebook.items])
-    return networks, codebook, overrides, code(networks=networks, codebook=codebook, overrides=overrides)
+    wave = _wave(args)
+    processed = args.processed or (wave.processed if wave else None)
+    if processed is None:
+        raise PipelineError(f"{args.command}: say which wave with --wave NAME (or give --processed FOLDER).")
+    codebook = _config(args, wave).codebook
+    networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
+                            columns=["network_id", "response_key", "werkplaats", "name", *codebook.items])
+    corrections = load_corrections(wave.corrections if wave else None, codebook=codebook)
+    return wave, networks, codebook, corrections, code(networks=networks, codebook=codebook, corrections=corrections)
 
 
 def _coding_sheet(args) -> int:
     from pipeline.coding_sheet import write_coding_sheet
-    networks, codebook, _, coded = _coded_networks(args)
+    wave, networks, codebook, _, coded = _coded_networks(args)
     if args.out.suffix.lower() != ".xlsx":
         raise PipelineError(f"{args.out}: give a file name ending in .xlsx.")
     rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
                               blind=args.blind, timestamp=datetime.now(timezone.utc).replace(microsecond=0))
     print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
           + (" (blind)" if args.blind else "") + ". Mark themes with x, put your initials under 'codeur', "
-          f"then run: python -m pipeline coding-import {args.out}")
+          f"then run: python -m pipeline coding-import --wave {wave.name if wave else 'NAME'} {args.out}")
     return 0
 
 
 def _coding_import(args) -> int:
-    from pipeline.coding import overrides_csv
-    from pipeline.coding_sheet import overrides_from_sheet, read_coding_sheet
+    from pipeline.coding import corrections_csv
+    from pipeline.coding_sheet import corrections_from_sheet, load_reviews, read_coding_sheet, reviews_csv
     from pipeline.schemas import write_atomic
-    networks, codebook, existing, _ = _coded_networks(args)
+    wave, networks, codebook, existing, _ = _coded_networks(args)
     reviewed, _ = read_coding_sheet(args.workbook, codebook=codebook, default_coder=args.coder)
     if not reviewed:
         raise PipelineError(f"{args.workbook}: no row has initials under 'codeur', so nothing was reviewed; "
                             "fill them in, or pass --coder INITIALS to take every row as reviewed.")
-    merged, counts, warnings = overrides_from_sheet(reviewed=reviewed, networks=networks, codebook=codebook,
-                                                    existing=existing, sheet_name=args.workbook.name)
-    target = args.config / "coding_overrides.csv"
-    write_atomic(target, overrides_csv(merged))
+    corrections, reviews, counts, warnings = corrections_from_sheet(
+        reviewed=reviewed, networks=networks, codebook=codebook, existing=existing,
+        reviews=load_reviews(wave.reviews), sheet_name=args.workbook.name)
+    write_atomic(wave.corrections, corrections_csv(corrections))
+    write_atomic(wave.reviews, reviews_csv(reviews))
     for warning in warnings:
         print(f"warning    {warning}")
     print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added and {counts['remove']} removed "
           f"against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
-          + f". {target} now holds {len(merged)} override(s); run `make report` to follow them.")
+          + f". {wave.corrections} now holds {len(corrections)} correction(s) and {wave.reviews} "
+          f"{len(reviews)} reviewed answer(s); run `make report WAVE={wave.name}` to follow them.")
     return 0
 
 
@@ -258,7 +363,7 @@ def _agreement(args) -> int:
 
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
             "aggregate": _run, "charts": _run, "render": _run,
-            "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
+            "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 
 def _arrow_memory_returned_soon() -> None:

@@ -1,15 +1,20 @@
-"""Code: the themes of config/codebook.yaml found in the free text of q17, q19 and q23.
+"""Code: the themes of config/codebook.yaml found in the free text of the coded items.
 
-Rules run per sentence with Dutch-aware matching; the overrides of config/coding_overrides.csv are
-applied after them and win. Every code keeps its origin (a rule id or "manual") and its evidence.
+Rules run per sentence with Dutch-aware matching; the wave's corrections (waves/<name>/coding_corrections.csv)
+are applied after them and win. A correction names the answer it corrects by the response key, the item
+and a hash of the answer's text, so it can only apply to that answer in that wave: when the answer has
+changed it is reported as stale and not applied. Every code keeps its origin (a rule id or "manual") and
+its evidence.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,8 +27,9 @@ from pipeline.dutch import Haystack, Term, find, haystack, term, word_keys, word
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
-OVERRIDE_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
-OVERRIDE_ACTIONS = ("add", "remove")
+CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id")
+LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
+CORRECTION_ACTIONS = ("add", "remove")
 EVIDENCE_LENGTH = 240
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|\n+")
 
@@ -217,26 +223,39 @@ def apply_rules(*, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     return pd.DataFrame(columns, columns=list(CODES), dtype=str)
 
 
-def empty_overrides() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in OVERRIDE_COLUMNS})
+def answer_sha(text: str) -> str:
+    """A short hash of an answer's text (Unicode NFC, whitespace collapsed): a correction applies only
+    while the answer it was made for is unchanged."""
+    plain = " ".join(unicodedata.normalize("NFC", text or "").split())
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:16]
 
 
-def load_overrides(path: Path, *, codebook: Codebook) -> pd.DataFrame:
-    """The manual corrections; a missing file means none. Checks columns, actions and themes."""
-    if not path.exists():
-        return empty_overrides()
+def empty_corrections() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in CORRECTION_COLUMNS})
+
+
+def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
+    """A wave's corrections; no file means none. Checks columns, actions and themes, line by line."""
+    if path is None or not path.exists():
+        return empty_corrections()
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc}); save it as CSV UTF-8.")
-    missing = [c for c in OVERRIDE_COLUMNS if c not in frame.columns]
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
+    if list(frame.columns) == list(LEGACY_COLUMNS):
+        if frame.empty:
+            return empty_corrections()
+        raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
+                          "apply to another wave's answer of the same name; convert them with `python -m pipeline "
+                          f"migrate-corrections {path} --wave NAME`.")
+    missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
-                          f"the columns are {','.join(OVERRIDE_COLUMNS)}.")
-    frame = frame[list(OVERRIDE_COLUMNS)].apply(lambda s: s.str.strip())
+                          f"the columns are {','.join(CORRECTION_COLUMNS)}.")
+    frame = frame[list(CORRECTION_COLUMNS)].apply(lambda s: s.str.strip())
     for line, row in enumerate(frame.itertuples(index=False), start=2):
         where = f"{path}, line {line}"
-        if row.action not in OVERRIDE_ACTIONS:
+        if row.action not in CORRECTION_ACTIONS:
             raise ConfigError(f"{where}: action {row.action!r} must be add or remove.")
         try:
             theme = codebook.theme(row.theme)
@@ -246,7 +265,26 @@ def load_overrides(path: Path, *, codebook: Codebook) -> pd.DataFrame:
             raise ConfigError(f"{where}: theme {row.theme} codes {theme.item}, not {row.item!r}.")
         if not row.coder:
             raise ConfigError(f"{where}: say who made the correction in the coder column.")
+        if not row.response_key or not row.answer_sha:
+            raise ConfigError(f"{where}: response_key and answer_sha name the answer corrected; write corrections "
+                              "with `python -m pipeline coding-import`, which fills them in.")
     return frame
+
+
+def answers(networks: pd.DataFrame, items) -> pd.DataFrame:
+    """The coded answers: response_key, item, network_id, answer_sha. Takes response_key, network_id and
+    the items' text columns."""
+    parts = []
+    for item in items:
+        if item not in networks.columns:
+            continue
+        text = networks[item].fillna("")
+        answered = text.ne("").to_numpy(dtype=bool)
+        parts.append(pd.DataFrame({"response_key": networks["response_key"][answered], "item": item,
+                                   "network_id": networks["network_id"][answered],
+                                   "answer_sha": [answer_sha(t) for t in text[answered]]}))
+    columns = ["response_key", "item", "network_id", "answer_sha"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns, dtype=str)
 
 
 @dataclass
@@ -255,51 +293,71 @@ class Coded:
     audit: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def stale(self) -> int:
+        return int(self.audit["effect"].str.startswith("stale").sum()) if len(self.audit) else 0
 
-def apply_overrides(*, codes: pd.DataFrame, overrides: pd.DataFrame, network_ids: pd.Series) -> Coded:
-    """Rule codes corrected by the overrides, which win; later lines win over earlier ones.
 
-    Takes codes (network_id, item, theme, origin, evidence) and overrides (OVERRIDE_COLUMNS); gives the
-    corrected codes and an audit table of every override with its effect."""
-    known = set(network_ids)
-    # Only the codes an override names are looked at one by one; the others pass through untouched.
+def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answered: pd.DataFrame) -> Coded:
+    """Rule codes corrected by the wave's corrections, which win; later lines win over earlier ones.
+
+    Takes codes (network_id, item, theme, origin, evidence), corrections (CORRECTION_COLUMNS) and the
+    answers (see `answers`); gives the corrected codes and an audit table of every correction with its
+    effect. A correction whose answer is not in this wave, or has changed, is not applied."""
+    by_answer = {(r.response_key, r.item): (r.network_id, r.answer_sha) for r in answered.itertuples(index=False)}
     keys = codes["network_id"] + "\x00" + codes["item"] + "\x00" + codes["theme"]
-    named = keys.isin(set(overrides["network_id"] + "\x00" + overrides["item"] + "\x00" + overrides["theme"]))
-    named = named.to_numpy(dtype=bool)
+    named_networks = {by_answer[(r, i)][0] for r, i in zip(corrections["response_key"], corrections["item"])
+                      if (r, i) in by_answer}
+    # Only the codes of corrected networks are looked at one by one; the others pass through untouched.
+    named = codes["network_id"].isin(named_networks).to_numpy(dtype=bool)
     untouched = codes[~named]
-    current = {(r.network_id, r.item, r.theme): r._asdict() for r in codes[named].itertuples(index=False)}
+    current = {k: r._asdict() for k, r in zip(keys[named], codes[named].itertuples(index=False))}
     audit, warnings = [], []
-    for o in overrides.itertuples(index=False):
-        key = (o.network_id, o.item, o.theme)
-        if o.network_id not in known:
-            effect = "skipped: network not in this export"
-            warnings.append(f"coding override for unknown network {o.network_id!r} ({o.item}, {o.theme}) skipped.")
-        elif o.action == "add":
-            existing = current.get(key)
-            if existing and existing["origin"] != "manual":
-                effect = "kept: a rule already codes it"
-            else:
-                effect = "added"
-                current[key] = {"network_id": o.network_id, "item": o.item, "theme": o.theme, "origin": "manual",
-                                "evidence": f"{o.reason} ({o.coder})" if o.reason else f"({o.coder})"}
+    for c in corrections.itertuples(index=False):
+        found = by_answer.get((c.response_key, c.item))
+        if found is None:
+            effect = "skipped: no such answer in this wave"
+            warnings.append(f"correction {c.item} {c.theme} ({c.action}, {c.coder}) names an answer that is not in "
+                            f"this wave (response {c.response_key}); not applied.")
+        elif found[1] != c.answer_sha:
+            effect = "stale: the answer changed since it was corrected"
+            warnings.append(f"correction {c.item} {c.theme} ({c.action}, {c.coder}) of network {found[0]} is stale: "
+                            "the answer has changed since; not applied. Review the answer again.")
         else:
-            effect = "removed" if current.pop(key, None) else "nothing to remove"
-        audit.append({**o._asdict(), "effect": effect})
+            network_id = found[0]
+            key = f"{network_id}\x00{c.item}\x00{c.theme}"
+            if c.action == "add":
+                existing = current.get(key)
+                if existing and existing["origin"] != "manual":
+                    effect = "kept: a rule already codes it"
+                else:
+                    effect = "added"
+                    current[key] = {"network_id": network_id, "item": c.item, "theme": c.theme, "origin": "manual",
+                                    "evidence": f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})"}
+            else:
+                effect = "removed" if current.pop(key, None) else "nothing to remove"
+        audit.append({**c._asdict(), "effect": effect})
     frame = pd.concat([untouched, pd.DataFrame(list(current.values()), columns=list(CODES), dtype=str)])
     frame = frame.sort_values(["item", "network_id", "theme"], kind="stable").reset_index(drop=True).astype(str)
-    return Coded(codes=frame, audit=pd.DataFrame(audit, columns=[*OVERRIDE_COLUMNS, "effect"]).astype(str),
+    return Coded(codes=frame, audit=pd.DataFrame(audit, columns=[*CORRECTION_COLUMNS, "effect"]).astype(str),
                  warnings=warnings)
 
 
-def code(*, networks: pd.DataFrame, codebook: Codebook, overrides: pd.DataFrame) -> Coded:
-    """The codes table from the networks table (network_id, q17, q19, q23): rules, then overrides."""
+def code(*, networks: pd.DataFrame, codebook: Codebook, corrections: pd.DataFrame | None = None) -> Coded:
+    """The codes table from the networks table (response_key, network_id and the coded items): rules, then
+    the wave's corrections."""
     rule_codes = apply_rules(networks=networks, codebook=codebook)
-    return apply_overrides(codes=rule_codes, overrides=overrides, network_ids=networks["network_id"])
+    if corrections is None or corrections.empty:
+        return Coded(codes=rule_codes.sort_values(["item", "network_id", "theme"], kind="stable")
+                     .reset_index(drop=True).astype(str),
+                     audit=pd.DataFrame(columns=[*CORRECTION_COLUMNS, "effect"], dtype=str))
+    return apply_corrections(codes=rule_codes, corrections=corrections,
+                             answered=answers(networks, codebook.items))
 
 
-def overrides_csv(frame: pd.DataFrame) -> bytes:
+def corrections_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    frame[list(OVERRIDE_COLUMNS)].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    frame[list(CORRECTION_COLUMNS)].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -310,19 +368,21 @@ def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook)
     write_parquet(result.codes, codes, schema=CODES)
     write_atomic(audit, result.audit.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     record = {"codebook_version": codebook.version, "codes": len(result.codes),
-              "manual": int((result.codes["origin"] == "manual").sum()), "overrides": len(result.audit),
-              "warnings": result.warnings}
+              "manual": int((result.codes["origin"] == "manual").sum()), "corrections": len(result.audit),
+              "applied": int(result.audit["effect"].isin(["added", "removed"]).sum()) if len(result.audit) else 0,
+              "stale": result.stale, "warnings": result.warnings}
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [codes, audit, summary]
 
 
-def run(config, *, processed: Path, networks: pd.DataFrame | None = None) -> tuple[Coded, list[Path]]:
+def run(config, *, processed: Path, networks: pd.DataFrame | None = None,
+        corrections: Path | None = None) -> tuple[Coded, list[Path]]:
     """The stage: the coded items of the networks (given, or read from `processed`) coded with the
-    config's codebook and overrides, written to `processed`."""
+    config's codebook and the corrections file (a wave's), written to `processed`."""
     from pipeline.schemas import NETWORKS, read_parquet
     codebook = config.codebook
     if networks is None:
         networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
-                                columns=["network_id", "werkplaats", "name", *codebook.items])
-    result = code(networks=networks, codebook=codebook, overrides=config.overrides)
+                                columns=["network_id", "response_key", "werkplaats", "name", *codebook.items])
+    result = code(networks=networks, codebook=codebook, corrections=load_corrections(corrections, codebook=codebook))
     return result, write_coded(result, processed, codebook=codebook)

@@ -1,4 +1,5 @@
-"""The coding workbook: a human coder checks the automatic codes, and the edits come back as overrides.
+"""The coding workbook: a human coder checks the automatic codes; the edits come back as the wave's
+corrections, and the rows reviewed as its reviews.
 
 One sheet per coded item, one row per network that answered it: the answer, the automatic codes, one
 column per theme of the item (a mark means "this answer names the theme"), the coder's initials and a
@@ -17,11 +18,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipeline.coding import OVERRIDE_COLUMNS, Codebook, apply_rules
+from pipeline.coding import CORRECTION_COLUMNS, Codebook, answer_sha, apply_rules
 from pipeline.errors import PipelineError
 from pipeline.workbook import add_sheet, new_workbook, put, save
 
-FIXED_COLUMNS = ("network_id", "werkplaats", "netwerk", "antwoord", "automatische codes")
+FIXED_COLUMNS = ("network_id", "response_key", "werkplaats", "netwerk", "antwoord", "automatische codes")
+REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
 CODER_COLUMNS = ("codeur", "toelichting")
 RULES_SHEET = "_regelcodes"
 MARK = "x"
@@ -37,7 +39,8 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
                        blind: bool = False, timestamp: datetime) -> int:
     """Write the workbook; returns the number of rows to code.
 
-    Takes networks (network_id, werkplaats, name, q17, q19, q23) and codes (network_id, item, theme, origin).
+    Takes networks (network_id, response_key, werkplaats, name and the coded items) and codes (network_id,
+    item, theme, origin).
     Marks are prefilled with the current codes unless `blind`, for coding without seeing the rules."""
     wb = new_workbook()
     guide = wb.create_sheet("uitleg")
@@ -73,7 +76,8 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
         for n in answered.itertuples(index=False):
             nid, text = n.network_id, getattr(n, item)
             named = [t for t in themes if (nid, item, t.code) in current]
-            record = {"network_id": nid, "werkplaats": n.werkplaats, "netwerk": n.name, "antwoord": text,
+            record = {"network_id": nid, "response_key": n.response_key, "werkplaats": n.werkplaats,
+                      "netwerk": n.name, "antwoord": text,
                       "automatische codes": "\n".join(t.label for t in named)}
             for t in themes:
                 record[_theme_header(t)] = "" if blind or t not in named else MARK
@@ -85,7 +89,8 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
         widths = {"antwoord": 70, "automatische codes": 28, "network_id": 24, "netwerk": 28, "toelichting": 30}
         widths.update({_theme_header(t): 14 for t in themes})
         ws = add_sheet(wb, item, frame, wrap=("antwoord", "automatische codes", "netwerk"), widths=widths)
-        ws.freeze_panes = "E2" if blind else "F2"
+        ws.freeze_panes = "F2" if blind else "G2"
+        ws.column_dimensions["B"].hidden = True   # response_key: names the answer for the import
         ws.row_dimensions[1].height = 60
         first = len(columns) - len(themes) - len(CODER_COLUMNS) + 1
         if records:
@@ -108,6 +113,7 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
 @dataclass
 class CodedRow:
     network_id: str
+    response_key: str
     item: str
     text: str
     coder: str
@@ -139,7 +145,7 @@ def read_coding_sheet(path: Path, *, codebook: Codebook,
         if not table:
             continue
         header = [str(h or "") for h in table[0]]
-        for needed in ("network_id", "antwoord", *CODER_COLUMNS):
+        for needed in ("network_id", "response_key", "antwoord", *CODER_COLUMNS):
             if needed not in header:
                 raise PipelineError(f"{path}, sheet {item}: column {needed!r} is missing; do not rename headers.")
         theme_columns = {}
@@ -161,7 +167,8 @@ def read_coding_sheet(path: Path, *, codebook: Codebook,
                 elif value not in NO:
                     raise PipelineError(f"{path}, sheet {item}, row {line}: {values[i]!r} under {header[i]!r}; "
                                         "put an x or leave the cell empty.")
-            reviewed.append(CodedRow(network_id=cell["network_id"], item=item, text=cell["antwoord"],
+            reviewed.append(CodedRow(network_id=cell["network_id"], response_key=cell["response_key"], item=item,
+                                     text=cell["antwoord"],
                                      coder=coder, reason=cell["toelichting"], themes=frozenset(marks)))
     return reviewed, rule_codes
 
@@ -170,36 +177,75 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
 
-def overrides_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, codebook: Codebook,
-                         existing: pd.DataFrame, sheet_name: str) -> tuple[pd.DataFrame, dict[str, int], list[str]]:
-    """The overrides file after a coder's review: for each reviewed row, the differences between the
-    coder and the current rules replace that row's earlier overrides. Returns (overrides, counts, warnings)."""
+def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, codebook: Codebook,
+                           existing: pd.DataFrame, reviews: pd.DataFrame,
+                           sheet_name: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[str]]:
+    """The wave's corrections and reviews after a coder's review: for each reviewed row whose answer is
+    unchanged, the differences between the coder and the current rules replace that answer's earlier
+    corrections, and the row is recorded as reviewed. Returns (corrections, reviews, counts, warnings)."""
     rules = apply_rules(networks=networks, codebook=codebook)
     rule_set = {(r.network_id, r.item, r.theme) for r in rules.itertuples(index=False)}
-    texts = {(n, item): t for item in codebook.items if item in networks.columns
-             for n, t in zip(networks["network_id"], networks[item].fillna(""))}
-    warnings, new, done = [], [], set()
+    texts = {(k, item): (n, t) for item in codebook.items if item in networks.columns
+             for k, n, t in zip(networks["response_key"], networks["network_id"], networks[item].fillna(""))}
+    warnings, new, done, seen = [], [], set(), []
     counts = {"rows": 0, "add": 0, "remove": 0, "skipped": 0}
     for row in reviewed:
-        current = texts.get((row.network_id, row.item))
+        network_id, current = texts.get((row.response_key, row.item), (row.network_id, None))
         if current is None or not _same_text(current, row.text):
             counts["skipped"] += 1
-            why = "is not in the current data" if current is None else "has a different answer now"
+            why = "is not in this wave's data" if current is None else "has a different answer now"
             warnings.append(f"{sheet_name}: {row.item} of {row.network_id} {why}; row skipped.")
             continue
         counts["rows"] += 1
-        done.add((row.network_id, row.item))
+        sha = answer_sha(current)
+        done.add((row.response_key, row.item))
+        seen.append({"response_key": row.response_key, "item": row.item, "answer_sha": sha, "coder": row.coder,
+                     "network_id": network_id})
         for theme in codebook.themes_for(row.item):
-            by_rule = (row.network_id, row.item, theme.code) in rule_set
+            by_rule = (network_id, row.item, theme.code) in rule_set
             if (theme.code in row.themes) != by_rule:
                 action = "add" if theme.code in row.themes else "remove"
                 counts[action] += 1
-                new.append({"network_id": row.network_id, "item": row.item, "theme": theme.code,
-                            "action": action, "coder": row.coder,
-                            "reason": row.reason or f"codeerblad {sheet_name}"})
-    keep = existing[[(n, i) not in done for n, i in zip(existing["network_id"], existing["item"])]]
-    merged = pd.concat([keep, pd.DataFrame(new, columns=list(OVERRIDE_COLUMNS))], ignore_index=True)
-    return merged.astype(str), counts, warnings
+                new.append({"response_key": row.response_key, "item": row.item, "answer_sha": sha,
+                            "theme": theme.code, "action": action, "coder": row.coder,
+                            "reason": row.reason or f"codeerblad {sheet_name}", "network_id": network_id})
+
+    def replaced(frame, columns, rows):
+        keep = frame[[(k, i) not in done for k, i in zip(frame["response_key"], frame["item"])]]
+        return pd.concat([keep, pd.DataFrame(rows, columns=list(columns))], ignore_index=True).astype(str)
+    return (replaced(existing, CORRECTION_COLUMNS, new), replaced(reviews, REVIEW_COLUMNS, seen), counts, warnings)
+
+
+def empty_reviews() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in REVIEW_COLUMNS})
+
+
+def load_reviews(path: Path | None) -> pd.DataFrame:
+    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
+    if path is None or not path.exists():
+        return empty_reviews()
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
+                            "coding-import, restore it from your copy or delete it to start the review again.")
+    missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by coding-import.")
+    return frame[list(REVIEW_COLUMNS)]
+
+
+def reviewed_share(*, networks: pd.DataFrame, codebook: Codebook, reviews: pd.DataFrame) -> tuple[int, int]:
+    """(answers reviewed by a person, coded answers in all): a review counts while its answer is unchanged."""
+    from pipeline.coding import answers
+    coded = answers(networks, codebook.items)
+    done = set(zip(reviews["response_key"], reviews["item"], reviews["answer_sha"]))
+    hits = sum((k, i, s) in done for k, i, s in zip(coded["response_key"], coded["item"], coded["answer_sha"]))
+    return hits, len(coded)
+
+
+def reviews_csv(frame: pd.DataFrame) -> bytes:
+    return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:

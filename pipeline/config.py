@@ -1,5 +1,6 @@
 """Loads and validates the config folder once: the instrument (what every item is and how the report
-uses it), the run settings, the taxonomies, the codebook and the coding overrides, as one `Config`."""
+uses it), the run settings, the taxonomies and the codebook, as one `Config`. What belongs to one wave
+(its export, texts, coding corrections) is in waves/<name>/ (pipeline/wave.py)."""
 
 from __future__ import annotations
 
@@ -156,6 +157,7 @@ class Settings:
     default_time_zone: str = "Europe/Amsterdam"
     response_id_salt: str = "wsd-leernetwerken"
     min_items_mapped: int = 12
+    min_networks_compared: int = 5
 
     def record(self) -> dict[str, Any]:
         """The settings as plain values, for the manifest; the salt stays out of published files."""
@@ -164,7 +166,8 @@ class Settings:
 
 SETTING_KINDS = {"keep_unfinished": (bool, "true or false"), "default_time_zone": (str, "a time zone name such as "
                  "Europe/Amsterdam"), "response_id_salt": (str, "a non-empty text"),
-                 "min_items_mapped": (int, "a whole number of items, such as 12")}
+                 "min_items_mapped": (int, "a whole number of items, such as 12"),
+                 "min_networks_compared": (int, "a whole number of networks, such as 5")}
 
 
 def read_yaml(path: Path) -> Any:
@@ -390,7 +393,6 @@ class Config:
     settings: Settings
     taxonomies: Taxonomies
     codebook: Any          # pipeline.coding.Codebook
-    overrides: Any         # pandas DataFrame of config/coding_overrides.csv
 
     @property
     def files(self) -> list[Path]:
@@ -403,10 +405,10 @@ class Config:
 
 
 def load_config(folder: Path = CONFIG_DIR, **setting_overrides: Any) -> Config:
-    """instrument.yaml, settings.yaml, taxonomies.yaml, codebook.yaml and coding_overrides.csv of `folder`,
-    each checked, and checked against each other: every coded item has codebook categories and every
-    category codes a coded item. `setting_overrides` (from the command line) win over settings.yaml."""
-    from pipeline.coding import load_codebook, load_overrides
+    """instrument.yaml, settings.yaml, taxonomies.yaml and codebook.yaml of `folder`, each checked, and
+    checked against each other: every coded item has codebook categories and every category codes a coded
+    item. `setting_overrides` (a wave's settings, the command line) win over settings.yaml."""
+    from pipeline.coding import load_codebook
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: not a folder; give the config folder (with instrument.yaml and the others).")
@@ -423,5 +425,4 @@ def load_config(folder: Path = CONFIG_DIR, **setting_overrides: Any) -> Config:
                               f"not declare as coded; set role: coded on {item} there (with its report table and figure).")
     return Config(folder=folder, instrument=instrument,
                   settings=load_settings(folder / "settings.yaml", **setting_overrides),
-                  taxonomies=load_taxonomies(folder / "taxonomies.yaml"), codebook=codebook,
-                  overrides=load_overrides(folder / "coding_overrides.csv", codebook=codebook))
+                  taxonomies=load_taxonomies(folder / "taxonomies.yaml"), codebook=codebook)

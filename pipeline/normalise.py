@@ -128,7 +128,7 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
 
     Takes response_key, source and the item fields (text); which item is which comes from the roles of
     the instrument. Gives
-    networks: network_id, werkplaats, name, initiator, initiator_types, start_year, start_text,
+    networks: network_id, response_key, werkplaats, name, initiator, initiator_types, start_year, start_text,
     start_precision, status, stop_reason, source, the cleaned text of every text and coded item, and
     per yes/no item <q> (ja, nee or "") and <q>_text;
     involvement: network_id, row, category_label, category_text, head_count, participant_group, level;
@@ -145,6 +145,7 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
 
     networks = pd.DataFrame({
         "network_id": network_ids,
+        "response_key": responses["response_key"].array,
         "werkplaats": text[werkplaats],
         "name": text[name].where(text[name].ne(""), responses[name].str.strip()),
         "initiator": text[initiator],

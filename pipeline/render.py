@@ -27,10 +27,17 @@ from pipeline.aggregate import Table, read_tables
 from pipeline.config import PROJECT_ROOT, Config, Instrument
 from pipeline.errors import PipelineError
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
+from pipeline.wave import inherited_from, without_mark
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
-DEFAULT_TEXTS = PROJECT_ROOT / "texts"
+DEFAULT_TEXTS = PROJECT_ROOT / "texts"    # starting texts, for a run without a wave (marked as not rewritten)
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
+# Optional texts of a wave that open a section of the report: <section>.md in its texts folder.
+SECTION_TEXTS = ("methode", "wat-doen-ze", "welke-netwerken", "werkzame-elementen", "kansen", "begeleiding",
+                 "vergelijking")
+DEFAULT_TITLE = "Rapport leernetwerken Werkplaatsen Sociaal Domein"
+DEFAULT_SUBTITLE = "Inventarisatie van de leernetwerken van de Werkplaatsen Sociaal Domein"
+DEFAULT_AUTHOR = "Werkgroep Lerende Praktijken van de Werkplaatsen Sociaal Domein"
 MAX_ANSWER = 4000   # characters of one answer shown in the report; longer ones are cut with a note
 DROP_LABELS = {"preview": "voorbeeldweergave (preview)", "test": "testantwoord", "spam": "als spam gemarkeerd",
                "unfinished": "niet afgemaakt", "duplicate": "eerdere inzending van hetzelfde netwerk"}
@@ -82,20 +89,76 @@ def _join_continuations(lines, items):
     return joined_lines, joined_items
 
 
-def read_texts(*, folders: list[Path]) -> dict[str, str]:
-    """The researchers' own texts (inleiding, conclusies, discussie) as HTML; the first folder that
-    has a file wins. A missing text is an error naming where to put it."""
-    texts = {}
-    for name in TEXT_FILES:
+def _text_files(folders: list[Path]) -> dict[str, Path]:
+    """Where each text is found: the first folder that has it wins (the section texts are optional)."""
+    found = {}
+    for name in (*TEXT_FILES, *SECTION_TEXTS):
         for folder in folders:
-            path = folder / f"{name}.md"
-            if path.exists():
-                texts[name] = Markup(text_to_html(path.read_text(encoding="utf-8"), hard_breaks=False))
+            if (folder / f"{name}.md").exists():
+                found[name] = folder / f"{name}.md"
                 break
-        else:
+    return found
+
+
+def read_texts(*, folders: list[Path]) -> dict:
+    """The researchers' own texts as HTML: inleiding, conclusies and discussie (required), and under
+    `sections` the optional texts that open a section. The mark of a text carried over from an earlier
+    wave is left out. A missing required text is an error naming where to put it."""
+    found = _text_files(folders)
+    for name in TEXT_FILES:
+        if name not in found:
             raise PipelineError(f"text {name}.md not found in {', '.join(map(str, folders))}; "
                                 f"write it there (paragraphs separated by a blank line).")
+
+    def html_of(path: Path) -> Markup:
+        return Markup(text_to_html(without_mark(path.read_text(encoding="utf-8")), hard_breaks=False))
+    texts = {name: html_of(found[name]) for name in TEXT_FILES}
+    texts["sections"] = {name: html_of(found[name]) for name in SECTION_TEXTS if name in found}
     return texts
+
+
+@dataclass
+class ReportStatus:
+    """Whether the report is a draft, and why: texts carried over from another wave unchanged, codes
+    no person has reviewed. `final` is the wave's own say (final: true in wave.yaml)."""
+
+    draft: bool
+    final: bool
+    inherited: list[dict]
+    reviewed: int
+    coded: int
+    warnings: list[str]
+
+
+def report_status(config: Config, *, processed: Path, wave=None, texts: Path | None = None) -> ReportStatus:
+    """Takes the texts in use, the wave's reviews and the coded answers in `processed`."""
+    from pipeline.coding_sheet import load_reviews, reviewed_share
+    folders = [f for f in (texts, DEFAULT_TEXTS) if f]
+    inherited = []
+    for name, path in _text_files(folders).items():
+        source = inherited_from(path.read_text(encoding="utf-8"))
+        if source:
+            inherited.append({"text": name, "from": source})
+    items = list(config.codebook.items)
+    networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
+                            columns=["network_id", "response_key", *items])
+    reviewed, coded = reviewed_share(networks=networks, codebook=config.codebook,
+                                     reviews=load_reviews(wave.reviews if wave else None))
+    final = bool(wave and wave.final)
+    draft = not final and (bool(inherited) or reviewed < coded)
+    warnings = []
+    if not final:
+        for entry in inherited:
+            where = "the starting text" if entry["from"] == "sjabloon" else f"wave {entry['from']}"
+            warnings.append(f"{entry['text']}.md is {where}, not yet rewritten for this wave (remove its first "
+                            "line when it is).")
+        if reviewed < coded:
+            warnings.append(f"{coded - reviewed} of {coded} coded answers have not been reviewed by a person "
+                            "(python -m pipeline coding-sheet, then coding-import).")
+        if draft:
+            warnings.append("the report is marked as a draft (concept) until then, or until wave.yaml says final: true.")
+    return ReportStatus(draft=draft, final=final, inherited=inherited, reviewed=reviewed, coded=coded,
+                        warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------- context
@@ -149,8 +212,8 @@ def _figures(processed: Path) -> dict[str, dict]:
             for f in json.loads(path.read_text(encoding="utf-8"))}
 
 
-def build_context(*, processed: Path, config: Config, texts: dict[str, str], run_date: date,
-                  tables: list[Table] | None = None) -> dict:
+def build_context(*, processed: Path, config: Config, texts: dict, run_date: date,
+                  tables: list[Table] | None = None, wave=None, status: ReportStatus | None = None) -> dict:
     """Everything the templates show; see templates/CONTEXT.md for each key. Reads the typed tables
     (unless given), charts.json and the stage summaries of `processed`; computes nothing the earlier
     stages did not."""
@@ -218,16 +281,23 @@ def build_context(*, processed: Path, config: Config, texts: dict[str, str], run
             "figure": item.report.figure.name if item.report.figure else None,
             "categories": [c["label"] for c in codebook.categories.values() if c["item"] == item.id],
             "themes": [t for t in table["records"] if t["networks"]],
+            "top": sorted((t for t in table["records"] if t["networks"]),
+                          key=lambda t: (-t["networks"], t["theme_label"]))[:3],
         })
     yes_no_sections = [{"item": it.id, "title": _item_title(it), "table": it.report.table,
                         "figure": it.report.figure.name if it.report.figure else None}
                        for it in sorted((it for it in yes_no_items if it.report.results_order is not None),
                                         key=lambda it: it.report.results_order)]
     summary_rows = table_context["ja_nee_vragen"]["records"]
+    status = status or report_status(config, processed=processed, wave=wave)
     return {
         "meta": {
-            "title": "Rapport leernetwerken Werkplaatsen Sociaal Domein",
-            "subtitle": "Inventarisatie van de leernetwerken van de Werkplaatsen Sociaal Domein",
+            "title": wave.title if wave else DEFAULT_TITLE,
+            "subtitle": wave.subtitle if wave else DEFAULT_SUBTITLE,
+            "authors": list(wave.authors) if wave and wave.authors else [DEFAULT_AUTHOR],
+            "institutions": list(wave.institutions) if wave else [],
+            "wave": wave.name if wave else None, "year": wave.year if wave else None,
+            "draft": status.draft, "inherited_texts": status.inherited,
             "run_date": run_date, "pipeline_version": __version__, "codebook_version": coding["codebook_version"],
             "python_version": platform.python_version(),
             "export": ingest["export_file"], "supplement": ingest.get("supplement_file"),
@@ -240,8 +310,12 @@ def build_context(*, processed: Path, config: Config, texts: dict[str, str], run
             "supplement_networks": int((networks["source"] == "supplement").sum()),
             "items_mapped": ingest["items_mapped"], "items_missing": ingest["items_missing"],
             "format": ingest["format"],
-            "warnings": ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + long_answers,
+            "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + long_answers),
             "codes": coding["codes"], "manual_codes": coding["manual"],
+            "corrections_applied": coding.get("applied", 0), "corrections_stale": coding.get("stale", 0),
+            "reviewed_answers": status.reviewed, "coded_answers": status.coded,
+            "distinct_networks": bool(networks[["werkplaats", "name"]].apply(
+                lambda c: c.str.casefold().str.split().str.join(" ")).drop_duplicates().shape[0] == len(networks)),
         },
         "texts": texts,
         "tables": table_context,
@@ -331,7 +405,8 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None) -> Published:
+def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None,
+            log: str = "") -> Published:
     """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
     only when the pipeline made it (see pipeline.output_folder)."""
     guard = guard or {}
@@ -342,6 +417,7 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
         shutil.copy2(processed / "tables.xlsx", staging / "tables.xlsx")
         (staging / "report.html").write_text(html_text, encoding="utf-8")
+        (staging / "run.log").write_text(log, encoding="utf-8")
         pdf, pages = render_pdf(html_text, base=staging)
         (staging / "report.pdf").write_bytes(pdf)
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
@@ -412,7 +488,8 @@ def manifest(*, config: Config, processed: Path, templates: Path | None, texts_f
 
 
 def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
-        tables: list[Table] | None = None, guard: dict | None = None) -> tuple[Published, int]:
+        tables: list[Table] | None = None, guard: dict | None = None, wave=None,
+        status: ReportStatus | None = None, log: list[str] = ()) -> tuple[Published, int]:
     """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
     folder published; gives the published folder and the number of networks in Bijlage 2."""
     if texts and not texts.is_dir():
@@ -422,8 +499,11 @@ def run(config: Config, *, processed: Path, out: Path, templates: Path | None = 
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
     day = run_date()
     context = build_context(processed=processed, config=config, texts=read_texts(folders=texts_folders),
-                            run_date=day, tables=tables)
+                            run_date=day, tables=tables, wave=wave, status=status)
     html_text = render_html(context, user_templates=templates)
     record = manifest(config=config, processed=processed, templates=templates, texts_folders=texts_folders, day=day)
-    published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard)
+    record["wave"] = wave.name if wave else None
+    record["draft"] = context["meta"]["draft"]
+    published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,
+                        log="".join(f"{line}\n" for line in log))
     return published, len(context["networks"])

@@ -5,7 +5,8 @@ files it depends on; `run --from/--to` and the Makefile follow it (a test holds 
 Each stage hands its frames to the next in memory; a stage that does not run is read from `processed`.
 
     from pipeline import run_pipeline
-    result = run_pipeline(export="data/raw/export.csv", out="reports/2025")
+    result = run_pipeline(wave="2018")                                  # everything from waves/2018/wave.yaml
+    result = run_pipeline(export="data/raw/export.csv", out="reports/probeersel")   # no wave: a draft
 """
 
 from __future__ import annotations
@@ -26,21 +27,24 @@ class Stage:
     config: tuple[str, ...]      # files of the config folder it depends on
     reads: tuple[str, ...]       # files in data/processed it reads when run on its own
     writes: tuple[str, ...]      # files in data/processed it writes; the first is its Makefile target
+    wave: tuple[str, ...] = ()   # files of the wave folder it depends on
 
 
 STAGES = (
     Stage("ingest", ("ingest", "qualtrics"), ("instrument.yaml", "settings.yaml"), (),
-          ("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json")),
+          ("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"), ("wave.yaml",)),
     Stage("normalise", ("normalise", "dutch"), ("taxonomies.yaml", "instrument.yaml"), ("responses.parquet",),
           ("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json")),
-    Stage("code", ("coding", "dutch"), ("codebook.yaml", "coding_overrides.csv"), ("networks.parquet",),
-          ("codes.parquet", "code_audit.csv", "coding.json")),
-    Stage("aggregate", ("aggregate", "workbook"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
-          ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/")),
+    Stage("code", ("coding", "dutch"), ("codebook.yaml",), ("networks.parquet",),
+          ("codes.parquet", "code_audit.csv", "coding.json"), ("coding_corrections.csv",)),
+    Stage("aggregate", ("aggregate", "workbook", "compare"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
+          ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/"),
+          ("network_links.csv",)),
     Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
-    Stage("render", ("render", "dutch_format", "output_folder"), ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
+    Stage("render", ("render", "dutch_format", "output_folder", "coding_sheet", "wave"),
+          ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
-           "coding.json"), ()),
+           "coding.json"), (), ("wave.yaml", "coding_reviews.csv")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -53,6 +57,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     out: Path | None = None
     pages: int | None = None
+    draft: bool | None = None
 
 
 def _data_time(processed: Path) -> datetime:
@@ -76,16 +81,50 @@ def inputs_of(*, export, supplement, templates, texts, config: Config, processed
         sources_of(templates=templates, texts=texts, config=config)
 
 
-def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | None = None,
-                 out: str | Path | None = None, processed: str | Path = "data/processed",
-                 config: Config | str | Path = CONFIG_DIR, templates: str | Path | None = None,
-                 texts: str | Path | None = None, start: str | list[str] = "ingest", stop: str = "render",
-                 keep_unfinished: bool | None = None,
-                 say: Callable[[str], None] = lambda line: None) -> RunResult:
-    """Run the stages from the earliest of `start` to `stop` on an export, into `processed` and `out`.
+def _previous(wave):
+    """The previous wave's tables (from its processed folder), or None when the wave names none."""
+    from pipeline.aggregate import Previous
+    from pipeline.compare import load_links
+    from pipeline.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet
+    before = wave.previous_wave()
+    if before is None:
+        return None
+    for name in ("networks.parquet", "involvement.parquet", "codes.parquet"):
+        if not (before.processed / name).exists():
+            raise PipelineError(f"wave {wave.name} is compared with wave {before.name}, whose tables are not built "
+                                f"yet ({before.processed / name}); build it first: make report WAVE={before.name}.")
+    return Previous(name=before.name,
+                    networks=read_parquet(before.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q"),
+                    involvement=read_parquet(before.processed / "involvement.parquet", schema=INVOLVEMENT),
+                    codes=read_parquet(before.processed / "codes.parquet", schema=CODES),
+                    links=load_links(wave.links))
 
-    `config` is a loaded Config or the folder to load it from. `say` receives one line per stage and per
-    warning (the command line prints them). Raises PipelineError with a message for the researcher."""
+
+def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str | Path | None = None,
+                 out: str | Path | None = None, processed: str | Path | None = None,
+                 config: Config | str | Path = CONFIG_DIR, templates: str | Path | None = None,
+                 texts: str | Path | None = None, corrections: str | Path | None = None,
+                 start: str | list[str] = "ingest", stop: str = "render", keep_unfinished: bool | None = None,
+                 say: Callable[[str], None] = lambda line: None) -> RunResult:
+    """Run the stages from the earliest of `start` to `stop`, into `processed` and `out`.
+
+    `wave` (a name or a pipeline.wave.Wave) gives the export, supplement, texts, templates, corrections,
+    settings and the folders; anything given here as well wins. Without a wave, `processed` defaults to
+    data/processed and the report is a draft. `config` is a loaded Config or the folder to load it from.
+    `say` receives one line per stage and per warning (the command line prints them). Raises
+    PipelineError with a message for the researcher."""
+    from pipeline.wave import Wave, load_wave
+    if isinstance(wave, str):
+        wave = load_wave(wave)
+    if isinstance(wave, Wave):
+        export = export if export is not None else wave.export
+        supplement = supplement if supplement is not None else wave.supplement
+        out = out if out is not None else wave.out
+        processed = processed if processed is not None else wave.processed
+        templates = templates if templates is not None else wave.templates
+        texts = texts if texts is not None else wave.texts
+        corrections = corrections if corrections is not None else wave.corrections
+    processed = processed if processed is not None else "data/processed"
     starts = [start] if isinstance(start, str) else list(start)
     unknown = [s for s in [*starts, stop] if s not in STAGE_NAMES]
     if unknown:
@@ -98,9 +137,9 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
     if last == STAGE_NAMES.index("render") and out is None:
         raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
     if isinstance(config, (str, Path)):
-        config = load_config(Path(config), keep_unfinished=keep_unfinished)
+        config = load_config(Path(config), **{**(wave.settings if wave else {}), "keep_unfinished": keep_unfinished})
     processed = Path(processed)
-    export, supplement = (Path(p) if p is not None else None for p in (export, supplement))
+    export, supplement, corrections = (Path(p) if p is not None else None for p in (export, supplement, corrections))
     templates, texts, out = (Path(p) if p is not None else None for p in (templates, texts, out))
     guard = {"inputs": inputs_of(export=export, supplement=supplement, templates=templates, texts=texts,
                                  config=config, processed=processed),
@@ -114,21 +153,26 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
         return first <= STAGE_NAMES.index(name) <= last
 
     result = RunResult()
+    log: list[str] = []   # what the run said, for run.log in the output folder
+
+    def tell(line: str) -> None:
+        log.append(line)
+        say(line)
 
     def warn(warnings):
         for warning in warnings:
-            say(f"warning    {warning}")
+            tell(f"warning    {warning}")
         result.warnings += warnings
 
     responses = networks = involvement = codes = tables = None
     if due("ingest"):
         from pipeline import ingest
-        say(f"ingest     reading {export}")
+        tell(f"ingest     reading {export}")
         ingested, written = ingest.run(config, export=export, supplement=supplement, processed=processed)
         s = ingested.summary()
         dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
         from_supplement = int((ingested.responses["source"] == "supplement").sum())
-        say(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
+        tell(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
             f"{s['items_mapped']} of {len(config.instrument.items)} items mapped"
             + (f"; {from_supplement} networks from the supplement" if from_supplement else ""))
         warn(ingested.warnings)
@@ -140,7 +184,7 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
         normalised, written = normalise.run(config, processed=processed, responses=responses)
         responses = None
         unmatched = len(normalised.unmatched_groups)
-        say(f"normalise  {len(normalised.networks)} networks, {len(normalised.involvement)} participant categories"
+        tell(f"normalise  {len(normalised.networks)} networks, {len(normalised.involvement)} participant categories"
             + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)"
                if unmatched else ""))
         warn(normalised.warnings)
@@ -148,11 +192,11 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
         networks, involvement = normalised.networks, normalised.involvement
     if due("code"):
         from pipeline import coding
-        coded, written = coding.run(config, processed=processed, networks=networks)
+        coded, written = coding.run(config, processed=processed, networks=networks, corrections=corrections)
         manual = int((coded.codes["origin"] == "manual").sum())
-        say(f"code       codebook {config.codebook.version}: {len(coded.codes)} codes in "
-            f"{coded.codes['network_id'].nunique()} networks ({manual} manual); "
-            f"{len(config.overrides)} override(s) applied")
+        tell(f"code       codebook {config.codebook.version}: {len(coded.codes)} codes in "
+             f"{coded.codes['network_id'].nunique()} networks ({manual} manual); {len(coded.audit)} correction(s)"
+             + (f", {coded.stale} stale" if coded.stale else ""))
         warn(coded.warnings)
         result.written += written
         codes = coded.codes
@@ -165,10 +209,13 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
             involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
         if codes is None:
             codes = read_parquet(processed / "codes.parquet", schema=CODES)
-        tables, written = aggregate.run(config, networks=networks, involvement=involvement, codes=codes,
-                                        processed=processed, timestamp=_data_time(processed))
+        previous = _previous(wave) if wave is not None else None
+        tables, written, notes = aggregate.run(config, networks=networks, involvement=involvement, codes=codes,
+                                               processed=processed, timestamp=_data_time(processed),
+                                               previous=previous)
         networks = involvement = codes = None
-        say(f"aggregate  {len(tables)} tables")
+        tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
+        warn(notes)
         result.written += written
     if due("charts"):
         from pipeline import charts
@@ -176,15 +223,18 @@ def run_pipeline(*, export: str | Path | None = None, supplement: str | Path | N
         if tables is None:
             tables = read_tables(processed)
         written = charts.run(config, tables=tables, processed=processed)
-        say(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
+        tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
         result.written += written
     if due("render"):
         from pipeline import render
-        say("render     report.html and report.pdf")
+        status = render.report_status(config, processed=processed, wave=wave, texts=texts)
+        warn(status.warnings)
+        tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
         published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
-                                               texts=texts, tables=tables, guard=guard)
+                                               texts=texts, tables=tables, guard=guard, wave=wave, status=status,
+                                               log=log)
         say(f"render     {published.pages} PDF pages, {networks_shown} networks in Bijlage 2; {out} is complete")
-        result.out, result.pages = published.out, published.pages
+        result.out, result.pages, result.draft = published.out, published.pages, status.draft
         result.written = [out / "report.html", out / "report.pdf", out / "tables.xlsx", out / "manifest.json",
                           out / "tables", out / "figures"]
     return result

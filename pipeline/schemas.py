@@ -88,7 +88,7 @@ def read_parquet(path: Path, *, schema: dict[str, str], extra_text_prefix: str |
     return frame
 
 NETWORKS = {
-    "network_id": "text", "werkplaats": "text", "name": "text", "initiator": "text", "initiator_types": "text",
+    "network_id": "text", "response_key": "text", "werkplaats": "text", "name": "text", "initiator": "text", "initiator_types": "text",
     "start_year": "int", "start_text": "text", "start_precision": "text", "status": "text", "stop_reason": "text",
     "source": "text",
 }

@@ -55,3 +55,18 @@ def embedded_report(tmp_path_factory):
     finally:
         patch.undo()
     return folder
+
+
+def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplement: Path | None = EMBEDDED_SUPPLEMENT,
+              texts_from: Path = ROOT / "waves" / "2018" / "texts", **fields) -> Path:
+    """A wave folder waves/<name>/ for a test: wave.yaml with absolute paths, and a copy of the texts."""
+    import shutil
+    import yaml
+    folder = waves / name
+    folder.mkdir(parents=True)
+    shutil.copytree(texts_from, folder / "texts")
+    record = {"title": "Rapport leernetwerken (test)", "year": 2025, "authors": ["Test Verzonnen"],
+              "export": str(export), "supplement": str(supplement) if supplement else None, "final": False,
+              **fields}
+    (folder / "wave.yaml").write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
+    return waves

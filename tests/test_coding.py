@@ -1,4 +1,4 @@
-"""Coding: codebook examples, Dutch-aware rules, overrides, the report's counts and the workbook round trip."""
+"""Coding: codebook examples, Dutch-aware rules, a wave's corrections, the report's counts and the workbook round trip."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, make_wave
 from test_ingest import ANSWERS
 from pipeline.cli import main
-from pipeline.coding import (apply_rules, code, empty_overrides, load_codebook, load_overrides, match_theme,
-                             sentences)
-from pipeline.coding_sheet import agreement, cohen_kappa, overrides_from_sheet, read_coding_sheet, write_coding_sheet
+from pipeline.coding import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
+    match_theme, sentences
+from pipeline.coding_sheet import (agreement, cohen_kappa, corrections_from_sheet, empty_reviews, read_coding_sheet,
+                                   write_coding_sheet)
 from pipeline.errors import ConfigError
 
 CODEBOOK = load_codebook()
@@ -81,7 +82,8 @@ def test_a_with_rule_needs_both_in_one_sentence():
 
 
 def _networks(**answers):
-    frame = pd.DataFrame({"network_id": list(answers), "werkplaats": "W", "name": list(answers)})
+    frame = pd.DataFrame({"network_id": list(answers), "response_key": [f"rk-{a}" for a in answers],
+                          "werkplaats": "W", "name": list(answers)})
     for item in ("q17", "q19", "q23"):
         frame[item] = [a.get(item, "") for a in answers.values()]
     return frame
@@ -89,41 +91,57 @@ def _networks(**answers):
 
 def test_codes_carry_origin_and_evidence():
     networks = _networks(a={"q23": "Dat kost tijd. Een procesbegeleider is nodig."})
-    codes = code(networks=networks, codebook=CODEBOOK, overrides=empty_overrides()).codes
+    codes = code(networks=networks, codebook=CODEBOOK).codes
     assert codes.set_index("theme").loc["procesbegeleiding", ["origin", "evidence"]].tolist() == [
         "procesbegeleiding.termen", "Een procesbegeleider is nodig."]
     assert list(codes.columns) == ["network_id", "item", "theme", "origin", "evidence"]
 
 
-def _overrides(tmp_path, text):
-    path = tmp_path / "coding_overrides.csv"
-    path.write_text("network_id,item,theme,action,coder,reason\n" + text, encoding="utf-8")
-    return load_overrides(path, codebook=CODEBOOK)
+HEADER = "response_key,item,answer_sha,theme,action,coder,reason,network_id\n"
 
 
-def test_overrides_win_over_rules_and_are_audited(tmp_path):
-    networks = _networks(a={"q23": "Dat kost tijd."}, b={"q23": "Niets bijzonders."})
-    overrides = _overrides(tmp_path, "a,q23,tijd,remove,JV,gaat over de planning\n"
-                                     "b,q23,draagvlak,add,JV,staat in de toelichting\n"
-                                     "zz,q23,tijd,add,JV,oud netwerk\n")
-    coded = code(networks=networks, codebook=CODEBOOK, overrides=overrides)
+def _corrections(tmp_path, text):
+    path = tmp_path / "coding_corrections.csv"
+    path.write_text(HEADER + text, encoding="utf-8")
+    return load_corrections(path, codebook=CODEBOOK)
+
+
+def test_corrections_win_over_rules_and_apply_only_to_the_answer_they_were_made_for(tmp_path):
+    networks = _networks(a={"q23": "Dat kost tijd."}, b={"q23": "Niets bijzonders."}, c={"q23": "Tijd en draagvlak."})
+    sha = {n: answer_sha(t) for n, t in zip(networks["network_id"], networks["q23"])}
+    corrections = _corrections(tmp_path, f"rk-a,q23,{sha['a']},tijd,remove,JV,gaat over de planning,a\n"
+                                         f"rk-b,q23,{sha['b']},draagvlak,add,JV,staat in de toelichting,b\n"
+                                         f"rk-c,q23,{answer_sha('Een ouder antwoord.')},tijd,remove,JV,oud,c\n"
+                                         f"rk-zz,q23,{sha['a']},tijd,add,JV,andere meting,zz\n")
+    coded = code(networks=networks, codebook=CODEBOOK, corrections=corrections)
     assert set(zip(coded.codes["network_id"], coded.codes["theme"], coded.codes["origin"])) == {
-        ("b", "draagvlak", "manual")}
-    assert coded.codes["evidence"].tolist() == ["staat in de toelichting (JV)"]
-    assert coded.audit["effect"].tolist() == ["removed", "added", "skipped: network not in this export"]
-    assert any("'zz'" in w for w in coded.warnings)
+        ("b", "draagvlak", "manual"), ("c", "tijd", "tijd.termen"), ("c", "draagvlak", "draagvlak.termen")}
+    assert coded.codes.loc[coded.codes["origin"] == "manual", "evidence"].tolist() == ["staat in de toelichting (JV)"]
+    assert coded.audit["effect"].tolist() == ["removed", "added", "stale: the answer changed since it was corrected",
+                                              "skipped: no such answer in this wave"]
+    assert coded.stale == 1 and any("stale" in w for w in coded.warnings)
 
 
 @pytest.mark.parametrize("line, message", [
-    ("a,q23,onbekend,add,JV,x\n", "not in the codebook"),
-    ("a,q17,tijd,add,JV,x\n", "codes q23"),
-    ("a,q23,tijd,toevoegen,JV,x\n", "add or remove"),
-    ("a,q23,tijd,add,,x\n", "coder"),
+    ("rk,q23,abc,onbekend,add,JV,x,a\n", "not in the codebook"),
+    ("rk,q17,abc,tijd,add,JV,x,a\n", "codes q23"),
+    ("rk,q23,abc,tijd,toevoegen,JV,x,a\n", "add or remove"),
+    ("rk,q23,abc,tijd,add,,x,a\n", "coder"),
+    ("rk,q23,,tijd,add,JV,x,a\n", "answer_sha"),
 ])
-def test_bad_overrides_are_refused_with_their_line(tmp_path, line, message):
+def test_bad_corrections_are_refused_with_their_line(tmp_path, line, message):
     with pytest.raises(ConfigError, match=message) as info:
-        _overrides(tmp_path, line)
+        _corrections(tmp_path, line)
     assert "line 2" in str(info.value)
+
+
+def test_corrections_keyed_by_network_id_only_are_refused_with_the_way_out(tmp_path):
+    path = tmp_path / "coding_overrides.csv"
+    path.write_text("network_id,item,theme,action,coder,reason\na,q23,tijd,add,JV,x\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="another wave's answer of the same name"):
+        load_corrections(path, codebook=CODEBOOK)
+    path.write_text("network_id,item,theme,action,coder,reason\n", encoding="utf-8")
+    assert load_corrections(path, codebook=CODEBOOK).empty
 
 
 def test_a_broken_codebook_names_the_theme(tmp_path):
@@ -161,13 +179,12 @@ def test_codes_are_the_themes_each_answer_was_written_to_carry(embedded_networks
     assert set(zip(codes["network_id"], codes["item"], codes["theme"])) == expected
 
 
-def _processed_copy(embedded_networks, tmp_path):
+def _wave_copy(embedded_networks, tmp_path, name="t"):
+    """A wave folder whose processed data is the embedded run's."""
     processed, networks = embedded_networks
-    target = tmp_path / "processed"
-    shutil.copytree(processed, target)
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config)
-    return target, config, networks
+    waves = make_wave(tmp_path / "waves", name)
+    shutil.copytree(processed, waves / name / "processed")
+    return waves, waves / name, networks
 
 
 def _mark(path, sheet, network_id, theme, value, coder="JV", reason=""):
@@ -185,38 +202,45 @@ def _mark(path, sheet, network_id, theme, value, coder="JV", reason=""):
 
 
 def test_coding_workbook_round_trip(embedded_networks, tmp_path):
-    processed, config, networks = _processed_copy(embedded_networks, tmp_path)
+    waves, wave, networks = _wave_copy(embedded_networks, tmp_path)
     sheet = tmp_path / "codeerblad.xlsx"
-    common = ["--config", str(config)]
-    assert main([*common, "coding-sheet", "--processed", str(processed), "--out", str(sheet)]) == 0
+    common = ["--waves", str(waves)]
+    assert main([*common, "coding-sheet", "--wave", "t", "--out", str(sheet)]) == 0
     wb = load_workbook(sheet)
     assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes"]
     assert wb["_regelcodes"].sheet_state == "hidden"
     q23 = wb["q23"]
-    assert q23.freeze_panes == "F2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
+    assert q23.freeze_panes == "G2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
+    assert q23.column_dimensions["B"].hidden
 
     venlo = "wsd-nijmegen-project-venlo"
     _mark(sheet, "q23", venlo, "bottom_up", None, reason="gaat over lokaal leren")   # remove a rule code
     _mark(sheet, "q23", venlo, "diversiteit", "x")                                    # add one
-    assert main([*common, "coding-import", str(sheet), "--processed", str(processed)]) == 0
-    overrides = pd.read_csv(config / "coding_overrides.csv", dtype=str, keep_default_na=False)
-    assert overrides[["network_id", "theme", "action", "coder", "reason"]].values.tolist() == [
+    assert main([*common, "coding-import", "--wave", "t", str(sheet)]) == 0
+    corrections = pd.read_csv(wave / "coding_corrections.csv", dtype=str, keep_default_na=False)
+    assert corrections[["network_id", "theme", "action", "coder", "reason"]].values.tolist() == [
         [venlo, "bottom_up", "remove", "JV", "gaat over lokaal leren"],
         [venlo, "diversiteit", "add", "JV", "gaat over lokaal leren"]]
+    venlo_row = networks.set_index("network_id").loc[venlo]
+    assert set(corrections["response_key"]) == {venlo_row["response_key"]}
+    assert set(corrections["answer_sha"]) == {answer_sha(venlo_row["q23"])}
+    reviews = pd.read_csv(wave / "coding_reviews.csv", dtype=str)
+    assert reviews[["network_id", "item", "coder"]].values.tolist() == [[venlo, "q23", "JV"]]
 
-    assert main([*common, "code", "--processed", str(processed), "--quiet"]) == 0
-    codes = pd.read_parquet(processed / "codes.parquet")
+    assert main([*common, "code", "--wave", "t", "--quiet"]) == 0
+    codes = pd.read_parquet(wave / "processed" / "codes.parquet")
     venlo_q23 = codes[(codes["network_id"] == venlo) & (codes["item"] == "q23")]
     assert dict(zip(venlo_q23["theme"], venlo_q23["origin"])) == {"praktisch_doen": "praktisch_doen.termen",
                                                                    "diversiteit": "manual"}
 
-    # Importing the same sheet again replaces that row's overrides instead of repeating them.
-    assert main([*common, "coding-import", str(sheet), "--processed", str(processed)]) == 0
-    assert len(pd.read_csv(config / "coding_overrides.csv")) == 2
+    # Importing the same sheet again replaces that answer's corrections instead of repeating them.
+    assert main([*common, "coding-import", "--wave", "t", str(sheet)]) == 0
+    assert len(pd.read_csv(wave / "coding_corrections.csv")) == 2
+    assert len(pd.read_csv(wave / "coding_reviews.csv")) == 1
 
 
 def test_agreement_from_a_coders_sheet(embedded_networks, tmp_path):
-    processed, config, networks = _processed_copy(embedded_networks, tmp_path)
+    _, networks = embedded_networks
     codes = apply_rules(networks=networks, codebook=CODEBOOK)
     sheet = tmp_path / "blind.xlsx"
     write_coding_sheet(networks=networks, codes=codes, codebook=CODEBOOK, path=sheet, blind=True, timestamp=STAMP)
@@ -234,7 +258,7 @@ def test_agreement_from_a_coders_sheet(embedded_networks, tmp_path):
     assert table.loc["verbinding", "kappa"] == 1.0
     assert table.loc["taal", ["both", "coder_only"]].tolist() == [1, 1]
     assert table.loc["symposium", ["both", "rules_only", "kappa"]].tolist() == [0, 1, 0.0]  # q19 left blank
-    assert main(["--config", str(config), "agreement", str(sheet), "--out", str(tmp_path / "k.csv")]) == 0
+    assert main(["agreement", str(sheet), "--out", str(tmp_path / "k.csv")]) == 0
     assert (tmp_path / "k.csv").read_text(encoding="utf-8").startswith("item,theme,rows")
 
 
@@ -249,7 +273,7 @@ def test_coder_text_stays_text_in_the_workbook(tmp_path):
     sheet = tmp_path / "s.xlsx"
     write_coding_sheet(networks=networks, codes=apply_rules(networks=networks, codebook=CODEBOOK),
                        codebook=CODEBOOK, path=sheet, timestamp=STAMP)
-    cell = load_workbook(sheet)["q17"]["D2"]
+    cell = load_workbook(sheet)["q17"]["E2"]
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
 
@@ -261,10 +285,11 @@ def test_import_skips_rows_whose_answer_changed(embedded_networks, tmp_path):
     changed = networks.copy()
     changed.loc[0, "q23"] = "Een heel ander antwoord."
     reviewed, _ = read_coding_sheet(sheet, codebook=CODEBOOK, default_coder="JV")
-    _, counts, warnings = overrides_from_sheet(reviewed=reviewed, networks=changed, codebook=CODEBOOK,
-                                               existing=empty_overrides(), sheet_name="s.xlsx")
+    _, reviews, counts, warnings = corrections_from_sheet(reviewed=reviewed, networks=changed, codebook=CODEBOOK,
+                                                          existing=empty_corrections(), reviews=empty_reviews(),
+                                                          sheet_name="s.xlsx")
     assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "skipped": 1}
-    assert "different answer" in warnings[0]
+    assert "different answer" in warnings[0] and len(reviews) == len(reviewed) - 1
 
 
 def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):

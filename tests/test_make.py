@@ -32,7 +32,7 @@ def test_make_report_runs_only_what_changed_and_resumes_after_a_failure(tmp_path
     assert code == 0 and ran == [] and "Nothing to be done" in output
 
     texts = tmp_path / "texts"
-    shutil.copytree(ROOT / "texts", texts)
+    shutil.copytree(ROOT / "waves" / "2018" / "texts", texts)
     code, ran, output = _make(processed, out, f"TEXTS={texts}")
     assert code == 0 and ran == ["render"], output
 
@@ -94,6 +94,7 @@ def test_the_makefile_follows_the_table_of_stages():
         prerequisites = set(rules[target])
         expected = {f"pipeline/{m}.py" for m in stage.modules} | {f"config/{c}" for c in stage.config}
         expected |= {f"P/{writer[f]}" for f in stage.reads}
+        expected |= {f"waves/2018/{f}" for f in stage.wave if (ROOT / "waves" / "2018" / f).exists()}
         assert expected <= prerequisites, (stage.name, sorted(expected - prerequisites))
         declared = {p for p in prerequisites if p.startswith(("pipeline/", "config/"))}
         assert declared <= expected | common, (stage.name, sorted(declared - expected - common))

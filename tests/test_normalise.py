@@ -8,7 +8,7 @@ import pytest
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 from test_ingest import ANSWERS
-from pipeline.coding import code, empty_overrides, load_codebook
+from pipeline.coding import code, load_codebook
 from pipeline.config import load_taxonomies
 from pipeline.ingest import ingest
 from pipeline.normalise import clean_text, decode_choice, normalise, parse_start
@@ -117,5 +117,5 @@ def test_text_and_numeric_exports_give_identical_tables(tmp_path, instrument, se
     pd.testing.assert_frame_equal(numeric.networks, embedded.networks)
     pd.testing.assert_frame_equal(numeric.involvement, embedded.involvement)
     codebook = load_codebook()
-    pd.testing.assert_frame_equal(code(networks=numeric.networks, codebook=codebook, overrides=empty_overrides()).codes,
-                                  code(networks=embedded.networks, codebook=codebook, overrides=empty_overrides()).codes)
+    pd.testing.assert_frame_equal(code(networks=numeric.networks, codebook=codebook).codes,
+                                  code(networks=embedded.networks, codebook=codebook).codes)

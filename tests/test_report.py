@@ -169,7 +169,7 @@ def test_researchers_texts_come_from_their_folder_and_are_never_written(report, 
     assert main(["render", "--processed", str(report / "processed"), "--out", str(out), "--texts", str(texts),
                  "--quiet"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "Onze eigen <strong>conclusie</strong>." in html and "Praktijken in het sociaal domein" in html
+    assert "Onze eigen <strong>conclusie</strong>." in html and "Deze inleiding is nog niet geschreven" in html
     assert (texts / "conclusies.md").read_text(encoding="utf-8") == "Onze eigen **conclusie**.\n"
     assert {p.name: p.read_bytes() for p in (ROOT / "texts").iterdir()} == before
 
@@ -233,7 +233,8 @@ def _entry_keys(key: str, value) -> set[str]:
 def test_the_context_and_its_documentation_agree_both_ways(report):
     from pipeline.config import load_config
     context = build_context(processed=report / "processed", config=load_config(),
-                            texts={"inleiding": "", "conclusies": "", "discussie": ""}, run_date=date(2019, 1, 1))
+                            texts={"inleiding": "", "conclusies": "", "discussie": "", "sections": {}},
+                            run_date=date(2019, 1, 1))
     top, under = _documented()
     assert set(context) == top, "CONTEXT.md lists other variables than build_context makes"
     skip = {"categories", "werkplaatsen"}   # mappings and lists of plain values

@@ -1,0 +1,256 @@
+"""Waves: each wave its own folder; corrections that stay in their wave; a report that never speaks with
+another wave's voice; a copied wave folder that gives the same report."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave
+from pipeline import run_pipeline
+from pipeline.cli import main
+from pipeline.coding import answer_sha
+from pipeline.errors import PipelineError
+from pipeline.wave import inherited_from, load_wave, new_wave
+
+EPOCH = "1546300800"
+
+
+def _digests(folder, *, skip=("manifest.json", "run.log")):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in skip}
+
+
+def _build(waves, name):
+    wave = load_wave(name, waves_dir=waves)
+    return run_pipeline(wave=wave), wave
+
+
+def test_new_wave_copies_the_export_and_marks_the_texts(tmp_path):
+    waves = make_wave(tmp_path / "waves", "2018")
+    raw = tmp_path / "export.csv"
+    shutil.copy(EMBEDDED_EXPORT, raw)
+    before = raw.read_bytes()
+    wave = new_wave("2025", export=raw, previous="2018", waves_dir=waves)
+    assert raw.read_bytes() == before
+    assert (wave.folder / "data" / "export.csv").read_bytes() == before and wave.export.parent == wave.folder / "data"
+    record = yaml.safe_load((wave.folder / "wave.yaml").read_text(encoding="utf-8"))
+    assert record["previous"] == "2018" and record["final"] is False and record["export"] == "data/export.csv"
+    for text in ("inleiding", "conclusies", "discussie"):
+        assert inherited_from((wave.texts / f"{text}.md").read_text(encoding="utf-8")) == "2018"
+    with pytest.raises(PipelineError, match="exists already"):
+        new_wave("2025", export=raw, waves_dir=waves)
+    with pytest.raises(PipelineError, match="use letters, digits"):
+        new_wave("../elders", export=raw, waves_dir=waves)
+
+
+def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_the_waves_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    waves = make_wave(tmp_path / "waves", "2018")
+    new_wave("2025", export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, previous="2018", waves_dir=waves)
+    lines = []
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), say=lines.append)
+    html = (result.out / "report.html").read_text(encoding="utf-8")
+    assert result.draft and 'class="draft">Concept' in html and 'content: "CONCEPT"' in html
+    assert any("inleiding.md is wave 2018, not yet rewritten" in line for line in lines)
+    assert "overgenomen uit meting" not in html          # the mark itself is never printed
+    assert "not yet rewritten" in (result.out / "run.log").read_text(encoding="utf-8")
+
+    for text in ("inleiding", "conclusies", "discussie"):
+        path = waves / "2025" / "texts" / f"{text}.md"
+        path.write_text(f"Eigen tekst van 2025 over {text}.\n", encoding="utf-8")
+    wave_file = waves / "2025" / "wave.yaml"
+    wave_file.write_text(wave_file.read_text(encoding="utf-8").replace("final: false", "final: true"),
+                         encoding="utf-8")
+    lines.clear()
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), start="render", say=lines.append)
+    html = (result.out / "report.html").read_text(encoding="utf-8")
+    assert not result.draft and 'class="draft"' not in html and "CONCEPT" not in html
+    assert "Eigen tekst van 2025 over inleiding." in html
+    assert not any("marked as a draft" in line or "not yet rewritten" in line for line in lines), lines
+
+
+def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(tmp_path):
+    waves = make_wave(tmp_path / "waves", "t", authors=["A. Verzonnen", "B. Bedacht"],
+                      institutions=["Hogeschool Denkbeeld"], title="Leernetwerken 2025")
+    result, _ = _build(waves, "t")
+    html = (result.out / "report.html").read_text(encoding="utf-8")
+    cover = html.split('<section class="cover">', 1)[1].split("</section>", 1)[0]
+    assert "Leernetwerken 2025" in cover and "A. Verzonnen, B. Bedacht" in cover and "Hogeschool Denkbeeld" in cover
+    method = html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0]
+    assert "category label" not in method and "warning" not in method.replace('class="warning"', "")
+    log = (result.out / "run.log").read_text(encoding="utf-8")
+    assert log.startswith("ingest     reading") and "category label(s) match no participant group" in log
+
+
+def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    waves = make_wave(tmp_path / "waves", "2018", final=True)
+    make_wave(waves, "2025", previous="2018")
+    first, _ = _build(waves, "2018")
+    before = _digests(first.out)
+    result, wave = _build(waves, "2025")
+    networks = pd.read_parquet(wave.processed / "networks.parquet").set_index("network_id")
+    venlo = networks.loc["wsd-nijmegen-project-venlo"]
+    # Both waves hold a network of this werkplaats and name: a correction of 2025 must not reach 2018.
+    wave.corrections.write_text(
+        "response_key,item,answer_sha,theme,action,coder,reason,network_id\n"
+        f"{venlo['response_key']},q23,{answer_sha(venlo['q23'])},draagvlak,add,JV,test,wsd-nijmegen-project-venlo\n"
+        f"{venlo['response_key']},q17,{answer_sha('een eerder antwoord')},taal,add,JV,oud,wsd-nijmegen-project-venlo\n",
+        encoding="utf-8")
+    lines = []
+    result = run_pipeline(wave=wave, start="code", say=lines.append)
+    codes = pd.read_csv(result.out / "tables" / "codes.csv")
+    venlo_codes = codes[codes["network_id"] == "wsd-nijmegen-project-venlo"]
+    assert ("q23", "draagvlak", "manual") in set(zip(venlo_codes["item"], venlo_codes["theme"], venlo_codes["origin"]))
+    assert "taal" not in set(venlo_codes["theme"])
+    assert any("stale" in line for line in lines)
+    html = (result.out / "report.html").read_text(encoding="utf-8")
+    assert "1 correctie is niet toegepast" in html
+
+    again, _ = _build(waves, "2018")
+    assert _digests(again.out) == before, "a correction of wave 2025 changed wave 2018's report"
+
+
+def test_a_copied_wave_folder_gives_the_same_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    waves = tmp_path / "one" / "waves"
+    waves.mkdir(parents=True)
+    new_wave("w", export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, waves_dir=waves)
+    first, _ = _build(waves, "w")
+    other = tmp_path / "two" / "waves"
+    other.mkdir(parents=True)
+    shutil.copytree(waves / "w", other / "w", ignore=shutil.ignore_patterns("processed"))
+    second, _ = _build(other, "w")
+    assert first.out != second.out
+    assert _digests(first.out) == _digests(second.out)
+
+
+@pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
+                    reason="needs make and the project's .venv (make install)")
+def test_make_report_follows_the_wave_and_keeps_its_customisation(tmp_path):
+    waves = make_wave(tmp_path / "waves", "eigen", final=True)
+    mine = waves / "eigen" / "sjablonen"
+    mine.mkdir()
+    (mine / "report.html").write_text('{% extends "default:report.html" %}{% block colophon %}<p>Eigen colofon'
+                                      '</p>{% endblock %}', encoding="utf-8")
+    wave_file = waves / "eigen" / "wave.yaml"
+    record = yaml.safe_load(wave_file.read_text(encoding="utf-8"))
+    record["templates"] = "sjablonen"
+    wave_file.write_text(yaml.safe_dump(record), encoding="utf-8")
+
+    def make(*extra):
+        return subprocess.run(["make", "--no-print-directory", "report", f"WAVES={waves}", "WAVE=eigen", *extra],
+                              cwd=ROOT, capture_output=True, text=True)
+    done = make()
+    out = tmp_path / "reports" / "eigen"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Eigen colofon" in (out / "report.html").read_text(encoding="utf-8")
+    done = make()
+    assert done.returncode == 0 and "Nothing to be done" in done.stdout
+    (waves / "eigen" / "texts" / "conclusies.md").write_text("Nieuwe conclusie.\n", encoding="utf-8")
+    done = make()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert done.returncode == 0 and "Eigen colofon" in html and "Nieuwe conclusie." in html
+    assert [line.split()[0] for line in done.stdout.splitlines() if line.startswith(("render", "ingest"))] == \
+        ["render", "render"]
+
+
+def test_a_missing_wave_or_export_is_the_pipelines_message(tmp_path, capsys):
+    assert main(["--waves", str(tmp_path), "run", "--wave", "2031"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: wave 2031:") and "new-wave" in err and err.count("\n") == 1
+
+
+def test_old_corrections_keyed_by_network_id_are_migrated_to_the_answers_of_a_wave(tmp_path, capsys):
+    waves = make_wave(tmp_path / "waves", "2018")
+    run_pipeline(wave=load_wave("2018", waves_dir=waves), stop="code")
+    old = tmp_path / "coding_overrides.csv"
+    old.write_text("network_id,item,theme,action,coder,reason\n"
+                   "wsd-nijmegen-project-venlo,q23,draagvlak,add,JV,gemist\n"
+                   "bestaat-niet,q23,tijd,add,JV,x\n", encoding="utf-8")
+    assert main(["--waves", str(waves), "migrate-corrections", str(old), "--wave", "2018"]) == 0
+    assert "bestaat-niet: not a network of wave 2018" in capsys.readouterr().out
+    run_pipeline(wave=load_wave("2018", waves_dir=waves), start="code", stop="code")
+    codes = pd.read_parquet(waves / "2018" / "processed" / "codes.parquet")
+    assert ((codes["network_id"] == "wsd-nijmegen-project-venlo") & (codes["theme"] == "draagvlak")
+            & (codes["origin"] == "manual")).any()
+
+
+def _second_wave_export(path):
+    """The embedded export as a second wave: a werkplaats and a name rewritten as respondents do, one name
+    reworded, a network stopped, one not reported again, one new."""
+    import variants
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    tags = rows[0]
+    q1, q2, q3, q6, q6_text, rid = (tags.index(t) for t in ("Q1", "Q2", "Q3", "Q6", "Q6_2_TEXT", "ResponseId"))
+    kept = rows[:3]
+    for row in rows[3:]:
+        row = list(row)
+        if row[q3] == "Vathorst inclusief":
+            continue
+        if row[q3] == "Leernetwerk wijkverpleegkundigen":
+            row[q2] = "Flevoland"
+        if row[q3] == "Leerinfrastructuur sociaal wijkteams":
+            row[q3] = "Leerinfrastructuur sociaal wijkteams (Zwolle)"
+        if row[q3] == "Vier ontwikkelwerkplaatsen provincie Utrecht":
+            row[q3] = "Vier ontwikkelwerkplaatsen in de provincie Utrecht"
+        if row[q3] == "Project Venlo":
+            row[q6], row[q6_text] = "Nee, het is gestopt omdat", "de subsidie was op."
+        kept.append(row)
+    new = list(next(r for r in kept[3:] if r[q3] == "Project Venlo"))
+    new[q2], new[q3], new[rid], new[q1] = "WSD Flevoland", "Buurtnetwerk Almere Haven", "R_nieuw2025a", "Nieuwe Invuller"
+    new[q6], new[q6_text] = "Ja", ""
+    return variants.write_csv(kept + [new], path)
+
+
+def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    waves = make_wave(tmp_path / "waves", "2018", final=True)
+    _build(waves, "2018")
+    export = _second_wave_export(tmp_path / "export2025.csv")
+    make_wave(waves, "2025", export=export, previous="2018")
+    lines = []
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), say=lines.append)
+    table = pd.read_csv(result.out / "tables" / "vergelijking_netwerken.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["Werkplaats", "Leernetwerk", "Status vorige meting", "Status deze meting",
+                                   "Verandering"]
+    change = dict(zip(table["Leernetwerk"], table["Verandering"]))
+    assert change["Leernetwerk wijkverpleegkundigen"] == "loopt door"          # "WSD Flevoland" -> "Flevoland"
+    assert change["Leerinfrastructuur sociaal wijkteams (Zwolle)"] == "loopt door"
+    assert change["Vier ontwikkelwerkplaatsen in de provincie Utrecht"] == "loopt door"
+    assert change["Project Venlo"] == "gestopt sinds vorige meting"
+    assert change["Leefwereldteam"] == "was al gestopt"
+    assert change["Vathorst inclusief"] == "niet opnieuw gemeld"
+    assert change["Buurtnetwerk Almere Haven"] == "nieuw"
+    assert set(table["Verandering"]) <= {"nieuw", "loopt door", "gestopt sinds vorige meting", "was al gestopt",
+                                         "niet opnieuw gemeld"}
+    assert len(table) == 17 + 1                                                 # 17 of 2025 and one of 2018 alone
+    suggested = pd.read_csv(waves / "2025" / "processed" / "network_links_suggested.csv", dtype=str)
+    assert suggested["leernetwerk"].tolist() == ["Vier ontwikkelwerkplaatsen in de provincie Utrecht"]
+    assert any("similar, not the same" in line for line in lines)
+    html = (result.out / "report.html").read_text(encoding="utf-8")
+    assert "3.6 Vergelijking met de vorige meting" in html and "Niet opnieuw gemeld: 1 netwerk" in html
+
+    # The researcher says the reworded network is another one: the decision wins.
+    (waves / "2025" / "network_links.csv").write_text(
+        "vorige_werkplaats,vorige_leernetwerk,werkplaats,leernetwerk,besluit\n"
+        "Utrecht,Vier ontwikkelwerkplaatsen provincie Utrecht,Utrecht,"
+        "Vier ontwikkelwerkplaatsen in de provincie Utrecht,ander\n", encoding="utf-8")
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), start="aggregate")
+    table = pd.read_csv(result.out / "tables" / "vergelijking_netwerken.csv", dtype=str, keep_default_na=False)
+    change = dict(zip(table["Leernetwerk"], table["Verandering"]))
+    assert change["Vier ontwikkelwerkplaatsen in de provincie Utrecht"] == "nieuw"
+    assert change["Vier ontwikkelwerkplaatsen provincie Utrecht"] == "niet opnieuw gemeld"
+
+
+def test_a_wave_compared_with_one_not_built_says_so(tmp_path):
+    waves = make_wave(tmp_path / "waves", "2018")
+    make_wave(waves, "2025", previous="2018")
+    with pytest.raises(PipelineError, match="build it first: make report WAVE=2018"):
+        run_pipeline(wave=load_wave("2025", waves_dir=waves), stop="aggregate")
