@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                           "--processed (`make report` passes the stages whose inputs changed)")
     run.add_argument("--to", dest="stop", choices=STAGES, default="render", metavar="STAGE",
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
-    run.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey")
+    run.add_argument("--supplement", type=lambda text: Path(text) if text else None,  # "" (SUPPLEMENT=): none
+                     help="CSV of networks described outside the survey")
     run.add_argument("--out", type=Path, help="folder for the report and its tables and figures (needed when render runs)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
@@ -59,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
 
     stage = sub.add_parser("ingest", help="stage 1: read the export into data/processed/responses.parquet")
     stage.add_argument("--export", type=Path, required=True)
-    stage.add_argument("--supplement", type=Path)
+    stage.add_argument("--supplement", type=lambda text: Path(text) if text else None)
     stage.add_argument("--keep-unfinished", action="store_true", default=None)
     processed(stage)
     quiet(stage)

@@ -21,7 +21,8 @@ from rapidfuzz import fuzz
 
 from pipeline.config import Instrument, Item, Settings
 from pipeline.errors import ExportError
-from pipeline.qualtrics import RawExport, read_export, strip_html
+from pipeline.qualtrics import (RECOGNISED_MAGIC, SAV_MAGIC, ZIP_MAGIC, RawExport, read_export, read_input,
+                                strip_html)
 from pipeline.schemas import DROPS, RESPONSES, check, write_atomic, write_parquet
 
 DROP_REASONS = ("preview", "test", "spam", "unfinished", "duplicate")
@@ -61,6 +62,12 @@ STATUS_TEXT = {"0": "IP Address", "1": "Survey Preview", "2": "Survey Test", "4"
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+# A choice value, level or head count longer than this is no answer of the questionnaire; later stages keep
+# numbers as 64-bit integers (and floats overflow past ~308 digits).
+MAX_NUMBER_DIGITS = 15
+_WHOLE_NUMBER = re.compile(r"\s*-?\d+(?:\.0)?\s*")
+_HEAD_COUNT = re.compile(r"\s*\((\d+)\)\s*$")   # as normalise reads "Docenten (3)"
 
 LABEL_MATCH_MIN = 90      # fuzzy ratio for a label to count as an item's wording
 LABEL_CONTRADICTS = 50    # below this, a tag or ImportId match is taken for another question
@@ -307,14 +314,72 @@ def _is_unfinished(value: str) -> bool:
     return value.strip().casefold() in ("false", "0", "onwaar", "nee")
 
 
+MAX_DATE_CHARS = 40            # a longer cell is no date; dateutil would take long to say so
+DATE_YEARS = (1900, 2200)      # a date outside these years is taken as unreadable, not as a response time
+_UTC_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+def _coerce_dates(text: pd.Series, **options) -> pd.Series:
+    """pandas' date parser on untrusted text: NaT for what it cannot read, whatever it raises on."""
+    try:
+        return pd.to_datetime(text, errors="coerce", **options)
+    except (ValueError, TypeError, OverflowError, NotImplementedError, pd.errors.OutOfBoundsDatetime):
+        pass
+    values = []
+    for one in text:   # one date the vectorised parser could not take (mixed zones, odd forms): alone
+        try:
+            values.append(pd.Timestamp(pd.to_datetime(one, **options)))
+        except (ValueError, TypeError, OverflowError, NotImplementedError, pd.errors.OutOfBoundsDatetime):
+            values.append(pd.NaT)
+    return pd.Series(values, index=text.index, dtype=object)
+
+
+def _as_local(parsed: pd.Series, zone: str, index) -> pd.Series:
+    """Timestamps (naive: wall time in `zone`; aware: converted to it) as one column in `zone`, in ns."""
+    out = pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {zone}]")
+    if pd.api.types.is_datetime64_any_dtype(parsed.dtype):   # the vectorised parser's answer: one step
+        try:
+            inside = parsed.where(parsed.dt.year.between(*DATE_YEARS))
+            local = inside.dt.tz_convert(zone) if parsed.dt.tz is not None else inside.dt.tz_localize(
+                zone, ambiguous="NaT", nonexistent="shift_forward")
+            return local.astype(out.dtype).set_axis(index)
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            parsed = parsed.astype(object)
+    for at, value in parsed.items():
+        if value is pd.NaT or pd.isna(value):
+            continue
+        try:
+            stamp = pd.Timestamp(value)
+            if not DATE_YEARS[0] <= stamp.year <= DATE_YEARS[1]:
+                continue
+            stamp = stamp.tz_convert(zone) if stamp.tzinfo else stamp.tz_localize(
+                zone, ambiguous="NaT", nonexistent="shift_forward")
+            out[at] = stamp
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            continue
+    return out
+
+
 def parse_dates(values: pd.Series, *, zone: str, day_first: bool) -> pd.Series:
-    """Qualtrics date text (or an Excel rewrite of it) to timezone-aware timestamps; unreadable -> NaT."""
+    """Qualtrics date text (or an Excel rewrite of it, or ISO with Z or an offset) to timestamps in `zone`;
+    unreadable, impossible or out-of-range dates -> NaT."""
     text = values.astype(str).str.strip()
+    text = text.where(text.str.len().le(MAX_DATE_CHARS), "\x00")
     parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    in_range = parsed.dt.year.between(*DATE_YEARS)
+    local = parsed.where(in_range).dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+    local = local.astype(f"datetime64[ns, {zone}]")
     rest = parsed.isna() & text.ne("")
     if rest.any():
-        parsed[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=day_first, errors="coerce")
-    return parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+        # Odd forms are rare and few: each part of the parser gets only its own kind of text.
+        offset = rest & text.str.contains(_UTC_OFFSET)
+        other = rest & ~offset
+        if offset.any():
+            local[offset] = _as_local(_coerce_dates(text[offset], format="ISO8601", utc=True), zone, text.index[offset])
+        if other.any():
+            local[other] = _as_local(_coerce_dates(text[other], format="mixed", dayfirst=day_first), zone,
+                                     text.index[other])
+    return local
 
 
 def _respondent(frame: pd.DataFrame) -> pd.Series:
@@ -473,6 +538,38 @@ def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str],
     return out.drop(columns=drop)
 
 
+# ------------------------------------------------------------------------------------------- numbers
+
+def limit_numbers(frame: pd.DataFrame, *, instrument: Instrument) -> list[str]:
+    """Empty the choice answers and drop the head counts that have more than MAX_NUMBER_DIGITS digits, in
+    place; gives a warning per column naming the rows."""
+    warnings = []
+    typed = set(instrument.typed_fields)
+    for column in (f for f in instrument.response_fields if f in frame):
+        values = frame[column].astype(str)
+        if column in typed:
+            if not re.fullmatch(r"q12_\d+_text", column):
+                continue
+            counts = values.str.extract(_HEAD_COUNT, expand=False).fillna("")
+            too_long = counts.str.len().gt(MAX_NUMBER_DIGITS)
+            if too_long.any():
+                frame.loc[too_long, column] = values[too_long].str.replace(_HEAD_COUNT, "", regex=True)
+                what = "a head count in brackets with more digits"
+        else:
+            numbers = values.str.fullmatch(_WHOLE_NUMBER)
+            too_long = numbers & values.str.count(r"\d").gt(MAX_NUMBER_DIGITS)
+            if too_long.any():
+                frame.loc[too_long, column] = ""
+                what = "a number with more digits"
+        if too_long.any():
+            where = [f"{source} row {row}" if source != "survey" else f"data row {row}" for source, row in
+                     zip(frame.loc[too_long, "source"], frame.loc[too_long, "row"])]
+            warnings.append(f"{column}: {what} than the limit of {MAX_NUMBER_DIGITS} (MAX_NUMBER_DIGITS) in "
+                            f"{', '.join(where[:5])}{' and more' if len(where) > 5 else ''}; it is no answer of "
+                            "the questionnaire and was left out.")
+    return warnings
+
+
 # ------------------------------------------------------------------------------------------- ingest
 
 def _values_kind(frame: pd.DataFrame) -> str:
@@ -488,7 +585,8 @@ def build_responses(*, export: RawExport, mapping: list[ColumnMapping], instrume
                     settings: Settings) -> tuple[pd.DataFrame, list[str]]:
     """One row per data row with metadata and item fields named as the instrument names them."""
     warnings: list[str] = []
-    frame = pd.DataFrame({"row": range(1, len(export.cells) + 1)}, index=export.cells.index)
+    # Data rows are numbered as in the file, also when rows that repeat the header were skipped.
+    frame = pd.DataFrame({"row": np.asarray(export.cells.index, dtype="int64") + 1}, index=export.cells.index)
     for m in mapping:
         if m.target:
             frame[m.target] = export.cells[m.position].astype(str)
@@ -516,33 +614,69 @@ def build_responses(*, export: RawExport, mapping: list[ColumnMapping], instrume
     return frame, warnings
 
 
+MAX_SUPPLEMENT_BYTES = 64 << 20     # a supplement lists a few networks; more is not one
+
+
 def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame:
     """The networks described outside the survey: a CSV whose header names instrument fields (q2, q3, ...)."""
     path = Path(path)
-    if not path.exists():
-        raise ExportError(f"{path}: supplement file not found. Leave SUPPLEMENT empty to run without one.")
-    raw = path.read_bytes()
+    fix = "Give the CSV of networks described outside the survey, or leave SUPPLEMENT empty to run without one."
+    if str(path) in ("", "."):
+        raise ExportError(f"{path}: the supplement path is empty or the current folder; leave --supplement out "
+                          "(or SUPPLEMENT empty) to run without one, or give the supplement's CSV file.")
+    raw = read_input(path, what="the supplement", fix=fix, limit=MAX_SUPPLEMENT_BYTES)
+    for magic, kind in RECOGNISED_MAGIC.items():
+        if raw.startswith(magic):
+            raise ExportError(f"{path}: the supplement is {kind}, not a CSV file. {fix}")
+    if raw.startswith((ZIP_MAGIC, *SAV_MAGIC)):
+        raise ExportError(f"{path}: the supplement is an Excel or SPSS file; save it as CSV (UTF-8). {fix}")
+    if b"\x00" in raw:
+        raise ExportError(f"{path}: the supplement holds binary data, not text; save it as CSV (UTF-8). {fix}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if text.split("\n")[0].count(";") >
-                           text.split("\n")[0].count(",") else ","))
+        text = raw.decode("cp1252", errors="replace")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows, line = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for row in reader:
+            rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            raise ExportError(f"{path}: the supplement is cut off inside a quoted cell that starts in line {line}; "
+                              "a closing quote is missing. Save the file again from the program that made it.")
+        raise ExportError(f"{path}: the supplement cannot be split into cells in line {line} ({exc}). {fix}")
     if not rows:
         raise ExportError(f"{path}: the supplement is empty; give a header row of fields (q2, q3, ...).")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     allowed = [f for f in instrument.response_fields if not instrument.item(_item_of(f)).personal]
     unknown = [h for h in header if h not in allowed]
     if unknown:
-        raise ExportError(f"{path}: unknown column(s) {', '.join(unknown)}; the header may use the fields "
+        shown = ", ".join(repr(h[:40]) if not h.isprintable() or not h else h[:40] for h in unknown[:10])
+        raise ExportError(f"{path}: unknown column(s) {shown}; the header may use the fields "
                           f"{', '.join(allowed)}.")
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ExportError(f"{path}: the supplement's header names {', '.join(twice)} more than once; keep one "
+                          "column per field.")
     for required in ("q2", "q3"):
         if required not in header:
             raise ExportError(f"{path}: the supplement needs a column {required} (werkplaats and network name).")
-    frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows[1:] if any(c.strip() for c in r)],
-                         columns=header, dtype=object)
-    for number, (_, row) in enumerate(frame.iterrows(), start=2):
-        if not row["q3"].strip():
+    body = []
+    for number, row in rows[1:]:
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            raise ExportError(f"{path}: line {number} of the supplement has {len(row)} cells where the header "
+                              f"has {len(header)}; a cell may hold an unquoted {delimiter!r}. Put quotes around "
+                              "such cells, or add the missing column to the header.")
+        body.append((number, (row + [""] * len(header))[:len(header)]))
+    frame = pd.DataFrame([r for _, r in body], columns=header, dtype=object)
+    for number, name in zip((n for n, _ in body), frame["q3"] if len(frame) else []):
+        if not name.strip():
             raise ExportError(f"{path}: line {number} has no network name in column q3.")
     return frame
 
@@ -603,6 +737,7 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     clean = clean[columns]
     text_columns = [c for c in columns if c not in DATE_COLUMNS and c != "row"]
     clean[text_columns] = clean[text_columns].fillna("").astype(str)
+    warnings += limit_numbers(clean, instrument=instrument)
     clean["row"] = clean["row"].astype("int64")
     return IngestResult(export=export, mapping=mapping, values=_values_kind(frame), responses=clean,
                         drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings,
