@@ -7,12 +7,9 @@ A case returns the export's path, or (export, supplement) when it brings a suppl
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
 import zipfile
-import zlib
 from pathlib import Path
 
 import variants

@@ -4,9 +4,7 @@ status 1 with one clean line naming the file; never "a bug in the pipeline", nev
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 import signal
 from pathlib import Path
 
