@@ -17,7 +17,7 @@ import pandas as pd
 from pipeline.coding import Codebook
 from pipeline.config import Instrument, Taxonomies
 from pipeline.schemas import write_atomic
-from pipeline.workbook import StreamedWorkbook
+from pipeline.workbook import StreamedWorkbook, csv_safe
 
 LEVELS = {1: "Zeer laag", 2: "Laag", 3: "Gemiddeld", 4: "Hoog", 5: "Zeer hoog"}
 NOT_GIVEN = "Niet ingevuld"
@@ -214,7 +214,7 @@ def contract_tables(*, networks, involvement, codes) -> list[Table]:
 
 def table_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    csv_safe(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
 
 
