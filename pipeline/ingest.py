@@ -838,6 +838,14 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
             "another survey. Export the WSD survey, or adapt config/instrument.yaml if its questions were renamed.")
     if items_missing:
         warnings.append(f"item(s) {', '.join(items_missing)} not found in the export; their answers are left empty.")
+    categories = [f for f in instrument.item("q12").fields if f.endswith("_text")]
+    if categories and not any(f in mapped_fields for f in categories):
+        lacking = (f"{export.path}: the export has none of the text columns of q12 ({', '.join(categories)}, "
+                   "tags Q12_1_TEXT..): the participant categories that the involvement tables are made of")
+        if require_instrument:
+            raise ExportError(f"{lacking}. Export again with every column (keep the text entries of q12), or "
+                              "run `python -m pipeline inspect` on it to see which columns were found.")
+        warnings.append(lacking + "; a run will refuse this export.")
 
     frame, date_warnings = build_responses(export=export, mapping=mapping, instrument=instrument,
                                            settings=settings)

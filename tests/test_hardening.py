@@ -175,3 +175,14 @@ def test_cell_and_row_limits_are_named(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(qualtrics, "MAX_COLUMNS", 10)
     code, out, err = run_to_aggregate(EMBEDDED_EXPORT, None, tmp_path / "p", capsys)
     assert code == 1 and "MAX_COLUMNS" in err
+
+
+def test_an_export_without_the_q12_text_columns_says_so_at_ingest(tmp_path, capsys):
+    from hardened import _without_q12_text
+    export = _without_q12_text(tmp_path)
+    code, out, err = run_to_aggregate(export, None, tmp_path / "p", capsys)
+    check_clean(code, out, err)
+    assert code == 1 and str(export) in err and "q12" in err and "participant categories" in err
+    assert not (tmp_path / "p" / "responses.parquet").exists()
+    assert main(["inspect", str(export)]) == 0
+    assert "participant categories" in capsys.readouterr().out
