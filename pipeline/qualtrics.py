@@ -502,7 +502,7 @@ def _check_zip(path: Path, raw: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
         raise ExportError(f"{path}: a zip file but not a readable Excel workbook ({exc}). {HOW_TO_EXPORT}")
     if any(entry.flag_bits & 0x1 for entry in entries):
         raise ExportError(f"{path}: the workbook is encrypted (password-protected); save it without a password, "
@@ -553,7 +553,7 @@ def _read_xlsx(path: Path, raw: bytes) -> RawExport:
     # A damaged workbook fails inside openpyxl, zipfile, zlib or the XML parser in ways of their own (cut XML,
     # shared strings out of range, missing parts, corrupt deflate data, broken styles, entity bombs): all of
     # them mean the same to the researcher.
-    except (zipfile.BadZipFile, zlib.error, ParseError, KeyError, IndexError, ValueError, TypeError,
+    except (zipfile.BadZipFile, zlib.error, ParseError, KeyError, IndexError, ValueError, TypeError, NotImplementedError,
             AttributeError, OSError, EOFError, RecursionError, LookupError, SyntaxError, OverflowError,
             struct.error) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else ""

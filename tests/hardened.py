@@ -181,6 +181,19 @@ def _corrupt_deflate(folder: Path) -> Path:
     return _rewrite_entry(path, SHEET, scramble)
 
 
+def _unknown_compression(folder: Path) -> Path:
+    path = _zip(_xlsx_parts(folder), folder / "export.xlsx")
+
+    def set_method(data, info):                                  # found by tests/test_fuzz.py (a flipped byte)
+        at = data.find(b"PK\x01\x02")
+        while at >= 0:
+            length = int.from_bytes(data[at + 28:at + 30], "little")
+            if data[at + 46:at + 46 + length] == info.filename.encode():
+                data[at + 10:at + 12] = (99).to_bytes(2, "little")
+            at = data.find(b"PK\x01\x02", at + 4)
+    return _rewrite_entry(path, SHEET, set_method)
+
+
 def _zip_bomb(folder: Path) -> Path:
     parts = _xlsx_parts(folder)
     parts["xl/media/image1.bin"] = b"\0" * (64 << 20)            # 64 MB of zeros pack to 64 kB
@@ -260,6 +273,7 @@ CASES = {
     "xlsx_encrypted_entry": (_encrypted, "error", "encrypted"),
     "xlsx_corrupt_deflate": (_corrupt_deflate, "error", "workbook is damaged"),
     "xlsx_zip_bomb": (_zip_bomb, "error", "MAX_XLSX_RATIO"),
+    "xlsx_unknown_compression_method": (_unknown_compression, "error", "workbook"),
     # the supplement
     "supplement_folder": (_with_supplement(_supplement_folder), "error", "is a folder"),
     "supplement_more_cells": (_supplement_text("q2,q3\nWSD X,Netwerk A,extra cel\n"), "error", "3 cells where"),
