@@ -21,7 +21,7 @@ from pipeline.coding import Codebook
 from pipeline.config import Config, Instrument, Item, Taxonomies
 from pipeline.errors import PipelineError
 from pipeline.schemas import write_atomic
-from pipeline.workbook import StreamedWorkbook
+from pipeline.workbook import StreamedWorkbook, csv_safe
 
 NOT_GIVEN = "Niet ingevuld"
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
@@ -352,7 +352,7 @@ def contract_tables(*, networks, involvement, codes) -> list[Table]:
 
 def table_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
+    csv_safe(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
 
 

@@ -20,6 +20,11 @@ from pipeline.errors import PipelineError
 from pipeline.runner import STAGE_NAMES as STAGES
 from pipeline.wave import WAVES_DIR
 
+def _optional_path(text: str) -> Path | None:
+    """A path, or none for "" (what an empty shell variable gives: SUPPLEMENT=)."""
+    return Path(text) if text else None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline",
                                      description="From a Qualtrics export of the WSD questionnaire to the report.")
@@ -59,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                           "--processed (`make report` passes the stages whose inputs changed)")
     run.add_argument("--to", dest="stop", choices=STAGES, default="render", metavar="STAGE",
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
-    run.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey")
+    run.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey")
     run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
@@ -70,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     stage = sub.add_parser("ingest", help="stage 1: read the export into responses.parquet")
     wave(stage)
     stage.add_argument("--export", type=Path)
-    stage.add_argument("--supplement", type=Path)
+    stage.add_argument("--supplement", type=_optional_path)
     stage.add_argument("--keep-unfinished", action="store_true", default=None)
     processed(stage)
     quiet(stage)
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new-wave", help="start a wave: waves/<name>/ with the export, wave.yaml and texts")
     new.add_argument("name")
     new.add_argument("--export", type=Path, required=True, help="the Qualtrics export (copied into the wave)")
-    new.add_argument("--supplement", type=Path, help="CSV of networks described outside the survey (copied)")
+    new.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey (copied)")
     new.add_argument("--previous", help="the wave before it: its texts are the starting point")
 
     make_vars = sub.add_parser("make-vars", help="the wave's paths as make variables (the Makefile reads them)")

@@ -12,7 +12,9 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,8 @@ from rapidfuzz import fuzz
 
 from pipeline.config import Config, Instrument, Item, Settings
 from pipeline.errors import ExportError
-from pipeline.qualtrics import RawExport, read_export, strip_html
+from pipeline.qualtrics import (RECOGNISED_MAGIC, SAV_MAGIC, ZIP_MAGIC, RawExport, read_export, read_input,
+                                strip_html)
 from pipeline.schemas import DROPS, RESPONSES, check, write_atomic, write_parquet
 
 DROP_REASONS = ("preview", "test", "spam", "unfinished", "duplicate")
@@ -59,8 +62,12 @@ STATUS_TEXT = {"0": "IP Address", "1": "Survey Preview", "2": "Survey Test", "4"
                "9": "Survey Preview Spam", "12": "Imported Spam", "16": "Offline",
                "17": "Offline Survey Preview", "32": "EX", "40": "EX Spam", "48": "EX Offline"}
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+# A choice value, level or head count longer than this is no answer of the questionnaire; later stages keep
+# numbers as 64-bit integers (and floats overflow past ~308 digits).
+MAX_NUMBER_DIGITS = 15
+_WHOLE_NUMBER = re.compile(r"\s*-?\d+(?:\.0)?\s*")
+_HEAD_COUNT = re.compile(r"\s*\((\d+)\)\s*$")   # as normalise reads "Docenten (3)"
 
 LABEL_MATCH_MIN = 90      # fuzzy ratio for a label to count as an item's wording
 LABEL_CONTRADICTS = 50    # below this, a tag or ImportId match is taken for another question
@@ -307,14 +314,72 @@ def _is_unfinished(value: str) -> bool:
     return value.strip().casefold() in ("false", "0", "onwaar", "nee")
 
 
+MAX_DATE_CHARS = 40            # a longer cell is no date; dateutil would take long to say so
+DATE_YEARS = (1900, 2200)      # a date outside these years is taken as unreadable, not as a response time
+_UTC_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
+
+
+def _coerce_dates(text: pd.Series, **options) -> pd.Series:
+    """pandas' date parser on untrusted text: NaT for what it cannot read, whatever it raises on."""
+    try:
+        return pd.to_datetime(text, errors="coerce", **options)
+    except (ValueError, TypeError, OverflowError, NotImplementedError, pd.errors.OutOfBoundsDatetime):
+        pass
+    values = []
+    for one in text:   # one date the vectorised parser could not take (mixed zones, odd forms): alone
+        try:
+            values.append(pd.Timestamp(pd.to_datetime(one, **options)))
+        except (ValueError, TypeError, OverflowError, NotImplementedError, pd.errors.OutOfBoundsDatetime):
+            values.append(pd.NaT)
+    return pd.Series(values, index=text.index, dtype=object)
+
+
+def _as_local(parsed: pd.Series, zone: str, index) -> pd.Series:
+    """Timestamps (naive: wall time in `zone`; aware: converted to it) as one column in `zone`, in ns."""
+    out = pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {zone}]")
+    if pd.api.types.is_datetime64_any_dtype(parsed.dtype):   # the vectorised parser's answer: one step
+        try:
+            inside = parsed.where(parsed.dt.year.between(*DATE_YEARS))
+            local = inside.dt.tz_convert(zone) if parsed.dt.tz is not None else inside.dt.tz_localize(
+                zone, ambiguous="NaT", nonexistent="shift_forward")
+            return local.astype(out.dtype).set_axis(index)
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            parsed = parsed.astype(object)
+    for at, value in parsed.items():
+        if value is pd.NaT or pd.isna(value):
+            continue
+        try:
+            stamp = pd.Timestamp(value)
+            if not DATE_YEARS[0] <= stamp.year <= DATE_YEARS[1]:
+                continue
+            stamp = stamp.tz_convert(zone) if stamp.tzinfo else stamp.tz_localize(
+                zone, ambiguous="NaT", nonexistent="shift_forward")
+            out[at] = stamp
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            continue
+    return out
+
+
 def parse_dates(values: pd.Series, *, zone: str, day_first: bool) -> pd.Series:
-    """Qualtrics date text (or an Excel rewrite of it) to timezone-aware timestamps; unreadable -> NaT."""
+    """Qualtrics date text (or an Excel rewrite of it, or ISO with Z or an offset) to timestamps in `zone`;
+    unreadable, impossible or out-of-range dates -> NaT."""
     text = values.astype(str).str.strip()
+    text = text.where(text.str.len().le(MAX_DATE_CHARS), "\x00")
     parsed = pd.to_datetime(text, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    in_range = parsed.dt.year.between(*DATE_YEARS)
+    local = parsed.where(in_range).dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+    local = local.astype(f"datetime64[ns, {zone}]")
     rest = parsed.isna() & text.ne("")
     if rest.any():
-        parsed[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=day_first, errors="coerce")
-    return parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+        # Odd forms are rare and few: each part of the parser gets only its own kind of text.
+        offset = rest & text.str.contains(_UTC_OFFSET)
+        other = rest & ~offset
+        if offset.any():
+            local[offset] = _as_local(_coerce_dates(text[offset], format="ISO8601", utc=True), zone, text.index[offset])
+        if other.any():
+            local[other] = _as_local(_coerce_dates(text[other], format="mixed", dayfirst=day_first), zone,
+                                     text.index[other])
+    return local
 
 
 def _respondent(frame: pd.DataFrame) -> pd.Series:
@@ -381,57 +446,192 @@ def hash_response_id(response_id: str, *, salt: str) -> str:
     return hashlib.sha256(f"{salt}\x00{response_id}".encode()).hexdigest()[:16]
 
 
-def _names(values) -> tuple[str, ...]:
-    """A respondent's names: whole values and capitalised parts, longest first."""
-    names = set()
-    for value in values:
+# Names and addresses are matched on a folded form of both the metadata and the answer: compatibility
+# decomposition (NFKD, so full-width letters and non-breaking spaces become plain ones), accents and
+# invisible characters (zero-width spaces, soft hyphens) removed, lower case, every run of spaces one space.
+# Matches are found in the folded answer and replaced in the answer as typed.
+_DROPPED = frozenset(("Mn", "Me", "Cf"))
+_EXTRA_SPACE = "\x0b\x1c\x1d\x1e\x1f\x85"
+MAX_NAME_WORDS = 6          # a longer "name" is matched whole only, not by its parts or in another order
+# Dutch name particles: never a name on their own ("van" must not vanish from every answer).
+PARTICLES = frozenset({"van", "de", "der", "den", "het", "ten", "ter", "te", "op", "in", "uit", "von", "zu",
+                       "la", "le", "du", "di", "da", "del", "des", "dos", "el", "al", "bin", "ben", "vander",
+                       "vanden", "vd", "v.d."})
+NOT_A_NAME = frozenset({"anonymous", "anoniem", "nan", "none", "geen", "n.v.t.", "nvt", "-"})
+
+
+@lru_cache(maxsize=65536)
+def _fold_character(character: str) -> str:
+    folded = []
+    for part in unicodedata.normalize("NFKD", character):
+        category = unicodedata.category(part)
+        if category in _DROPPED:
+            continue
+        folded.append(" " if part.isspace() or category.startswith("Z") or part in _EXTRA_SPACE else part)
+    return "".join(folded).lower().replace("ß", "ss")
+
+
+def fold(text: str) -> tuple[str, np.ndarray]:
+    """(folded text, for each of its characters the index in `text` it comes from); linear in the text."""
+    if text.isascii():
+        codes = np.frombuffer(text.lower().encode("ascii"), dtype=np.uint8)
+        space = np.isin(codes, np.frombuffer(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", dtype=np.uint8))
+        keep = ~(space & np.concatenate(([False], space[:-1])))
+        return np.where(space, 32, codes)[keep].tobytes().decode("ascii"), np.flatnonzero(keep)
+    pieces, origins, after_space = [], [], False
+    for at, character in enumerate(text):
+        folded = _fold_character(character)
+        for part in folded:
+            if part == " ":
+                if after_space:
+                    continue
+                after_space = True
+            else:
+                after_space = False
+            pieces.append(part)
+            origins.append(at)
+    return "".join(pieces), np.asarray(origins, dtype=np.int64)
+
+
+def fold_text(text: str) -> str:
+    """The folded form alone, without leading or trailing spaces and punctuation."""
+    folded = fold(text)[0]
+    return folded.strip(" .,;:!?\"'()[]{}<>")
+
+
+def _folded_column(values: pd.Series):
+    """fold_text for a whole column at once (Arrow's kernels), for the quick test of which rows need a look."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.astype(str), type=pa.large_string())
+    text = pc.utf8_normalize(text, form="NFKD")
+    text = pc.replace_substring_regex(text, pattern=r"[\p{Mn}\p{Me}\p{Cf}]", replacement="")
+    text = pc.replace_substring(pc.utf8_lower(text), pattern="ß", replacement="ss")
+    return pc.replace_substring_regex(text, pattern=r"[\s\x0b\x1c-\x1f\x85\p{Z}]+", replacement=" ")
+
+
+def _needles(names, emails) -> tuple[tuple[str, str], ...]:
+    """A respondent's (folded form, marker) pairs, longest first: each name whole, in the other order
+    ("Voorbeeld, Anna", "de Vries Anna"), its capitalised parts, and the own e-mail address."""
+    found: dict[str, str] = {}
+    for value in names:
         value = value.strip()
-        if value and value.casefold() not in ("anonymous", "anoniem", "nan", "none"):
-            names.add(value)
-            names.update(part for part in value.split() if len(part) >= 3 and part[0].isupper())
-    return tuple(sorted(names, key=len, reverse=True))
+        whole = fold_text(value)
+        if not whole or whole in NOT_A_NAME:
+            continue
+        found[whole] = "[naam]"
+        typed, words = value.split(), whole.split()
+        if len(words) > MAX_NAME_WORDS or len(typed) != len(words):
+            continue
+        for k in range(1, len(words)):
+            first, rest = " ".join(words[:k]), " ".join(words[k:])
+            found.setdefault(f"{rest}, {first}", "[naam]")
+            found.setdefault(f"{rest} {first}", "[naam]")
+            found.setdefault(f"{rest},{first}", "[naam]")
+        for original, word in zip(typed, words):
+            word = word.strip(".,;:()")
+            if len(word) >= 3 and original[:1].isupper() and word not in PARTICLES:
+                found.setdefault(word, "[naam]")
+    for value in emails:
+        address = fold_text(value).replace(" ", "")
+        if "@" in address:
+            found[address] = "[e-mail]"
+    return tuple(sorted(found.items(), key=lambda pair: len(pair[0]), reverse=True))
 
 
 def _is_word_character(character: str) -> bool:
     return character.isalnum() or character == "_"   # what \w matches in a str pattern
 
 
-def _replace_names(text: str, names: tuple[str, ...]) -> str:
-    """Every whole-word occurrence of a name (longest first) replaced by [naam]; no pattern is compiled,
-    because every respondent has other names."""
-    for name in names:
-        pieces, start, at = [], 0, text.find(name)
-        while at >= 0:
-            end = at + len(name)
-            if (at == 0 or not _is_word_character(text[at - 1])) and \
-                    (end == len(text) or not _is_word_character(text[end])):
-                pieces += [text[start:at], "[naam]"]
-                start = end
-                at = text.find(name, end)
-            else:
-                at = text.find(name, at + 1)
-        if pieces:
-            text = "".join(pieces) + text[start:]
-    return text
+_NEXT_WORD_START = re.compile(r"[^\w](?=\w)")
 
 
-def _mentions_own_name(answers: pd.DataFrame, names: list[tuple[str, ...]]) -> np.ndarray:
-    """Per row: does any answer hold one of that respondent's names? The answers of a row are joined into
-    one text, so there is one substring test per name and respondent, not per cell."""
+def _spans(folded: str, needle: str) -> list[tuple[int, int]]:
+    """Where `needle` occurs in `folded` as whole words. After a hit inside a word the search goes on at the
+    next word, so a long needle in a long repetitive text is still one pass."""
+    spans, at = [], folded.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        if (at == 0 or not _is_word_character(folded[at - 1])) and \
+                (end == len(folded) or not _is_word_character(folded[end])):
+            spans.append((at, end))
+            at = folded.find(needle, end)
+            continue
+        word = _NEXT_WORD_START.search(folded, at)
+        at = folded.find(needle, word.end()) if word else -1
+    return spans
+
+
+def _replace_own(text: str, needles: tuple[tuple[str, str], ...]) -> str:
+    """Every whole-word occurrence of a needle (longest first) in the folded text replaced in `text` by its
+    marker; what folding dropped at the end of a hit (a combining accent) goes with it."""
+    folded, origins = fold(text)
+    taken: list[tuple[int, int, str]] = []
+    for needle, marker in needles:
+        for start, end in _spans(folded, needle):
+            taken.append((int(origins[start]), int(origins[end - 1]) + 1, marker))
+    if not taken:
+        return text
+    taken.sort(key=lambda span: (span[0], -span[1]))
+    pieces, position = [], 0
+    for start, end, marker in taken:
+        if start < position:
+            continue        # inside a longer hit already replaced
+        while end < len(text) and unicodedata.category(text[end]) in _DROPPED:
+            end += 1
+        pieces += [text[position:start], marker]
+        position = end
+    return "".join(pieces) + text[position:]
+
+
+# An address: at most 64 characters before the @ and a domain of labels (RFC 5321), so a scan is bounded.
+_AT = re.compile("[@\uff20\ufe6b]")
+_INVISIBLE = "\u00ad\u200b-\u200f\u2060\ufeff"     # may sit inside an address typed or pasted
+_LOCAL = re.compile(rf"[\w.+{_INVISIBLE}-]{{1,64}}\s{{0,3}}\Z")
+_DOMAIN = re.compile(rf"\s{{0,3}}[\w{_INVISIBLE}-]{{1,63}}(?:\.[\w{_INVISIBLE}-]{{1,63}}){{1,8}}")
+_MAILTO = re.compile(r"mailto:\s?\Z", re.IGNORECASE)
+IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+
+
+def replace_addresses(text: str) -> str:
+    """E-mail addresses (also with a full-width @, spaces around it or mailto:) and IPv4 addresses replaced by
+    [e-mail] and [ip-adres]. Each @ is looked at once, with a bounded look either side of it."""
+    pieces, position = [], 0
+    for at in _AT.finditer(text):
+        if at.start() < position:
+            continue
+        left = _LOCAL.search(text, max(position, at.start() - 70), at.start())
+        right = _DOMAIN.match(text, at.end())
+        if not left or not right:
+            continue
+        start = left.start()
+        mailto = _MAILTO.search(text, max(position, start - 8), start)
+        start = mailto.start() if mailto else start
+        pieces += [text[position:start], "[e-mail]"]
+        position = right.end()
+    text = "".join(pieces) + text[position:]
+    return IPV4.sub("[ip-adres]", text) if "." in text else text
+
+
+def _mentions_own(answers: pd.DataFrame, needles: list[tuple[tuple[str, str], ...]]) -> np.ndarray:
+    """Per row: may an answer hold one of that respondent's needles? The answers of a row are joined and
+    folded as one column, so there is one substring test per needle and respondent, not per cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     found = np.zeros(len(answers), dtype=bool)
-    if answers.empty or not any(names):
+    if answers.empty or not any(needles):
         return found
     text = pa.large_string()
     joined = pc.binary_join_element_wise(*(pa.array(answers[c].astype(str)).cast(text) for c in answers.columns),
                                          pa.scalar("\n", text))
+    folded = _folded_column(pd.Series(joined.to_pandas(), dtype=object)) if len(answers) else joined
     step = 10_000   # Python strings for a slice of rows at a time
     for begin in range(0, len(answers), step):
-        texts = joined.slice(begin, step).to_pylist()
-        found[begin:begin + len(texts)] = [bool(own) and any(n in text for n in own)
-                                           for text, own in zip(texts, names[begin:begin + step])]
+        texts = folded.slice(begin, step).to_pylist()
+        found[begin:begin + len(texts)] = [bool(own) and any(n in t for n, _ in own)
+                                           for t, own in zip(texts, needles[begin:begin + step])]
     return found
 
 
@@ -447,30 +647,64 @@ def remove_personal_data(*, responses: pd.DataFrame, personal_fields: list[str],
     out.insert(0, "response_key", [hash_response_id(r, salt=salt) if r else f"row-{row}"
                                    for r, row in zip(out["response_id"], out["row"])])
     text_columns = [c for c in typed_fields if c in out and c not in personal_fields]
-    name_columns = [c for c in (*personal_fields, "recipient_first_name", "recipient_last_name", "legacy_name")
-                    if c in out]
-    # Each respondent's own name and its parts; only the cells that may hold a name or an address are
-    # looked at with a pattern.
-    names = [_names(values) for values in zip(*(out[c].astype(str) for c in name_columns))] \
-        if name_columns else [()] * len(out)
-    mentions = _mentions_own_name(out[text_columns], names)
+    blank = pd.Series("", index=out.index)
+    recipient = (out.get("recipient_first_name", blank).astype(str).str.strip() + " "
+                 + out.get("recipient_last_name", blank).astype(str).str.strip())
+    name_columns = [out[c].astype(str) for c in (*personal_fields, "recipient_first_name", "recipient_last_name",
+                                                  "legacy_name") if c in out] + [recipient]
+    emails = out.get("recipient_email", blank).astype(str)
+    # Each respondent's own names and address; only the cells that may hold one are looked at closely.
+    needles = [_needles(names, (email,)) for *names, email in zip(*name_columns, emails)]
+    mentions = _mentions_own(out[text_columns], needles)
     for column in text_columns:
         values = out[column].astype(str)
-        address = (values.str.contains("@", regex=False).to_numpy(dtype=bool, na_value=False)
+        address = (values.str.contains("[@\uff20\ufe6b]", regex=True).to_numpy(dtype=bool, na_value=False)
                    | values.str.contains(r"[0-9]\.[0-9]", regex=True).to_numpy(dtype=bool, na_value=False))
         rows = np.flatnonzero(address | mentions)
         if len(rows):
             scrubbed = values.iloc[rows].tolist()
             for k, i in enumerate(rows):
                 if address[i]:
-                    scrubbed[k] = IPV4.sub("[ip-adres]", EMAIL.sub("[e-mail]", scrubbed[k]))
+                    scrubbed[k] = replace_addresses(scrubbed[k])
                 if mentions[i]:
-                    scrubbed[k] = _replace_names(scrubbed[k], names[i])
+                    scrubbed[k] = _replace_own(scrubbed[k], needles[i])
             values = values.copy()
             values.iloc[rows] = scrubbed
             out[column] = values
     drop = [c for c in (*PERSONAL_METADATA, *personal_fields, "response_id") if c in out]
     return out.drop(columns=drop)
+
+
+# ------------------------------------------------------------------------------------------- numbers
+
+def limit_numbers(frame: pd.DataFrame, *, instrument: Instrument) -> list[str]:
+    """Empty the choice answers and drop the head counts that have more than MAX_NUMBER_DIGITS digits, in
+    place; gives a warning per column naming the rows."""
+    warnings = []
+    typed = set(instrument.typed_fields)
+    for column in (f for f in instrument.response_fields if f in frame):
+        values = frame[column].astype(str)
+        if column in typed:
+            if not re.fullmatch(r"q12_\d+_text", column):
+                continue
+            counts = values.str.extract(_HEAD_COUNT, expand=False).fillna("")
+            too_long = counts.str.len().gt(MAX_NUMBER_DIGITS)
+            if too_long.any():
+                frame.loc[too_long, column] = values[too_long].str.replace(_HEAD_COUNT, "", regex=True)
+                what = "a head count in brackets with more digits"
+        else:
+            numbers = values.str.fullmatch(_WHOLE_NUMBER)
+            too_long = numbers & values.str.count(r"\d").gt(MAX_NUMBER_DIGITS)
+            if too_long.any():
+                frame.loc[too_long, column] = ""
+                what = "a number with more digits"
+        if too_long.any():
+            where = [f"{source} row {row}" if source != "survey" else f"data row {row}" for source, row in
+                     zip(frame.loc[too_long, "source"], frame.loc[too_long, "row"])]
+            warnings.append(f"{column}: {what} than the limit of {MAX_NUMBER_DIGITS} (MAX_NUMBER_DIGITS) in "
+                            f"{', '.join(where[:5])}{' and more' if len(where) > 5 else ''}; it is no answer of "
+                            "the questionnaire and was left out.")
+    return warnings
 
 
 # ------------------------------------------------------------------------------------------- ingest
@@ -488,7 +722,8 @@ def build_responses(*, export: RawExport, mapping: list[ColumnMapping], instrume
                     settings: Settings) -> tuple[pd.DataFrame, list[str]]:
     """One row per data row with metadata and item fields named as the instrument names them."""
     warnings: list[str] = []
-    frame = pd.DataFrame({"row": range(1, len(export.cells) + 1)}, index=export.cells.index)
+    # Data rows are numbered as in the file, also when rows that repeat the header were skipped.
+    frame = pd.DataFrame({"row": np.asarray(export.cells.index, dtype="int64") + 1}, index=export.cells.index)
     for m in mapping:
         if m.target:
             frame[m.target] = export.cells[m.position].astype(str)
@@ -516,33 +751,69 @@ def build_responses(*, export: RawExport, mapping: list[ColumnMapping], instrume
     return frame, warnings
 
 
+MAX_SUPPLEMENT_BYTES = 64 << 20     # a supplement lists a few networks; more is not one
+
+
 def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame:
     """The networks described outside the survey: a CSV whose header names instrument fields (q2, q3, ...)."""
     path = Path(path)
-    if not path.exists():
-        raise ExportError(f"{path}: supplement file not found. Leave SUPPLEMENT empty to run without one.")
-    raw = path.read_bytes()
+    fix = "Give the CSV of networks described outside the survey, or leave SUPPLEMENT empty to run without one."
+    if str(path) in ("", "."):
+        raise ExportError(f"{path}: the supplement path is empty or the current folder; leave --supplement out "
+                          "(or SUPPLEMENT empty) to run without one, or give the supplement's CSV file.")
+    raw = read_input(path, what="the supplement", fix=fix, limit=MAX_SUPPLEMENT_BYTES)
+    for magic, kind in RECOGNISED_MAGIC.items():
+        if raw.startswith(magic):
+            raise ExportError(f"{path}: the supplement is {kind}, not a CSV file. {fix}")
+    if raw.startswith((ZIP_MAGIC, *SAV_MAGIC)):
+        raise ExportError(f"{path}: the supplement is an Excel or SPSS file; save it as CSV (UTF-8). {fix}")
+    if b"\x00" in raw:
+        raise ExportError(f"{path}: the supplement holds binary data, not text; save it as CSV (UTF-8). {fix}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252")
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";" if text.split("\n")[0].count(";") >
-                           text.split("\n")[0].count(",") else ","))
+        text = raw.decode("cp1252", errors="replace")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows, line = [], 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for row in reader:
+            rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            raise ExportError(f"{path}: the supplement is cut off inside a quoted cell that starts in line {line}; "
+                              "a closing quote is missing. Save the file again from the program that made it.")
+        raise ExportError(f"{path}: the supplement cannot be split into cells in line {line} ({exc}). {fix}")
     if not rows:
         raise ExportError(f"{path}: the supplement is empty; give a header row of fields (q2, q3, ...).")
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in rows[0][1]]
     allowed = [f for f in instrument.response_fields if not instrument.item(_item_of(f)).personal]
     unknown = [h for h in header if h not in allowed]
     if unknown:
-        raise ExportError(f"{path}: unknown column(s) {', '.join(unknown)}; the header may use the fields "
+        shown = ", ".join(repr(h[:40]) if not h.isprintable() or not h else h[:40] for h in unknown[:10])
+        raise ExportError(f"{path}: unknown column(s) {shown}; the header may use the fields "
                           f"{', '.join(allowed)}.")
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise ExportError(f"{path}: the supplement's header names {', '.join(twice)} more than once; keep one "
+                          "column per field.")
     for required in ("q2", "q3"):
         if required not in header:
             raise ExportError(f"{path}: the supplement needs a column {required} (werkplaats and network name).")
-    frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows[1:] if any(c.strip() for c in r)],
-                         columns=header, dtype=object)
-    for number, (_, row) in enumerate(frame.iterrows(), start=2):
-        if not row["q3"].strip():
+    body = []
+    for number, row in rows[1:]:
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            raise ExportError(f"{path}: line {number} of the supplement has {len(row)} cells where the header "
+                              f"has {len(header)}; a cell may hold an unquoted {delimiter!r}. Put quotes around "
+                              "such cells, or add the missing column to the header.")
+        body.append((number, (row + [""] * len(header))[:len(header)]))
+    frame = pd.DataFrame([r for _, r in body], columns=header, dtype=object)
+    for number, name in zip((n for n, _ in body), frame["q3"] if len(frame) else []):
+        if not name.strip():
             raise ExportError(f"{path}: line {number} has no network name in column q3.")
     return frame
 
@@ -567,6 +838,14 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
             "another survey. Export the WSD survey, or adapt config/instrument.yaml if its questions were renamed.")
     if items_missing:
         warnings.append(f"item(s) {', '.join(items_missing)} not found in the export; their answers are left empty.")
+    categories = [f for f in instrument.item("q12").fields if f.endswith("_text")]
+    if categories and not any(f in mapped_fields for f in categories):
+        lacking = (f"{export.path}: the export has none of the text columns of q12 ({', '.join(categories)}, "
+                   "tags Q12_1_TEXT..): the participant categories that the involvement tables are made of")
+        if require_instrument:
+            raise ExportError(f"{lacking}. Export again with every column (keep the text entries of q12), or "
+                              "run `python -m pipeline inspect` on it to see which columns were found.")
+        warnings.append(lacking + "; a run will refuse this export.")
 
     frame, date_warnings = build_responses(export=export, mapping=mapping, instrument=instrument,
                                            settings=settings)
@@ -603,6 +882,7 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
     clean = clean[columns]
     text_columns = [c for c in columns if c not in DATE_COLUMNS and c != "row"]
     clean[text_columns] = clean[text_columns].fillna("").astype(str)
+    warnings += limit_numbers(clean, instrument=instrument)
     clean["row"] = clean["row"].astype("int64")
     return IngestResult(export=export, mapping=mapping, values=_values_kind(frame), responses=clean,
                         drops=drops, items_mapped=items_mapped, items_missing=items_missing, warnings=warnings,

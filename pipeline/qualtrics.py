@@ -14,8 +14,12 @@ import csv
 import io
 import json
 import math
+import os
 import re
+import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html import unescape
@@ -38,6 +42,17 @@ ZIP_MAGIC = b"PK\x03\x04"
 
 HOW_TO_EXPORT = ("Export the responses again from Qualtrics (Data & Analysis > Export & Import > "
                  "Export Data, format CSV, TSV, Excel or SPSS).")
+
+# Limits on what one export may hold; each is named in the message of a file that exceeds it. They lie far
+# above any real wave (100,000 responses of this questionnaire are 224 MB and 6 million cells).
+MAX_FILE_BYTES = 1 << 30              # an export or supplement on disk
+MAX_COLUMNS = 20_000                  # columns in the header (Excel itself stops at 16,384)
+MAX_ROWS = 2_000_000                  # data rows
+MAX_CELLS = 50_000_000                # data rows x columns
+MAX_XLSX_UNPACKED = 1 << 30           # the parts of an .xlsx, unpacked
+MAX_XLSX_RATIO = 200                  # unpacked size / packed size of one part of an .xlsx (a zip bomb: ~1000)
+MAX_IMPORT_ID_CHARS = 2_000           # one cell of the ImportId row
+MAX_NESTING = 20                      # brackets inside one ImportId
 
 
 @dataclass(frozen=True)
@@ -68,22 +83,57 @@ class RawExport:
 
     @property
     def time_zone(self) -> str | None:
-        """The zone of the date columns as row 3 names it ("Z" is UTC), or None when absent."""
+        """The zone of the date columns as row 3 names it (an IANA name, "UTC" for "Z"), or None when absent."""
         zones = [c.time_zone for c in self.columns if c.time_zone]
-        if not zones:
-            return None
-        return "UTC" if zones[0] == "Z" else zones[0]
+        return zones[0] if zones else None
+
+
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def read_input(path: str | Path, *, what: str, fix: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of an input file; ExportError unless it is a readable regular file of at most `limit` bytes.
+
+    Opened without blocking and checked before reading, so a pipe, a device or a sparse giant never hangs
+    the run or fills the memory.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise ExportError(f"{path}: file not found ({what}). {fix}")
+    except IsADirectoryError:
+        raise ExportError(f"{path}: is a folder, not {what}. {fix}")
+    except PermissionError:
+        raise ExportError(f"{path}: {what} cannot be read (no read permission). Give yourself read access "
+                          f"(for example `chmod u+r {path}`) or copy the file.")
+    except OSError as exc:
+        raise ExportError(f"{path}: {what} cannot be opened ({exc.strerror or exc}). {fix}")
+    info = os.fstat(fd)
+    for is_kind, kind in _FILE_KINDS:
+        if is_kind(info.st_mode):
+            os.close(fd)
+            raise ExportError(f"{path}: is {kind}, not a file; only a regular file can be read as {what}. {fix}")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > limit:
+            raise ExportError(f"{path}: {what} is {info.st_size:,} bytes, over the limit of {limit:,} bytes "
+                              f"(MAX_FILE_BYTES). {fix}")
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise ExportError(f"{path}: {what} cannot be read ({exc.strerror or exc}). {fix}")
+    if len(data) > limit:    # grew while being read
+        raise ExportError(f"{path}: {what} is over the limit of {limit:,} bytes (MAX_FILE_BYTES). {fix}")
+    return data
 
 
 def read_export(path: str | Path) -> RawExport:
     """Read a Qualtrics export of any variant. Raises ExportError with what is wrong and what to do."""
     path = Path(path)
-    if not path.exists():
-        raise ExportError(f"{path}: file not found. Check the path; exports usually live in data/raw/.")
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder, not an export file. Give the path of the .csv, .tsv, "
-                          ".xlsx or .sav file.")
-    raw = path.read_bytes()
+    raw = read_input(path, what="the export", fix="Give the path of the .csv, .tsv, .xlsx or .sav file "
+                     "as Qualtrics wrote it; exports usually live in data/raw/.")
     if not raw or raw.isspace():
         raise ExportError(f"{path}: the file is empty ({len(raw)} bytes). {HOW_TO_EXPORT}")
     if raw.startswith(SAV_MAGIC):
@@ -165,7 +215,9 @@ class _Lines:
     def __init__(self, data: bytes, start: int):
         self.data, self.position = data, start
         head = data[start:start + (1 << 16)]
-        self.end_of_line = b"\n" if b"\n" in head or b"\r" not in head else b"\r"
+        # Old Mac Excel ends lines with CR alone and keeps LF for the line breaks inside cells.
+        cr_only = b"\r" in head and b"\r\n" not in head and head.count(b"\r") >= head.count(b"\n")
+        self.end_of_line = b"\r" if cr_only else b"\n"
 
     def __iter__(self):
         return self
@@ -241,21 +293,46 @@ def _looks_json_ids(row: list[str]) -> bool:
     return bool(cells) and sum(c.startswith("{") and "ImportId" in c for c in cells) >= len(cells) / 2
 
 
-def _parse_import_id(cell: str) -> tuple[str | None, str | None]:
+def _parse_import_id(cell: str) -> tuple[str | None, object]:
+    """(ImportId, the timeZone value as given) of one cell of row 3; (None, None) when it is not one."""
     cell = cell.strip()
-    if not cell:
-        return None, None
+    if not cell or len(cell) > MAX_IMPORT_ID_CHARS or cell.count("{") + cell.count("[") > MAX_NESTING:
+        return None, None    # not an ImportId; deep nesting would exhaust the parsers' recursion
     try:
         spec = json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             spec = ast.literal_eval(cell)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None, None
     if not isinstance(spec, dict):
         return None, None
     import_id = spec.get("ImportId")
+    if isinstance(import_id, (dict, list)):
+        import_id = None
     return (str(import_id) if import_id is not None else None), spec.get("timeZone")
+
+
+# An IANA name: Area/Location[/Sub] of letters, digits, "_", "-", "+"; never "..", never a leading "/".
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]{0,30}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,30}){0,2}")
+
+
+def time_zone_name(value: object) -> str | None:
+    """`value` as an IANA time zone name ("Z" is UTC) when the zone database has it, else None.
+
+    The name's shape is checked first, so a value is only ever looked up by name, never as a path.
+    """
+    if not isinstance(value, str):
+        return None
+    name = "UTC" if value.strip() == "Z" else value.strip()
+    if not _ZONE_NAME.fullmatch(name):
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+    return name
 
 
 def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: list[str]) -> RawExport:
@@ -267,6 +344,10 @@ def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: lis
     ends_with_newline = data.endswith((b"\n", b"\r"))
     head, ends = _parse_rows(path, lines, delimiter, limit=3)
     if head:
+        _check_size(path, columns=len(head[0]))
+        if data.count(b"\n") + data.count(b"\r") + data.count(delimiter.encode()) > 4 * MAX_CELLS:
+            raise ExportError(f"{path}: holds far more than {MAX_CELLS:,} cells, the limit (MAX_CELLS). Export "
+                              "fewer responses at a time, or only the questions of the WSD questionnaire.")
         _, n_header = _layout_of(path, head)
         body = _body_fast(data, ends[n_header - 1], len(head[0]), delimiter)
         if body is not None and len(body):
@@ -276,6 +357,39 @@ def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: lis
     rows, _ = _parse_rows(path, _Lines(data, start), delimiter)
     return _from_rows(path, rows, container=container, encoding=encoding, delimiter=delimiter,
                       warnings=warnings, ends_with_newline=ends_with_newline)
+
+
+def _check_size(path: Path, *, columns: int, rows: int = 0) -> None:
+    """ExportError when a header or a body exceeds MAX_COLUMNS, MAX_ROWS or MAX_CELLS."""
+    if columns > MAX_COLUMNS:
+        raise ExportError(f"{path}: the header has {columns:,} columns, over the limit of {MAX_COLUMNS:,} "
+                          "(MAX_COLUMNS). The file may be damaged, or export only the questions of the WSD "
+                          "questionnaire.")
+    if rows > MAX_ROWS:
+        raise ExportError(f"{path}: has {rows:,} data rows, over the limit of {MAX_ROWS:,} (MAX_ROWS). Export "
+                          "fewer responses at a time.")
+    if rows * columns > MAX_CELLS:
+        raise ExportError(f"{path}: has {rows:,} rows of {columns:,} columns, over the limit of {MAX_CELLS:,} "
+                          "cells (MAX_CELLS). Export fewer responses at a time.")
+
+
+def _header_like(header: list[list[str]], cells: pd.DataFrame) -> pd.Series:
+    """Per data row: does it repeat a header row (export tags, labels or ImportIds)? Such rows come from
+    a header pasted twice or from two exports joined into one file, and are no responses."""
+    like = pd.Series(False, index=cells.index)
+    if cells.empty:
+        return like
+    stripped = {i: cells[i].str.strip() for i in cells.columns}
+    for row in header:
+        wanted = {i: cell.strip() for i, cell in enumerate(row) if i in stripped and cell.strip()}
+        if len(wanted) < 2:
+            continue
+        same = sum(stripped[i].eq(cell).to_numpy(dtype=int) for i, cell in wanted.items())
+        like |= same >= max(2, (len(wanted) + 1) // 2)
+    ids = sum((stripped[i].str.startswith("{") & stripped[i].str.contains("ImportId", regex=False))
+              .to_numpy(dtype=int) for i in stripped)
+    filled = sum(stripped[i].ne("").to_numpy(dtype=int) for i in stripped)
+    return like | ((ids >= 2) & (ids * 2 >= filled))
 
 
 def _layout_of(path: Path, rows: list[list[str]]) -> tuple[str, int]:
@@ -322,6 +436,18 @@ def _from_cells(path: Path, header: list[list[str]], cells: pd.DataFrame, *, con
     """A RawExport from the header rows and the data cells (columns 0..width-1, text)."""
     layout, n_header = _layout_of(path, header)
     width = len(header[0])
+    _check_size(path, columns=width, rows=len(cells))
+    repeated = _header_like(header, cells)
+    if repeated.any():
+        numbers = [int(n) + 1 for n in cells.index[repeated.to_numpy()]]
+        shown = ", ".join(map(str, numbers[:5])) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+        warnings = warnings + [f"{len(numbers)} data row(s) repeat the header rows (data row(s) {shown}): a "
+                               "header pasted twice, or two exports joined into one file. They are skipped, not "
+                               "counted as responses; check that the file holds one export."]
+        cells = cells[~repeated.to_numpy()]
+        if cells.empty:
+            raise ExportError(f"{path}: has the header rows of a Qualtrics export but no responses (only rows "
+                              f"that repeat the header). {HOW_TO_EXPORT}")
     tags = header[0]
     labels = header[1] if n_header >= 2 else tags
     id_row = header[2] if n_header >= 3 else [""] * width
@@ -331,7 +457,12 @@ def _from_cells(path: Path, header: list[list[str]], cells: pd.DataFrame, *, con
         tag, label = tags[i].strip(), labels[i] if i < len(labels) else ""
         if not tag and not label.strip() and cells[i].str.strip().eq("").all():
             continue  # the legacy format's trailing comma
-        import_id, zone = _parse_import_id(id_row[i]) if i < len(id_row) else (None, None)
+        import_id, given_zone = _parse_import_id(id_row[i]) if i < len(id_row) else (None, None)
+        zone = time_zone_name(given_zone)
+        if given_zone is not None and zone is None:
+            shown = given_zone if isinstance(given_zone, str) else json.dumps(given_zone)
+            warnings = warnings + [f"column {i + 1} ({tag}): the time zone {shown[:60]!r} in the ImportId row is "
+                                   "not a time zone of the IANA database (such as Europe/Amsterdam); it is ignored."]
         columns.append(ExportColumn(position=len(columns), tag=tag, label=label, import_id=import_id,
                                     time_zone=zone))
         keep.append(i)
@@ -366,17 +497,69 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _check_zip(path: Path, raw: bytes) -> None:
+    """ExportError for a workbook that is encrypted, or would unpack past MAX_XLSX_UNPACKED (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
+        raise ExportError(f"{path}: a zip file but not a readable Excel workbook ({exc}). {HOW_TO_EXPORT}")
+    if any(entry.flag_bits & 0x1 for entry in entries):
+        raise ExportError(f"{path}: the workbook is encrypted (password-protected); save it without a password, "
+                          f"or export again. {HOW_TO_EXPORT}")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ExportError(f"{path}: the workbook would unpack to {unpacked:,} bytes, over the limit of "
+                          f"{MAX_XLSX_UNPACKED:,} (MAX_XLSX_UNPACKED). Export as CSV instead, or fewer responses.")
+    for entry in entries:
+        if entry.file_size > (1 << 20) and entry.file_size > MAX_XLSX_RATIO * max(entry.compress_size, 1):
+            raise ExportError(f"{path}: part {entry.filename} of the workbook unpacks to {entry.file_size:,} bytes "
+                              f"from {entry.compress_size:,}, more than {MAX_XLSX_RATIO} times (MAX_XLSX_RATIO): "
+                              f"not a workbook Excel or Qualtrics writes. {HOW_TO_EXPORT}")
+
+
 def _read_xlsx(path: Path, raw: bytes) -> RawExport:
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl import load_workbook
 
+    _check_zip(path, raw)
+    rows: list[list[str]] = []
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ExportError(f"{path}: a zip file but not a readable Excel workbook ({exc.__class__.__name__}). "
-                          f"{HOW_TO_EXPORT}")
-    sheet = book.worksheets[0]
-    rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+        try:
+            if not book.worksheets:
+                raise ExportError(f"{path}: the workbook has no worksheets. {HOW_TO_EXPORT}")
+            sheet = book.worksheets[0]
+            # The size the sheet claims is ignored: a false "A1:XFD1048576" would pad every row to 16,384 cells.
+            sheet.reset_dimensions()
+            cells = 0
+            for row in sheet.iter_rows(values_only=True):
+                while row and row[-1] is None:
+                    row = row[:-1]
+                _check_size(path, columns=len(row))
+                cells += len(row)
+                if len(rows) > MAX_ROWS or cells > MAX_CELLS:
+                    _check_size(path, columns=max(len(r) for r in rows), rows=len(rows))
+                    raise ExportError(f"{path}: the workbook holds more than {MAX_CELLS:,} cells, the limit "
+                                      "(MAX_CELLS). Export fewer responses at a time.")
+                rows.append([_cell_text(v) for v in row])
+        finally:
+            book.close()
+    except ExportError:
+        raise
+    except MemoryError:
+        raise ExportError(f"{path}: the workbook needs more memory than is free to read; export as CSV instead.")
+    # A damaged workbook fails inside openpyxl, zipfile, zlib or the XML parser in ways of their own (cut XML,
+    # shared strings out of range, missing parts, corrupt deflate data, broken styles, entity bombs): all of
+    # them mean the same to the researcher.
+    except (zipfile.BadZipFile, zlib.error, ParseError, KeyError, IndexError, ValueError, TypeError, NotImplementedError,
+            AttributeError, OSError, EOFError, RecursionError, LookupError, SyntaxError, OverflowError,
+            struct.error) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise ExportError(f"{path}: the Excel workbook is damaged and cannot be read ({exc.__class__.__name__}"
+                          f"{': ' + reason if reason else ''}). Open it in Excel and save it again, or "
+                          f"{HOW_TO_EXPORT[0].lower()}{HOW_TO_EXPORT[1:]}")
     width = max((len(r) for r in rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
     return _from_rows(path, rows, container="xlsx", encoding=None, delimiter=None, warnings=[],

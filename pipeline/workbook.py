@@ -226,3 +226,24 @@ def normalised_zip(source_file, *, timestamp: datetime, bodies: dict[str, pd.Dat
 
 def save(wb: Workbook, path: Path, *, timestamp: datetime) -> None:
     write_atomic(path, workbook_bytes(wb, timestamp=timestamp))
+
+
+# A cell a spreadsheet would take for a formula when it opens a CSV (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` for CSV in which text cells that start like a formula (=, +, -, @, tab, CR) get a
+    leading single quote, so Excel shows them as text. Numbers, a lone "-" and text that is a plain
+    number ("-3") are left as they are: a spreadsheet reads them as the values they are."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.where(values.map(lambda v: isinstance(v, str)), "")
+        risky = text.str.startswith(_FORMULA_START) & text.ne("-") & ~text.str.fullmatch(_PLAIN_NUMBER)
+        if risky.any():
+            out[column] = values.where(~risky, "'" + text)
+    return out

@@ -138,3 +138,72 @@ def test_a_respondent_name_is_scrubbed_from_typed_answers_only():
     clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
     assert clean.at[0, "q2"] == "Werkplaats Sociaal Domein Utrecht"
     assert clean.at[0, "q7"] == "In [naam] werken we samen."
+
+
+# The respondent's own name and e-mail typed in another form than the metadata holds them.
+NAME_FORMS = {
+    "capitals": ("Anna Voorbeeld", "ANNA VOORBEELD leidt dit.", "[naam] leidt dit."),
+    "lower case": ("Anna Voorbeeld", "anna voorbeeld leidt dit.", "[naam] leidt dit."),
+    "non-breaking space": ("Anna Voorbeeld", "Anna\u00a0Voorbeeld leidt dit.", "[naam] leidt dit."),
+    "narrow no-break space": ("Anna Voorbeeld", "Anna\u202fVoorbeeld leidt dit.", "[naam] leidt dit."),
+    "zero-width space": ("Anna Voorbeeld", "An\u200bna Voor\u200bbeeld leidt dit.", "[naam] leidt dit."),
+    "soft hyphen": ("Anna Voorbeeld", "Anna Voor\u00adbeeld leidt dit.", "[naam] leidt dit."),
+    "two spaces and a tab": ("Anna Voorbeeld", "Anna \t Voorbeeld leidt dit.", "[naam] leidt dit."),
+    "full-width letters": ("Anna Voorbeeld", "\uff21\uff4e\uff4e\uff41 Voorbeeld leidt dit.", "[naam] leidt dit."),
+    "decomposed accent in the answer": ("Zoë Testpersoon", "Zoe\u0308 Testpersoon leidt dit.", "[naam] leidt dit."),
+    "decomposed accent in the metadata": ("Zoe\u0308 Testpersoon", "Zoë Testpersoon leidt dit.", "[naam] leidt dit."),
+    "first name alone, decomposed": ("Zoë Testpersoon", "Vraag het Zoe\u0308.", "Vraag het [naam]."),
+    "surname, first name": ("Anna Voorbeeld", "Voorbeeld, Anna leidt dit.", "[naam] leidt dit."),
+    "surname first name": ("Anna Voorbeeld", "Voorbeeld Anna leidt dit.", "[naam] leidt dit."),
+    "with tussenvoegsel, reversed": ("Anna de Proef", "De Proef, Anna leidt dit.", "[naam] leidt dit."),
+}
+
+
+@pytest.mark.parametrize("form", sorted(NAME_FORMS))
+def test_own_name_in_another_form_is_scrubbed(form):
+    name, answer, expected = NAME_FORMS[form]
+    frame = _frame(q1=[name], q7=[answer])
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
+    assert clean.at[0, "q7"] == expected
+
+
+EMAIL_FORMS = {
+    "capitals": "Mail ANNA.VOORBEELD@WERKPLAATS.INVALID gerust.",
+    "full-width at": "Mail anna.voorbeeld\uff20werkplaats.invalid gerust.",
+    "small at": "Mail anna.voorbeeld\ufe6bwerkplaats.invalid gerust.",
+    "mailto": "Mail mailto:anna.voorbeeld@werkplaats.invalid gerust.",
+    "spaces around the at": "Mail anna.voorbeeld @ werkplaats.invalid gerust.",
+    "zero-width space inside": "Mail anna.voor\u200bbeeld@werkplaats.invalid gerust.",
+}
+
+
+@pytest.mark.parametrize("form", sorted(EMAIL_FORMS))
+def test_own_email_in_another_form_is_scrubbed(form):
+    frame = _frame(q1=[""], q7=[EMAIL_FORMS[form]], recipient_email=["anna.voorbeeld@werkplaats.invalid"])
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
+    assert clean.at[0, "q7"] == "Mail [e-mail] gerust."
+
+
+def test_scrubbing_keeps_words_that_only_look_like_a_name():
+    frame = _frame(q1=["Anna van Dam"], q7=["Annabel van de gemeente en Van Dammen: anna van dam ook."])
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
+    assert clean.at[0, "q7"] == "Annabel van de gemeente en Van Dammen: [naam] ook."
+
+
+def test_scrubbing_a_ten_megabyte_name_is_linear():
+    import time
+    name = " ".join(f"Naam{i}" for i in range(1_100_000))[:10_000_000]
+    frame = _frame(q1=[name], q7=[f"Ik ben {name}, echt."], q23=[name + "\n" + name])
+    started = time.perf_counter()
+    clean = remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7", "q23"], salt="s")
+    assert time.perf_counter() - started < 30
+    assert clean.at[0, "q7"] == "Ik ben [naam], echt." and "Naam5" not in clean.at[0, "q23"]
+
+
+def test_an_email_scan_over_a_long_answer_is_linear():
+    import time
+    answer = "a" * 2_000_000 + " @ " + "b" * 2_000_000
+    frame = _frame(q1=[""], q7=[answer])
+    started = time.perf_counter()
+    remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
+    assert time.perf_counter() - started < 10
