@@ -242,17 +242,18 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
     counts = compared.networks["change"].value_counts()
     changes = pd.DataFrame({"change": list(CHANGES), "label": [c[0].upper() + c[1:] for c in CHANGES],
                             "networks": [int(counts.get(c, 0)) for c in CHANGES]})
-    note = (f"Vergeleken met meting {before}; percentages alleen bij ten minste {minimum} netwerken.")
-    side = {"networks_before": f"Netwerken {before}", "percent_before": f"Percentage {before}",
-            "networks_now": "Netwerken nu", "percent_now": "Percentage nu"}
+    note = (f"n: aantal netwerken. Vergeleken met meting {before}; percentages alleen bij ten minste {minimum} "
+            "netwerken.")
+    side = {"networks_before": f"n {before}", "percent_before": f"% {before}", "networks_now": "n nu",
+            "percent_now": "% nu"}
     answered_before = {item: _answered(previous.networks, item) for item in codebook.items}
     answered_now = {item: _answered(networks, item) for item in codebook.items}
     tables = [
         Table("vergelijking_netwerken", f"Leernetwerken in deze meting en in meting {before}", compared.networks,
               {"werkplaats": "Werkplaats", "name": "Leernetwerk", "status_before": "Status vorige meting",
                "status_now": "Status deze meting", "change": "Verandering"},
-              f"Vergeleken met meting {before}. Netwerken zijn gekoppeld op werkplaats en naam; een koppeling die "
-              "niet zeker is, staat in network_links_suggested.csv ter controle.", wrapped=("name",)),
+              f"Vergeleken met meting {before}. Netwerken zijn gekoppeld op werkplaats en naam, ook als die iets "
+              "anders geschreven zijn.", wrapped=("name",)),
         Table("vergelijking_verandering", f"Verandering ten opzichte van meting {before}", changes,
               {"label": "Verandering", "networks": "Netwerken"}, note),
         Table("vergelijking_status", f"Huidige status, nu en in meting {before}",
@@ -263,8 +264,8 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
               {"label": "Deelnemersgroep", **side}, note + " Percentage van de netwerken."),
         Table("vergelijking_themas", f"Thema's van de open vragen, nu en in meting {before}",
               side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum),
-              {"item": "Vraag", "category_label": "Categorie", "theme_label": "Thema", **side},
-              note + " Percentage van de netwerken die de vraag beantwoordden."),
+              {"item": "Vraag", "theme_label": "Thema", **side},
+              note + " n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden."),
     ]
     return tables, compared
 

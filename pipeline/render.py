@@ -366,9 +366,18 @@ def render_html(context: dict, *, user_templates: Path | None) -> str:
     try:
         return env.get_template("report.html").render(**context)
     except TemplateError as exc:
-        where = f" (line {exc.lineno} of {exc.name})" if getattr(exc, "lineno", None) and getattr(exc, "name", None) else ""
+        where = f" (line {exc.lineno} of {exc.name})" if getattr(exc, "lineno", None) and getattr(exc, "name", None) \
+            else _template_line(exc)
         raise PipelineError(f"template error{where}: {exc.message if hasattr(exc, 'message') else exc}. "
                             "Fix the template; see templates/CONTEXT.md for the fields you can use.")
+
+
+def _template_line(exc: Exception) -> str:
+    """Where in a template an error at render time happened (Jinja puts the template's file and line in
+    the traceback, not on the error): the innermost template frame."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith((".html", ".css"))]
+    return f" (line {frames[-1].lineno} of {frames[-1].filename})" if frames else ""
 
 
 def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:

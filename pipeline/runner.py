@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from pipeline.config import CONFIG_DIR, Config, load_config
+from pipeline.config import CONFIG_DIR, PROJECT_ROOT, Config, load_config
 from pipeline.errors import PipelineError
 
 
@@ -124,7 +124,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         templates = templates if templates is not None else wave.templates
         texts = texts if texts is not None else wave.texts
         corrections = corrections if corrections is not None else wave.corrections
-    processed = processed if processed is not None else "data/processed"
+    # Without a wave: the project's data/processed, wherever the command is started from.
+    processed = processed if processed is not None else PROJECT_ROOT / "data" / "processed"
     starts = [start] if isinstance(start, str) else list(start)
     unknown = [s for s in [*starts, stop] if s not in STAGE_NAMES]
     if unknown:

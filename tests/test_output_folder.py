@@ -153,3 +153,22 @@ def test_sigterm_during_a_run_leaves_no_staging_folder(tmp_path):
     assert "stopped (SIGTERM)" in err and "Traceback" not in err
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
     assert not out.exists()
+
+
+def test_a_run_without_a_wave_from_another_folder_writes_nothing_there(tmp_path, monkeypatch):
+    """The processed tables of a run without a wave go to the project's data/processed, not to the
+    folder the command was started from."""
+    from pipeline import run_pipeline
+    from pipeline.runner import PROJECT_ROOT
+    monkeypatch.chdir(tmp_path)
+    import pipeline.runner as runner
+    seen = {}
+
+    def spy(**kwargs):
+        seen["processed"] = kwargs["processed"]
+        raise PipelineError("stop here")
+    monkeypatch.setattr(runner, "inputs_of", spy)
+    with pytest.raises(PipelineError, match="stop here"):
+        run_pipeline(export=EMBEDDED_EXPORT, stop="ingest")
+    assert seen["processed"] == PROJECT_ROOT / "data" / "processed"
+    assert list(tmp_path.iterdir()) == []

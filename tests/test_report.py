@@ -185,6 +185,7 @@ def test_a_broken_template_is_one_clear_error_and_keeps_the_old_report(report, t
     assert main(["render", "--processed", str(report / "processed"), "--out", str(out), "--templates", str(mine)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: template error") and "nonsense" in err and "Traceback" not in err
+    assert f"(line 1 of {mine / 'report.html'})" in err        # an undefined name says where it is used
     assert (out / "report.pdf").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
