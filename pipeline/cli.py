@@ -124,6 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     wave(migrate, required=True)
     processed(migrate)
 
+    evaluate = sub.add_parser("codebook-eval", help="precision, recall and F1 of the codebook's rules, on its "
+                                                     "examples and on a validation set coded by hand")
+    evaluate.add_argument("--validation", type=Path, help="the validation set (default tests/data/coding_validation.yaml)")
+    evaluate.add_argument("--themes", action="store_true", help="also print every theme")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (for scripts and make bench)")
+
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
     agree.add_argument("--out", type=Path, help="also write the table as CSV")
@@ -271,6 +277,38 @@ def _migrate_corrections(args) -> int:
     return 0
 
 
+def _codebook_eval(args) -> int:
+    from pipeline.codebook_eval import VALIDATION, evaluate, examples, load_validation
+    codebook = _config(args).codebook
+    sets = {"examples": examples(codebook)}
+    path = args.validation or VALIDATION
+    if path.exists():
+        sets["validation"] = load_validation(path, codebook)
+    elif args.validation:
+        raise PipelineError(f"{path}: not found; give the YAML file of hand-coded answers.")
+    results = {name: evaluate(answers, codebook) for name, answers in sets.items()}
+    if args.json:
+        print(json.dumps({name: {"answers": len(sets[name]), "overall": overall.to_dict(orient="records"),
+                                 "themes": per_theme.to_dict(orient="records")}
+                          for name, (per_theme, overall) in results.items()}, ensure_ascii=False, indent=2))
+        return 0
+
+    def share(value):
+        return "   n/a" if value is None or value != value else f"{value:6.2f}"
+    print(f"Codebook {codebook.version}: rules judged on the codebook's examples (what they were written from) "
+          "and on the validation set (answers they never saw, coded by hand).")
+    for name, (per_theme, overall) in results.items():
+        print(f"\n{name} ({len(sets[name])} answers)")
+        print(f"  {'':<9} {'precision':>9} {'recall':>7} {'F1':>6}   tp   fp   fn")
+        for r in overall.itertuples(index=False):
+            print(f"  {r.set:<9} {share(r.precision):>9} {share(r.recall):>7} {share(r.f1):>6} {r.tp:>4} {r.fp:>4} {r.fn:>4}")
+        if args.themes:
+            for r in per_theme.itertuples(index=False):
+                print(f"    {r.item:<4} {r.theme:<24} {share(r.precision):>6} {share(r.recall):>6} {share(r.f1):>6}"
+                      f"  {r.tp}/{r.answers} found, {r.fp} false")
+    return 0
+
+
 def _make_vars(args) -> int:
     import os
     from pipeline.wave import load_wave
@@ -368,7 +406,8 @@ def _agreement(args) -> int:
 
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
             "aggregate": _run, "charts": _run, "render": _run,
-            "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
+            "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
+            "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
 
 
 def _arrow_memory_returned_soon() -> None:

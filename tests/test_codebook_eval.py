@@ -1,0 +1,37 @@
+"""codebook-eval: precision, recall and F1 of the rules, on the examples and on the validation set."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.cli import main
+from pipeline.codebook_eval import VALIDATION, Answer, evaluate, load_validation
+from pipeline.coding import load_codebook
+
+CODEBOOK = load_codebook()
+
+
+def test_counts_follow_the_definition_of_precision_and_recall():
+    answers = [Answer("a", "q23", "Dat kost veel tijd.", frozenset({"tijd"})),          # found
+               Answer("b", "q23", "Niets bijzonders.", frozenset({"tijd"})),            # missed
+               Answer("c", "q23", "Er was tijd genoeg en een procesbegeleider.", frozenset())]   # two false
+    per_theme, overall = evaluate(answers, CODEBOOK)
+    tijd = per_theme.set_index("theme").loc["tijd"]
+    assert (tijd["tp"], tijd["fp"], tijd["fn"]) == (1, 1, 1) and tijd["precision"] == 0.5 and tijd["recall"] == 0.5
+    themes = overall.set_index("set").loc["themes"]
+    assert (themes["tp"], themes["fp"], themes["fn"]) == (1, 2, 1)
+    assert round(themes["f1"], 3) == round(2 / 5, 3)
+
+
+def test_the_validation_set_is_apart_from_the_examples_and_loads():
+    answers = load_validation(VALIDATION, CODEBOOK)
+    assert len(answers) >= 150
+    examples = {text for theme in CODEBOOK.themes for text in (*theme.positive, *theme.negative)}
+    assert not examples & {a.text for a in answers}, "a validation answer is also a codebook example"
+
+
+def test_the_command_prints_both_sets(capsys):
+    assert main(["codebook-eval", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"examples", "validation"}
+    assert {r["set"] for r in result["validation"]["overall"]} == {"themes", "methods"}
