@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="describe an export: format, counts, drops, item mapping")
     inspect.add_argument("export", type=Path)
     inspect.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+    inspect.add_argument("--qsf", type=Path, help="the survey definition (.qsf): report how it differs from "
+                                                  "config/instrument.yaml")
 
     run = sub.add_parser("run", help="run the stages on a wave, or on an export")
     wave(run)
@@ -101,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--export", type=Path, required=True, help="the Qualtrics export (copied into the wave)")
     new.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey (copied)")
     new.add_argument("--previous", help="the wave before it: its texts are the starting point")
+    new.add_argument("--qsf", type=Path, help="the survey definition (.qsf): report how it differs from "
+                                              "config/instrument.yaml")
 
     make_vars = sub.add_parser("make-vars", help="the wave's paths as make variables (the Makefile reads them)")
     make_vars.add_argument("name")
@@ -229,19 +233,46 @@ def _inspect(args) -> int:
     from pipeline.config import load_instrument, load_settings
     from pipeline.ingest import ingest
     instrument, settings = load_instrument(args.config / "instrument.yaml"), load_settings(args.config / "settings.yaml")
+    survey = _survey_differences(args, instrument)
     result = ingest(export_path=args.export, instrument=instrument, settings=settings, require_instrument=False)
-    print(json.dumps(result.summary(), ensure_ascii=False, indent=2) if args.json else
-          _describe(result, items=len(instrument.items), minimum=settings.min_items_mapped))
+    if args.json:
+        summary = result.summary()
+        if survey is not None:
+            summary["survey_differences"] = survey
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    print(_describe(result, items=len(instrument.items), minimum=settings.min_items_mapped))
+    _print_survey(survey, args)
     return 0
 
 
+def _survey_differences(args, instrument):
+    """How the .qsf given with --qsf differs from the instrument (None without --qsf)."""
+    if not getattr(args, "qsf", None):
+        return None
+    from pipeline.qsf import differences, read_qsf
+    return differences(read_qsf(args.qsf), instrument)
+
+
+def _print_survey(survey, args) -> None:
+    if survey is None:
+        return
+    if not survey:
+        print(f"Survey      {args.qsf}: asks what config/instrument.yaml declares; nothing to edit.")
+    for line in survey:
+        print(f"Survey      {line}")
+
+
 def _new_wave(args) -> int:
+    from pipeline.config import load_instrument
     from pipeline.wave import new_wave
+    survey = _survey_differences(args, load_instrument(args.config / "instrument.yaml"))
     wave = new_wave(args.name, export=args.export, supplement=args.supplement, previous=args.previous,
                     waves_dir=args.waves)
     print(f"wrote {wave.folder}: wave.yaml, the export in data/, texts/ started from "
           + (f"wave {wave.previous}" if wave.previous else "the starting texts")
           + f". Fill in wave.yaml (year, authors), rewrite the texts, then run: make report WAVE={wave.name}")
+    _print_survey(survey, args)
     return 0
 
 
