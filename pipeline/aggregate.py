@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -64,8 +65,12 @@ class Table:
                 "headers": self.headers, "percent": list(self.percent)}
 
 
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def percent(part: int, whole: int) -> float | None:
+    """100 * part / whole with one decimal, halves rounded up as Excel and SPSS do (9 of 16: 56.3, where
+    Python's round gives 56.2); None when there is no whole."""
+    if not whole:
+        return None
+    return float((Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _title(item: Item) -> str:
@@ -73,10 +78,16 @@ def _title(item: Item) -> str:
     return f"{item.report.title} ({item.id})"
 
 
+def _because(reason: str) -> str:
+    """A stop reason as the answer to "Nee, het is gestopt omdat ...": with its "omdat", unless the
+    respondent wrote one."""
+    return reason if reason.casefold().startswith(("omdat", "want", "doordat", "door ")) else f"omdat {reason}"
+
+
 def overview(networks: pd.DataFrame) -> pd.DataFrame:
     """Section 3.2: one row per network. Takes network_id, werkplaats, name, initiator, start_text, status,
     stop_reason, source; gives those with start_shown, status_shown and source_shown for people."""
-    status = [STATUS_LABELS[s] + (f": {r}" if r else "") for s, r in zip(networks["status"], networks["stop_reason"])]
+    status = [STATUS_LABELS[s] + (f", {_because(r)}" if r else "") for s, r in zip(networks["status"], networks["stop_reason"])]
     return pd.DataFrame({"network_id": networks["network_id"], "werkplaats": networks["werkplaats"],
                          "name": networks["name"], "initiator": networks["initiator"],
                          "start_shown": networks["start_text"].replace("", "-"), "status_shown": status,
@@ -89,7 +100,7 @@ def by_status(networks: pd.DataFrame) -> pd.DataFrame:
     counts = networks["status"].value_counts()
     rows = [(s, STATUS_LABELS[s], int(counts.get(s, 0))) for s in STATUS_LABELS]
     return pd.DataFrame({"status": [r[0] for r in rows], "label": [r[1] for r in rows],
-                         "networks": [r[2] for r in rows], "percent": [_percent(r[2], len(networks)) for r in rows]})
+                         "networks": [r[2] for r in rows], "percent": [percent(r[2], len(networks)) for r in rows]})
 
 
 def by_start_year(networks: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +114,7 @@ def by_start_year(networks: pd.DataFrame) -> pd.DataFrame:
     unknown = int(networks["start_year"].isna().sum())
     frame.loc[len(frame)] = ["Onbekend", unknown]
     frame.insert(0, "year", pd.array(list(span) + [None], dtype="Int64"))
-    frame["percent"] = [_percent(n, len(networks)) for n in frame["networks"]]
+    frame["percent"] = [percent(n, len(networks)) for n in frame["networks"]]
     return frame
 
 
@@ -113,10 +124,11 @@ def by_initiator_type(networks: pd.DataFrame, taxonomies: Taxonomies) -> pd.Data
     types = networks["initiator_types"].str.split(";").explode()
     counts = types[types.ne("")].value_counts()
     unknown = int(networks["initiator_types"].eq("").sum())
-    rows = [(c.code, c.label, int(counts.get(c.code, 0))) for c in taxonomies.initiator_types] + \
-        [("onbekend", "Onbekend", unknown)]
+    rows = [(c.code, c.label, int(counts.get(c.code, 0))) for c in taxonomies.initiator_types]
+    # Most named first, as in the figure; ties keep the taxonomy's order, and the unknown stay last.
+    rows = sorted(rows, key=lambda r: -r[2]) + [("onbekend", "Onbekend", unknown)]
     return pd.DataFrame({"type": [r[0] for r in rows], "label": [r[1] for r in rows],
-                         "networks": [r[2] for r in rows], "percent": [_percent(r[2], len(networks)) for r in rows]})
+                         "networks": [r[2] for r in rows], "percent": [percent(r[2], len(networks)) for r in rows]})
 
 
 def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item: Item) -> pd.DataFrame:
@@ -132,7 +144,7 @@ def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item
         for point in item.scale:
             record[f"level_{point.value}"] = int((levels == point.value).sum())
         record["not_given"] = int(rows["level"].isna().sum())
-        record["percent_high"] = _percent(int(levels.isin(top).sum()), len(levels))
+        record["percent_high"] = percent(int(levels.isin(top).sum()), len(levels))
         records.append(record)
     return pd.DataFrame(records)
 
@@ -145,7 +157,7 @@ def yes_no_summary(networks: pd.DataFrame, items: tuple[Item, ...]) -> pd.DataFr
         ja, nee = int(answers.eq("ja").sum()), int(answers.eq("nee").sum())
         records.append({"item": item.id, "topic": item.report.title, "yes": ja, "no": nee,
                         "not_given": len(networks) - ja - nee, "answered": ja + nee,
-                        "percent_yes": _percent(ja, ja + nee)})
+                        "percent_yes": percent(ja, ja + nee)})
     return pd.DataFrame(records)
 
 
@@ -188,7 +200,7 @@ def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item
         quotes = _quotes(rows.loc[rows["origin"] != "manual", "evidence"])
         record = {"category": theme.category, "category_label": codebook.categories[theme.category]["label"],
                   "theme_label": theme.label, "theme": theme.code, "networks": int(rows["network_id"].nunique()),
-                  "percent": _percent(int(rows["network_id"].nunique()), answered)}
+                  "percent": percent(int(rows["network_id"].nunique()), answered)}
         for i in range(QUOTES):
             record[f"quote_{i + 1}"] = quotes[i] if i < len(quotes) else ""
         records.append(record)

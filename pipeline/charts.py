@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.aggregate import NOT_GIVEN, Table
+from pipeline.aggregate import NOT_GIVEN, Table, percent
 from pipeline.config import Config, FigureSpec, Instrument, Item
 from pipeline.errors import PipelineError
 from pipeline.schemas import write_atomic
@@ -156,12 +156,12 @@ def involvement_chart(name: str, title: str, table: pd.DataFrame, levels: dict[s
     data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
     for column, label in levels.items():
         data[label] = shown[column].to_numpy()
-        data[f"{label} (%)"] = [round(100 * c / n, 1) if n else None for c, n in zip(shown[column], shown["n"])]
+        data[f"{label} (%)"] = [percent(int(c), int(n)) for c, n in zip(shown[column], shown["n"])]
     data[NOT_GIVEN] = missing
     return Figure(name, title, data, fig)
 
 
-def theme_chart(name: str, title: str, table: pd.DataFrame, *, answered: int) -> Figure:
+def theme_chart(name: str, title: str, table: pd.DataFrame, *, answered: int, counted: str = "het thema") -> Figure:
     """Bars of the themes named at least once, one panel per category, most named first.
     Takes category_label, theme_label, networks and percent."""
     named = table[table["networks"] > 0]
@@ -176,7 +176,7 @@ def theme_chart(name: str, title: str, table: pd.DataFrame, *, answered: int) ->
         _hbars(ax, part["theme_label"].tolist(), part["networks"].tolist())
         ax.set_title(category, loc="left", fontweight="bold")
         parts.append(part)
-    _count_axis(axes[-1], maximum, f"Aantal netwerken dat het thema noemt\n(n = {answered} netwerken met een antwoord)")
+    _count_axis(axes[-1], maximum, f"Aantal netwerken dat {counted} noemt\n(n = {answered} netwerken met een antwoord)")
     for ax in axes[:-1]:
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
@@ -204,7 +204,7 @@ def _figure(item: Item, spec: FigureSpec, table: Table, *, n: int) -> Figure:
                            axis_label=f"{axis}\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
                            columns=("Type initiatiefnemer", "Netwerken"))
     if item.role == "coded":
-        return theme_chart(spec.name, title, frame, answered=table.base or 0)
+        return theme_chart(spec.name, title, frame, answered=table.base or 0, counted=item.report.counted)
     if item.role == "yes_no":
         labels = list(dict.fromkeys(["Ja", "Nee", NOT_GIVEN]))
         counts = frame["answer_shown"].value_counts()

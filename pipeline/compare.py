@@ -160,7 +160,8 @@ def compare_networks(*, previous: pd.DataFrame, current: pd.DataFrame, links: pd
 
 def share(part: int, whole: int, minimum: int) -> float | None:
     """A percentage, or None when `whole` is below the threshold for comparing."""
-    return round(100 * part / whole, 1) if whole >= max(1, minimum) else None
+    from pipeline.aggregate import percent
+    return percent(part, whole) if whole >= max(1, minimum) else None
 
 
 def side_by_side_status(previous: pd.DataFrame, current: pd.DataFrame, minimum: int) -> pd.DataFrame:

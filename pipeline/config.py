@@ -72,6 +72,7 @@ class ReportSpec:
     results_order: float | None = None
     section: str | None = None
     per_network: dict | None = None   # coded items: {table, title, heading} of the per-network list
+    counted: str = "het thema"        # coded items: what a bar counts, for the figure's axis ("de werkvorm")
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,8 @@ def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
     return tuple(out)
 
 
-REPORT_KEYS = ("table", "title", "figure", "appendix", "appendix_order", "results_order", "section", "per_network")
+REPORT_KEYS = ("table", "title", "figure", "appendix", "appendix_order", "results_order", "section", "per_network",
+               "counted")
 
 
 def _report(raw: Any, where: str) -> ReportSpec:
@@ -229,7 +231,8 @@ def _report(raw: Any, where: str) -> ReportSpec:
         raise ConfigError(f"{where}: report.per_network needs a table, a title and a heading.")
     return ReportSpec(table=raw.get("table"), title=raw.get("title"), figure=figure, appendix=raw.get("appendix"),
                       appendix_order=raw.get("appendix_order"), results_order=raw.get("results_order"),
-                      section=raw.get("section"), per_network=per_network)
+                      section=raw.get("section"), per_network=per_network,
+                      counted=str(raw.get("counted") or "het thema"))
 
 
 def _check_item(item: Item, where: str) -> None:

@@ -121,8 +121,10 @@ def new_staging(out: Path) -> Path:
     """A fresh staging folder beside OUT, marked with this run's pid."""
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
+    from pipeline.schemas import shared_mode
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     _active.add(staging)
+    shared_mode(staging, folder=True)
     (staging / STAGING_MARK).write_text(str(os.getpid()), encoding="ascii")
     return staging
 

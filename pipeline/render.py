@@ -248,6 +248,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
                             f"{MAX_ANSWER:,} (the whole answer is in data/processed/networks.parquet).")
         return text[:MAX_ANSWER].rsplit(" ", 1)[0] + f" … [ingekort: {len(text):,} tekens]".replace(",", ".")
 
+    status_shown = dict(zip(typed["overzicht"].frame["network_id"], typed["overzicht"].frame["status_shown"]))
     people_by_network = {key: group.sort_values("row") for key, group in involvement.groupby("network_id", sort=False)}
     no_people = involvement.iloc[:0]
     network_list = []
@@ -256,6 +257,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         network_list.append({
             "id": n["network_id"], "werkplaats": n["werkplaats"], "name": n["name"], "initiator": n["initiator"],
             "start_text": n["start_text"] or "-", "status": n["status"], "stop_reason": n["stop_reason"],
+            "status_shown": status_shown.get(n["network_id"], n["status"]),
             "source": n["source"],
             "text": {item: shown(n["network_id"], item, n.get(item, "") or "") for item in text_items},
             "participants": [{"label": p["category_label"],

@@ -46,6 +46,18 @@ def check(frame: pd.DataFrame, *, schema: dict[str, str], name: str, extra_text_
             raise PipelineError(f"{name}: column {column} should hold {kind}, holds {series.dtype}.")
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def shared_mode(path: str | Path, *, folder: bool = False) -> None:
+    """The permissions a file or folder made with open() or mkdir() would have: temporary files and
+    folders are private (0600, 0700), which would keep colleagues on a shared drive out."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write bytes to a temporary file beside `path`, then move it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -53,6 +65,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        shared_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -66,6 +79,7 @@ def write_parquet(frame: pd.DataFrame, path: Path, *, schema: dict[str, str], ex
     os.close(fd)
     try:
         frame.to_parquet(tmp, index=False)
+        shared_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

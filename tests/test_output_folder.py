@@ -172,3 +172,15 @@ def test_a_run_without_a_wave_from_another_folder_writes_nothing_there(tmp_path,
         run_pipeline(export=EMBEDDED_EXPORT, stop="ingest")
     assert seen["processed"] == PROJECT_ROOT / "data" / "processed"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_report_folder_can_be_read_by_colleagues(embedded_report):
+    """Files and folders of the output get the usual permissions (umask), not those of temporary files."""
+    import stat
+    out = embedded_report / "out"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        expected = (0o777 if path.is_dir() else 0o666) & ~umask
+        assert mode == expected, f"{path}: {oct(mode)}"

@@ -45,7 +45,7 @@ def test_overview_of_section_3_2(processed):
     assert len(overview) == 17 and (overview["Bron"] == "aanvulling").sum() == 2
     venlo = overview.set_index("Leernetwerk").loc["Project Venlo"]
     assert (venlo["Werkplaats"], venlo["Opstart"], venlo["Huidige status"]) == ("WSD Nijmegen", "2016", "Loopt")
-    assert overview.set_index("Leernetwerk").loc["Leefwereldteam", "Huidige status"].startswith("Gestopt: ")
+    assert overview.set_index("Leernetwerk").loc["Leefwereldteam", "Huidige status"].startswith("Gestopt, omdat ")
 
 
 def test_counts_by_status_start_year_and_initiator(processed):
