@@ -378,7 +378,7 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
     wb = StreamedWorkbook()
     contents = pd.DataFrame({"Blad": [t.name for t in tables], "Tabel": [t.title for t in tables],
                              "Toelichting": [t.note for t in tables]})
-    wb.add("inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60})
+    wb.add("inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60}, links="Blad")
     for table in tables:
         shown = table.for_people()
         path = out / "tables" / f"{table.name}.csv"

@@ -121,6 +121,14 @@ def _rows_xml(frame: pd.DataFrame, styles: dict[int, str]):
         yield "".join((rows + "</row>").tolist())
 
 
+def _lines(value, width: float) -> int:
+    """How many lines a wrapped text cell needs in a column `width` characters wide (a little generous)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(1.0, width * 1.05)
+    return sum(max(1, -(-len(line) // int(per_line))) for line in value.split("\n"))
+
+
 def _column_styles(sheet_xml: str) -> dict[int, str]:
     """Column number (from 0) -> the style XlsxWriter gave that column, from the sheet's <cols>."""
     styles = {}
@@ -156,22 +164,39 @@ class StreamedWorkbook:
         return self.formats[pattern]
 
     def add(self, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
-            widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None) -> None:
+            widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None,
+            links: str | None = None) -> None:
+        """A sheet of `frame`; the values of the column `links` become links to the sheets they name."""
         ws = self.book.add_worksheet(title[:31])
-        for j, (name, width) in enumerate(zip(frame.columns, _widths(frame, widths))):
+        column_widths = _widths(frame, widths)
+        for j, (name, width) in enumerate(zip(frame.columns, column_widths)):
             fmt = self.wrapped if name in wrap else (self.number_format((number_formats or {})[name])
                                                       if name in (number_formats or {}) else None)
             ws.set_column(j, j, width, fmt)
             ws.write_string(0, j, _ILLEGAL.sub("", str(name)), self.header)
         ws.freeze_panes(1, 0)
+        # On paper: A4, as wide as one page (landscape when the columns are wide), the header on every page.
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        if sum(column_widths) > 110:
+            ws.set_landscape()
         if len(frame.columns):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
         if len(frame) > ROWS_WRITTEN_DIRECTLY and all(_is_plain_column(frame[c]) for c in frame.columns):
             self._bodies[f"xl/worksheets/sheet{len(self.book.worksheets())}.xml"] = frame
             return
+        wrapped = [(j, w) for j, (name, w) in enumerate(zip(frame.columns, column_widths)) if name in wrap]
+        link = list(frame.columns).index(links) if links in frame.columns else None
         for i, values in enumerate(frame.itertuples(index=False), start=1):
+            lines = max([_lines(values[j], w) for j, w in wrapped] or [1])
+            if lines > 1:
+                # Spreadsheets do not grow a row for wrapped text they did not lay out themselves.
+                ws.set_row(i, min(409, 15 * lines))
             for j, value in enumerate(values):
-                if isinstance(value, str):
+                if j == link and isinstance(value, str) and value:
+                    ws.write_url(i, j, f"internal:'{value[:31]}'!A1", string=value)
+                elif isinstance(value, str):
                     if value:
                         ws.write_string(i, j, _ILLEGAL.sub("", value))
                 elif value is not None and not pd.isna(value):

@@ -203,3 +203,14 @@ def test_typed_tables_keep_network_id_and_numbers_and_csv_gets_dutch_headers(pro
     for table in tables.values():
         if table.item and "werkplaats" in table.headers:
             assert table.frame["network_id"].is_unique, table.name
+
+
+def test_workbook_prints_a_page_wide_links_its_contents_and_gives_wrapped_rows_room(processed):
+    wb = load_workbook(processed / "tables.xlsx")
+    contents = wb["inhoud"]
+    assert contents["A2"].hyperlink is not None and contents["A2"].hyperlink.location.startswith("'overzicht'")
+    overview = wb["overzicht"]
+    assert overview.page_setup.paperSize == 9 and overview.page_setup.fitToHeight == 0   # width: 1 page (the default)
+    assert overview.sheet_properties.pageSetUpPr.fitToPage and overview.print_title_rows == "$1:$1"
+    long = [r for r in range(2, overview.max_row + 1) if len(str(overview.cell(r, 3).value or "")) > 120]
+    assert long and all((overview.row_dimensions[r].height or 0) > 15 for r in long)
