@@ -26,21 +26,25 @@ class Answer:
     item: str
     text: str
     themes: frozenset[str]
+    judged: frozenset[str] | None = None    # the themes the labels speak for; None: every theme of the item
 
 
 def examples(codebook: Codebook) -> list[Answer]:
-    """Each example sentence of the codebook as an answer: a positive one carries its theme, a negative
-    one none of the item's themes it is not a positive example of."""
-    out = []
+    """Each example sentence of the codebook as an answer. It speaks only for the themes it is an example
+    of: a positive example must carry its theme, a negative one must not; about other themes it says
+    nothing ("Een learning community." is a negative example of community of practice, not of
+    leergemeenschap)."""
     positives: dict[tuple[str, str], set[str]] = {}
+    judged: dict[tuple[str, str], set[str]] = {}
     for theme in codebook.themes:
-        for text in theme.positive:
-            positives.setdefault((theme.item, text), set()).add(theme.code)
-        for text in theme.negative:
+        for text in (*theme.positive, *theme.negative):
+            judged.setdefault((theme.item, text), set()).add(theme.code)
             positives.setdefault((theme.item, text), set())
-    for i, ((item, text), themes) in enumerate(positives.items(), start=1):
-        out.append(Answer(id=f"e{i}", item=item, text=text, themes=frozenset(themes)))
-    return out
+        for text in theme.positive:
+            positives[(theme.item, text)].add(theme.code)
+    return [Answer(id=f"e{i}", item=item, text=text, themes=frozenset(positives[(item, text)]),
+                   judged=frozenset(judged[(item, text)]))
+            for i, (item, text) in enumerate(positives, start=1)]
 
 
 def load_validation(path: Path, codebook: Codebook) -> list[Answer]:
@@ -76,7 +80,7 @@ def evaluate(answers: list[Answer], codebook: Codebook) -> tuple[pd.DataFrame, p
     coded = set(zip(found["network_id"], found["theme"]))
     rows = []
     for theme in codebook.themes:
-        these = [a for a in answers if a.item == theme.item]
+        these = [a for a in answers if a.item == theme.item and (a.judged is None or theme.code in a.judged)]
         tp = sum((a.id, theme.code) in coded and theme.code in a.themes for a in these)
         fp = sum((a.id, theme.code) in coded and theme.code not in a.themes for a in these)
         fn = sum((a.id, theme.code) not in coded and theme.code in a.themes for a in these)

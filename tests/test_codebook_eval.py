@@ -35,3 +35,12 @@ def test_the_command_prints_both_sets(capsys):
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"examples", "validation"}
     assert {r["set"] for r in result["validation"]["overall"]} == {"themes", "methods"}
+
+
+def test_an_example_speaks_only_for_the_themes_it_is_an_example_of():
+    from pipeline.codebook_eval import examples
+    answers = examples(CODEBOOK)
+    negative = next(a for a in answers if "community_of_practice" in (a.judged or ()) and not a.themes)
+    per_theme, _ = evaluate([negative], CODEBOOK)
+    judged = per_theme[per_theme["theme"] != "community_of_practice"]
+    assert (judged[["tp", "fp", "fn"]].to_numpy() == 0).all()
