@@ -266,9 +266,18 @@ def negation_scope(text_tokens: list[Token], clause_of: list[int]):
 SPELL_MIN = 8   # only words of this many letters or more are read as a term word one letter off
 
 
+def _slip(word: str, known: str) -> bool:
+    """Whether one edit between the words can be a slip of typing: a letter left out or added, or two
+    neighbours swapped. A changed letter is not, because it often makes another real word
+    ("veranderen", "verankeren")."""
+    if len(word) != len(known):
+        return abs(len(word) - len(known)) == 1
+    return sorted(word) == sorted(known)
+
+
 @dataclass
 class Speller:
-    """Reads a long word that is one edit (a letter added, left out or changed, or two swapped) from a
+    """Reads a long word that is one slip (a letter added or left out, or two neighbours swapped) from a
     long term word, with the same first letter, as that term word ("procesbegleider" -> "procesbegeleider",
     "bereidhied" -> "bereidheid"). Inflections are left to the stemmer. What it read is said in the evidence."""
 
@@ -283,7 +292,7 @@ class Speller:
         from rapidfuzz.distance import OSA
         best = None
         for known in self.vocabulary:
-            if known[0] == word[0] and abs(len(known) - len(word)) <= 1 and OSA.distance(word, known, score_cutoff=1) <= 1:
+            if known[0] == word[0] and _slip(word, known) and OSA.distance(word, known, score_cutoff=1) <= 1:
                 if _stem(known) != _stem(word) and not word.startswith(known) and not known.startswith(word):
                     best = known
                     break
