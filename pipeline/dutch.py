@@ -203,7 +203,7 @@ def find_at(term_: Term, text_tokens: list[Token], negated=None) -> int | None:
 # A term found after a negation in the same clause, with fewer than NEGATION_SCOPE words between them that
 # are not FILLER, is not a mention of it ("bewust geen intervisie", "zonder een onafhankelijke
 # procesbegeleider", "niet zozeer een gebrek aan tijd"; but "gaat niet snel en heeft tijd nodig" is), nor is a term followed
-# closely by "geen/niet (een) probleem" ("tijd was geen probleem"). A clause ends at , ; : ( ) - and at
+# closely by "geen/niet (een) probleem" ("tijd bleek voor ons geen belemmering"). A clause ends at , ; : ( ) - and at
 # a word of contrast ("maar", "wel"). Terms that hold the negation themselves ("geen tijd", "te weinig
 # tijd") are written in the codebook so, and match from their first word.
 NEGATIONS = frozenset({"geen", "niet", "zonder", "nooit", "nergens", "weinig", "nauwelijks", "amper"})
@@ -253,7 +253,8 @@ def negation_scope(text_tokens: list[Token], clause_of: list[int]):
             if i < start and clause_of[i] == clause_of[start] and \
                     sum(w not in FILLER for w in ws[i + 1:start]) < NEGATION_SCOPE:
                 return True
-            if end <= i < end + 3 and clause_of[i] == clause_of[end - 1] and ws[i] in ("geen", "niet"):
+            if end <= i and clause_of[i] == clause_of[end - 1] and ws[i] in ("geen", "niet") and \
+                    sum(w not in FILLER for w in ws[end:i]) <= NEGATION_SCOPE:
                 after = ws[i + 1:i + 3]
                 if after and (after[0] in NO_PROBLEM or (len(after) > 1 and after[0] in ("een", "het")
                                                          and after[1] in NO_PROBLEM)):
