@@ -324,6 +324,17 @@ class Haystack:
     negated: object = None
 
 
+def _lazy_scope(found: list[Token], text: str):
+    """negation_scope, worked out only once a term is found (most sentences match nothing)."""
+    scope = []
+
+    def negated(start: int, end: int) -> bool:
+        if not scope:
+            scope.append(negation_scope(found, clauses(text)))
+        return scope[0](start, end)
+    return negated
+
+
 def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None) -> Haystack:
     """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations."""
     ws = words(text)
@@ -333,7 +344,7 @@ def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | Non
     keys = {t.stem for t in found}
     for t in found:
         keys |= _compound_heads(t.word)
-    negated = negation_scope(found, clauses(text)) if negation else None
+    negated = _lazy_scope(found, text) if negation else None
     return Haystack(found, frozenset(keys), " ".join(t.word for t in found), negated)
 
 
