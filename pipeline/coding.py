@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import CONFIG_DIR, read_yaml
-from pipeline.dutch import Haystack, Term, find, haystack, term, word_keys, words
+from pipeline.dutch import SPELL_MIN, Haystack, Speller, Term, find, haystack, term, word_keys, words
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
@@ -150,16 +150,29 @@ def sentences(text: str) -> list[str]:
 class RuleIndex:
     """Which terms a word can start: the first word of the term may match it. A sentence is only tried
     against the terms its words can start, and a theme only when one of its rules' terms is among them.
-    Terms are known by the id of their object, which lives as long as the codebook."""
+    Terms are known by the id of their object, which lives as long as the codebook. The index also holds
+    the speller of the terms' long words (spelling slips)."""
 
     def __init__(self, rules):
         self._by_key: dict[str, set[int]] = {}
+        vocabulary = set()
         for rule in rules:
             for t in (*rule.terms, *rule.with_terms, *rule.unless):
                 for key in t.parts[0].keys:
                     self._by_key.setdefault(key, set()).add(id(t))
+                vocabulary.update(p.word for p in t.parts if len(p.word) >= SPELL_MIN)
         self._keys = frozenset(self._by_key)
         self._per_word: dict[str, frozenset[int]] = {}
+        self.speller = Speller(frozenset(vocabulary))
+
+    def read_as(self, sentence_words: list[str]) -> dict[str, str]:
+        """The sentence's words that are spelling slips of a term word, with that word."""
+        out = {}
+        for word in sentence_words:
+            known = self.speller.correct(word)
+            if known:
+                out[word] = known
+        return out
 
     def terms_for(self, sentence_words: list[str]) -> frozenset[int]:
         found: set[int] = set()
@@ -173,30 +186,58 @@ class RuleIndex:
 
 
 class Sentence:
-    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any)."""
+    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), and
+    `read_as` its spelling slips with the term word each is read as. Matches in the scope of a negation
+    do not count (pipeline.dutch.negation_scope)."""
 
-    def __init__(self, text: str, terms: frozenset[int] | None = None):
-        self.text, self.terms = text, terms
+    def __init__(self, text: str, terms: frozenset[int] | None = None, read_as: dict[str, str] | None = None):
+        self.text, self.terms, self.read_as = text, terms, read_as or {}
 
     @cached_property
     def haystack(self) -> Haystack:
-        return haystack(self.text)
+        return haystack(self.text, negation=True, read_as=self.read_as)
+
+    @property
+    def evidence(self) -> str:
+        """The sentence, with what was read as a term word when a spelling slip was corrected."""
+        note = "; ".join(f"{w} gelezen als {k}" for w, k in self.read_as.items())
+        text = self.text
+        room = EVIDENCE_LENGTH - (len(note) + 3 if note else 0)
+        if len(text) > room:
+            text = text[:max(room - 1, 0)] + "…"
+        return f"{text} [{note}]" if note else text
 
 
 def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
-    """The sentences of an answer, prepared once per answer and shared by every theme."""
-    return [Sentence(s, index.terms_for(words(s)) if index else None) for s in sentences(text)]
+    """The sentences of an answer, prepared once per answer and shared by every theme. Without an index
+    every term is tried and no spelling slip is read."""
+    if index is None:
+        return [Sentence(s) for s in sentences(text)]
+    out = []
+    for s in sentences(text):
+        ws = words(s)
+        read_as = index.read_as(ws)
+        out.append(Sentence(s, index.terms_for([read_as.get(w, w) for w in ws]), read_as))
+    return out
+
+
+_THEME_INDEX: dict[int, tuple[Theme, RuleIndex]] = {}
+
+
+def _index_for(theme: Theme) -> RuleIndex:
+    """The index (and speller) of one theme's rules, kept while the theme lives."""
+    kept = _THEME_INDEX.get(id(theme))
+    if kept is None or kept[0] is not theme:
+        kept = _THEME_INDEX[id(theme)] = (theme, RuleIndex(theme.rules))
+    return kept[1]
 
 
 def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | None:
     """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
-    for sentence in (tokenised(text) if isinstance(text, str) else text):
+    for sentence in (tokenised(text, _index_for(theme)) if isinstance(text, str) else text):
         for rule in theme.rules:
             if rule.matches(sentence.haystack, sentence.terms):
-                evidence = sentence.text
-                if len(evidence) > EVIDENCE_LENGTH:
-                    evidence = evidence[:EVIDENCE_LENGTH - 1] + "…"
-                return rule.id, evidence
+                return rule.id, sentence.evidence
     return None
 
 

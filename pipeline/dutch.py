@@ -1,5 +1,10 @@
 """Dutch-aware term matching: Snowball stems, multi-word terms and terms inside compound words.
 
+Also, each explainable in the audit trail: accents are folded ("casuistiek" finds "casuïstiek"), a Latin
+plural in -a finds its term in -um ("symposia" finds "symposium"), " ... " in a term allows a few words
+between its pieces ("resultaten ... opgeleverd"), a match in the scope of a negation does not count
+(`negated`), and a long word one letter off a term word is read as that word (`Speller`).
+
 A term matches a word when their stems are equal, when the term is the head of a compound
 ("begeleidingsvaardigheden" ends in "vaardigheden", which stems like "vaardigheden" itself), or when the
 term starts a compound ("vrijwilligersorganisatie"). A term written with a leading "=" matches whole
@@ -9,7 +14,8 @@ words only ("=tijd" matches "tijd" but not "tijdelijk" or "werktijd").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
@@ -40,9 +46,17 @@ class Token:
     stem: str
 
 
+@lru_cache(maxsize=200_000)
+def _fold(word: str) -> str:
+    """The word without accents ("cliënt" -> "client", "continuïteit" -> "continuiteit")."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
-    """The words of `text`, lower-cased; hyphens, slashes and '&' separate words."""
-    return _WORD.findall((text or "").casefold())
+    """The words of `text`, lower-cased and without accents; hyphens, slashes and '&' separate words."""
+    return [_fold(w) for w in _WORD.findall((text or "").casefold())]
 
 
 def tokens(text: str) -> list[Token]:
@@ -61,9 +75,10 @@ class Part:
     inflected_tail: re.Pattern
 
     @property
-    def keys(self) -> tuple[str, str]:
-        """The part can match a word only if one of these is among the word's word_keys."""
-        return self.stem, self.word
+    def keys(self) -> tuple[str, ...]:
+        """The part can match a word only if one of these is among the word's word_keys (a Latin noun in
+        -um also by its form without -um, which its plural in -a starts with)."""
+        return (self.stem, self.word, self.word[:-2]) if _latin(self.word) else (self.stem, self.word)
 
 
 @dataclass(frozen=True)
@@ -72,18 +87,43 @@ class Term:
     stems: tuple[str, ...]
     whole_word: bool = False
     parts: tuple[Part, ...] = ()
+    segments: tuple[int, ...] = ()   # lengths of the pieces of a term with gaps ("a ... b"), else ()
 
     @property
     def weight(self) -> int:
         return sum(len(s) for s in self.stems)
 
 
+GAP = "..."          # in a term: up to MAX_GAP words may stand between the pieces on either side
+MAX_GAP = 6
+
+
+def _latin(word: str) -> bool:
+    return len(word) > 5 and word.endswith("um")
+
+
+def _written(word: str) -> str:
+    """The pattern of a term word with its inflections; a Latin noun in -um also in its plural in -a
+    ("symposium", "symposia")."""
+    if _latin(word):
+        return re.escape(word[:-2]) + "(?:um|a)" + _INFLECTION
+    return re.escape(word) + _INFLECTION
+
+
 def term(text: str) -> Term:
-    """A term from its written form; a leading "=" asks for whole words only."""
-    words = tokens(text.lstrip("="))
-    parts = tuple(Part(t.stem, t.word, re.compile(re.escape(t.word) + _INFLECTION),
-                       re.compile(re.escape(t.word) + _INFLECTION + "$")) for t in words)
-    return Term(text=text, stems=tuple(t.stem for t in words), whole_word=text.startswith("="), parts=parts)
+    """A term from its written form; a leading "=" asks for whole words only, and " ... " between two
+    pieces lets up to MAX_GAP words stand between them (in that order, in one sentence)."""
+    pieces = [p for p in text.lstrip("=").split(GAP)]
+    parts, segments = [], []
+    for piece in pieces:
+        found = tokens(piece)
+        if not found:
+            continue
+        segments.append(len(found))
+        parts.extend(Part(t.stem, t.word, re.compile(_written(t.word)), re.compile(_written(t.word) + "$"))
+                     for t in found)
+    return Term(text=text, stems=tuple(p.stem for p in parts), whole_word=text.startswith("="), parts=tuple(parts),
+                segments=tuple(segments) if len(segments) > 1 else ())
 
 
 # The stemmer does not always give singular and plural one stem ("stageplaats" -> "stageplat",
@@ -107,27 +147,158 @@ def _is_modifier(token: Token, part: Part) -> bool:
         len(part.stem) >= MIN_COMPOUND_PART and (token.word.startswith(part.stem) or token.word.startswith(part.word)))
 
 
-def find_at(term_: Term, text_tokens: list[Token]) -> int | None:
-    """Index of the first token where the term occurs in the text, or None. Words must follow each other;
-    the first may be the tail of a compound and the last its head, unless the term is whole-word only."""
-    n = len(term_.stems)
-    if n == 0:
-        return None
+def _segment_at(parts: tuple[Part, ...], window: list[Token], whole_word: bool) -> bool:
+    """Whether the words of `window` are the term words `parts`: whole words, or else the first may be the
+    tail of a compound and the last its head."""
+    n = len(parts)
+    if whole_word:
+        return all(_same_word(t, p) for t, p in zip(window, parts))
+    if n == 1:
+        return _is_head(window[0], parts[0]) or _is_modifier(window[0], parts[0])
+    return (_is_head(window[0], parts[0]) and _is_modifier(window[-1], parts[-1])
+            and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1])))
+
+
+def _occurrences(term_: Term, text_tokens: list[Token]):
+    """(start, end) of every occurrence of the term, end exclusive."""
     parts = term_.parts
-    for start in range(len(text_tokens) - n + 1):
-        window = text_tokens[start:start + n]
-        if term_.whole_word:
-            if all(_same_word(t, p) for t, p in zip(window, parts)):
-                return start
+    if not term_.segments:
+        n = len(parts)
+        for start in range(len(text_tokens) - n + 1):
+            if _segment_at(parts, text_tokens[start:start + n], term_.whole_word):
+                yield start, start + n
+        return
+    first = term_.segments[0]
+    for start in range(len(text_tokens) - first + 1):
+        if not _segment_at(parts[:first], text_tokens[start:start + first], term_.whole_word):
             continue
-        if n == 1:
-            if _is_head(window[0], parts[0]) or _is_modifier(window[0], parts[0]):
-                return start
-            continue
-        if (_is_head(window[0], parts[0]) and _is_modifier(window[-1], parts[-1])
-                and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1]))):
+        end, offset, ok = start + first, first, True
+        for size in term_.segments[1:]:
+            piece = parts[offset:offset + size]
+            for at in range(end, min(end + MAX_GAP, len(text_tokens) - size) + 1):
+                if _segment_at(piece, text_tokens[at:at + size], term_.whole_word):
+                    end = at + size
+                    break
+            else:
+                ok = False
+                break
+            offset += size
+        if ok:
+            yield start, end
+
+
+def find_at(term_: Term, text_tokens: list[Token], negated=None) -> int | None:
+    """Index of the first token where the term occurs in the text, or None. Words must follow each other
+    (or, across " ... ", stand close after each other); the first may be the tail of a compound and the last
+    its head, unless the term is whole-word only. `negated(start, end)` rules an occurrence out."""
+    if not term_.parts:
+        return None
+    for start, end in _occurrences(term_, text_tokens):
+        if negated is None or not negated(start, end):
             return start
     return None
+
+
+# --- the scope of a negation ------------------------------------------------------------------------
+# A term found after a negation in the same clause, with fewer than NEGATION_SCOPE words between them that
+# are not FILLER, is not a mention of it ("bewust geen intervisie", "zonder een onafhankelijke
+# procesbegeleider", "niet zozeer een gebrek aan tijd"; but "gaat niet snel en heeft tijd nodig" is), nor is a term followed
+# closely by "geen/niet (een) probleem" ("tijd bleek voor ons geen belemmering"). A clause ends at , ; : ( ) - and at
+# a word of contrast ("maar", "wel"). Terms that hold the negation themselves ("geen tijd", "te weinig
+# tijd") are written in the codebook so, and match from their first word.
+NEGATIONS = frozenset({"geen", "niet", "zonder", "nooit", "nergens", "weinig", "nauwelijks", "amper"})
+NEGATION_SCOPE = 3
+FILLER = frozenset({"een", "de", "het", "zozeer", "echt", "per", "se", "altijd", "meer", "aan", "van", "zo", "heel",
+                    "erg", "veel", "extra", "vaste", "eigen", "goede", "goed", "voldoende", "genoeg"})
+NOT_NEGATING_AFTER = frozenset({"alleen", "enkel", "uitsluitend", "slechts", "zonder", "minder", "zomaar"})
+NOT_NEGATING_BEFORE = {"zonder": frozenset({"niet", "geen", "nooit"}), "weinig": frozenset({"te", "zo"}),
+                       "nauwelijks": frozenset(), "geen": frozenset(), "niet": frozenset()}
+CONTRAST = frozenset({"maar", "wel", "echter", "toch", "behalve", "integendeel"})
+NO_PROBLEM = frozenset({"probleem", "belemmering", "issue", "knelpunt", "obstakel", "struikelblok", "rol",
+                        "punt", "drempel", "factor", "zorg"})
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
+
+
+def clauses(text: str) -> list[int]:
+    """For each word of `text` (as `words` gives them), the number of its clause."""
+    out, clause, last = [], 0, 0
+    folded = (text or "").casefold()
+    for m in _WORD.finditer(folded):
+        if _CLAUSE_BREAK.search(folded[last:m.start()]):
+            clause += 1
+        word = _fold(m.group())
+        if word in CONTRAST:
+            clause += 1
+        out.append(clause)
+        last = m.end()
+    return out
+
+
+def _is_negation(i: int, ws: list[str]) -> bool:
+    w = ws[i]
+    if w not in NEGATIONS:
+        return False
+    if i + 1 < len(ws) and ws[i + 1] in NOT_NEGATING_AFTER:
+        return False
+    return not (i > 0 and ws[i - 1] in NOT_NEGATING_BEFORE.get(w, frozenset()))
+
+
+def negation_scope(text_tokens: list[Token], clause_of: list[int]):
+    """negated(start, end): whether the words start..end-1 are in the scope of a negation."""
+    ws = [t.word for t in text_tokens]
+    negators = [i for i in range(len(ws)) if _is_negation(i, ws)]
+
+    def negated(start: int, end: int) -> bool:
+        for i in negators:
+            if i < start and clause_of[i] == clause_of[start] and \
+                    sum(w not in FILLER for w in ws[i + 1:start]) < NEGATION_SCOPE:
+                return True
+            if end <= i and clause_of[i] == clause_of[end - 1] and ws[i] in ("geen", "niet") and \
+                    sum(w not in FILLER for w in ws[end:i]) <= NEGATION_SCOPE:
+                after = ws[i + 1:i + 3]
+                if after and (after[0] in NO_PROBLEM or (len(after) > 1 and after[0] in ("een", "het")
+                                                         and after[1] in NO_PROBLEM)):
+                    return True
+        return False
+    return negated
+
+
+# --- spelling slips ------------------------------------------------------------------------------------
+SPELL_MIN = 8   # only words of this many letters or more are read as a term word one letter off
+
+
+def _slip(word: str, known: str) -> bool:
+    """Whether one edit between the words can be a slip of typing: a letter left out or added, or two
+    neighbours swapped. A changed letter is not, because it often makes another real word
+    ("veranderen", "verankeren")."""
+    if len(word) != len(known):
+        return abs(len(word) - len(known)) == 1
+    return sorted(word) == sorted(known)
+
+
+@dataclass
+class Speller:
+    """Reads a long word that is one slip (a letter added or left out, or two neighbours swapped) from a
+    long term word, with the same first letter, as that term word ("procesbegleider" -> "procesbegeleider",
+    "bereidhied" -> "bereidheid"). Inflections are left to the stemmer. What it read is said in the evidence."""
+
+    vocabulary: frozenset[str]
+    _seen: dict[str, str | None] = field(default_factory=dict)
+
+    def correct(self, word: str) -> str | None:
+        if len(word) < SPELL_MIN or word in self.vocabulary:
+            return None
+        if word in self._seen:
+            return self._seen[word]
+        from rapidfuzz.distance import OSA
+        best = None
+        for known in self.vocabulary:
+            if known[0] == word[0] and _slip(word, known) and OSA.distance(word, known, score_cutoff=1) <= 1:
+                if _stem(known) != _stem(word) and not word.startswith(known) and not known.startswith(word):
+                    best = known
+                    break
+        self._seen[word] = best
+        return best
 
 
 # Substrings longer than this are not keys of a word (no Dutch term is this long).
@@ -144,29 +315,48 @@ def word_keys(word: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Haystack:
-    """A text prepared for many term look-ups: its tokens, every stem and compound head, and its words."""
+    """A text prepared for many term look-ups: its tokens, every stem and compound head, and its words;
+    with `negated`, occurrences in the scope of a negation do not count."""
 
     tokens: list[Token]
     keys: frozenset[str]
     joined: str
+    negated: object = None
 
 
-def haystack(text: str) -> Haystack:
-    found = tokens(text)
+def _lazy_scope(found: list[Token], text: str):
+    """negation_scope, worked out only once a term is found (most sentences match nothing)."""
+    scope = []
+
+    def negated(start: int, end: int) -> bool:
+        if not scope:
+            scope.append(negation_scope(found, clauses(text)))
+        return scope[0](start, end)
+    return negated
+
+
+def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None) -> Haystack:
+    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations."""
+    ws = words(text)
+    if read_as:
+        ws = [read_as.get(w, w) for w in ws]
+    found = [Token(w, _stem(w)) for w in ws]
     keys = {t.stem for t in found}
     for t in found:
         keys |= _compound_heads(t.word)
-    return Haystack(found, frozenset(keys), " ".join(t.word for t in found))
+    negated = _lazy_scope(found, text) if negation else None
+    return Haystack(found, frozenset(keys), " ".join(t.word for t in found), negated)
 
 
 def _could_occur(term_: Term, text: Haystack) -> bool:
     # Every way a part can match leaves its stem among the keys, or its stem or written form inside a word.
-    return all(p.stem in text.keys or p.stem in text.joined or p.word in text.joined for p in term_.parts)
+    return all(p.stem in text.keys or p.stem in text.joined or p.word in text.joined
+               or (_latin(p.word) and p.word[:-2] in text.joined) for p in term_.parts)
 
 
 def find(term_: Term, text: list[Token] | Haystack) -> bool:
     if isinstance(text, Haystack):
-        return _could_occur(term_, text) and find_at(term_, text.tokens) is not None
+        return _could_occur(term_, text) and find_at(term_, text.tokens, text.negated) is not None
     return find_at(term_, text) is not None
 
 

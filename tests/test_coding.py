@@ -298,3 +298,56 @@ def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
     assert main(["agreement", str(bogus)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("theme, text, expected", [
+    # negation and its scope
+    ("tijd", "Tijd was geen probleem.", False),
+    ("tijd", "Tijd bleek voor ons geen belemmering.", False),
+    ("intervisie", "Bewust geen intervisie, wel themabijeenkomsten.", False),
+    ("procesbegeleiding", "Zonder een onafhankelijke procesbegeleider.", False),
+    ("procesbegeleiding", "Het lukt niet zonder procesbegeleider.", True),           # niet zonder: no negation
+    ("tijd", "Leren gaat niet snel en heeft tijd nodig.", True),                        # outside the scope
+    ("tijd", "Geen vaste agenda, maar wel tijd om te leren.", True),                    # contrast ends the scope
+    ("tijd_ruimte", "Niet zozeer een gebrek aan tijd, wel aan focus.", False),
+    ("tijd_ruimte", "Er is te weinig ruimte in de roosters.", True),                   # "te weinig" is the theme
+    ("tijd_ruimte", "Medewerkers hebben geen tijd voor het netwerk.", True),           # the term holds "geen"
+    ("praktisch_doen", "Waken dat leren geen vergaderen wordt.", True),
+    # contrast and near misses
+    ("tijd_ruimte", "Lastig om jongeren langere tijd betrokken te houden.", False),
+    ("tijd", "Partners die zich voor langere tijd verbinden.", False),
+    # inflection and Latin plurals, participles by gap patterns
+    ("symposium", "Symposia met interactieve workshops.", True),
+    ("prestatiedruk", "Halfjaarlijks moeten er resultaten worden opgeleverd.", True),
+    ("prestatiedruk", "De resultaten zijn gedeeld in een publicatie.", False),
+    # paraphrase with gaps and with-pairs
+    ("verbinding", "Professionals weten elkaar nu veel beter te vinden.", True),
+    ("bereidheid", "De bereidheid van deelnemers om mee te doen.", True),
+    ("bereidheid", "De bereidheid om aannames ter discussie te stellen.", False),
+    ("client_centraal", "De inwoner echt centraal stellen.", True),
+    ("client_centraal", "Zorgorganisaties roosteren centraal.", False),
+    # compounds and accents
+    ("intervisie", "casuistiek bespreken", True),
+    ("procesbegeleiding", "Een procesbegeleidster die tijd heeft.", True),
+])
+def test_negation_contrast_inflection_paraphrase(theme, text, expected):
+    assert (match_theme(CODEBOOK.theme(theme), text) is not None) is expected
+
+
+def test_a_spelling_slip_in_a_long_word_is_read_as_the_term_and_said_in_the_evidence():
+    rule, evidence = match_theme(CODEBOOK.theme("procesbegeleiding"), "Een procesbegleider is onmisbaar.")
+    assert rule == "procesbegeleiding.termen"
+    assert evidence.endswith("[procesbegleider gelezen als procesbegeleider]")
+    # two letters swapped
+    assert match_theme(CODEBOOK.theme("intervisie"), "Maandelijkse intevrisie.") is not None
+    # a changed letter is not a slip (it makes other words: veranderen, verankeren); short words are left alone
+    assert match_theme(CODEBOOK.theme("continuiteit"), "De vragen veranderen voortdurend.") is None
+    assert match_theme(CODEBOOK.theme("tijd"), "Dat kost tjid.") is None
+
+
+def test_terms_with_a_gap_keep_their_order_and_stay_close():
+    from pipeline.dutch import find, haystack, term
+    gap = term("resultaten ... opgeleverd")
+    assert find(gap, haystack("Er moeten elk halfjaar resultaten worden opgeleverd."))
+    assert not find(gap, haystack("Opgeleverd werden resultaten."))
+    assert not find(gap, haystack("Resultaten die we na heel veel maanden van hard werken eindelijk hebben opgeleverd."))
