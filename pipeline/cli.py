@@ -414,7 +414,7 @@ def _coding_import(args) -> int:
 
 
 def _agreement(args) -> int:
-    from pipeline.coding_sheet import agreement, read_coding_sheet
+    from pipeline.coding_sheet import MIN_AGREEMENT_ROWS, agreement, read_coding_sheet, was_blind
     from pipeline.schemas import write_atomic
     codebook = _config(args).codebook
     reviewed, rule_codes = read_coding_sheet(args.workbook, codebook=codebook)
@@ -422,13 +422,23 @@ def _agreement(args) -> int:
         raise PipelineError(f"{args.workbook}: no row has initials under 'codeur'; there is nothing to compare.")
     table = agreement(reviewed=reviewed, rule_codes=rule_codes, codebook=codebook)
     print(f"Agreement between the codebook rules and the coder, {len(reviewed)} reviewed answers")
-    print(f"{'item':<5} {'theme':<24} {'n':>3} {'both':>5} {'rules':>6} {'coder':>6} {'none':>5} {'agree':>6} {'kappa':>6}")
+    if not was_blind(args.workbook, codebook=codebook):
+        print("warning    this sheet showed the rules' codes as marks, which anchors a coder towards them; for "
+              "agreement, have the answers coded on a blind sheet: python -m pipeline coding-sheet --blind ...")
+
+    def shown(value, pattern="6.2f"):
+        return "   n/a" if value is None or value != value else format(value, pattern)
+    print(f"{'item':<5} {'theme':<24} {'n':>3} {'both':>5} {'rules':>6} {'coder':>6} {'none':>5} {'agree':>6} "
+          f"{'kappa':>6} {'95% interval':>14} {'AC1':>6}")
     for r in table.itertuples(index=False):
-        kappa = "  n/a" if r.kappa is None or r.kappa != r.kappa else f"{r.kappa:6.2f}"
-        agree = "" if r.agreement is None or r.agreement != r.agreement else f"{r.agreement:6.0%}"
+        interval = "" if r.kappa_low is None or r.kappa_low != r.kappa_low else f"{r.kappa_low:.2f} to {r.kappa_high:.2f}"
         print(f"{r.item:<5} {r.theme:<24} {r.rows:>3} {r.both:>5} {r.rules_only:>6} {r.coder_only:>6} "
-              f"{r.neither:>5} {agree:>6} {kappa}")
-    print("n/a: kappa is undefined when rules and coder both gave one answer throughout.")
+              f"{r.neither:>5} {shown(r.agreement, '6.0%'):>6} {shown(r.kappa)} {interval:>14} {shown(r.ac1)}"
+              + (" *" if r.few else ""))
+    print("n/a: undefined when rules and coder both gave one answer throughout. AC1 (Gwet) does not mislead "
+          "for rare themes as kappa does.")
+    if table["few"].any():
+        print(f"*: fewer than {MIN_AGREEMENT_ROWS} answers; the coefficient says little.")
     if args.out:
         write_atomic(args.out, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         print(f"wrote {args.out}")

@@ -173,6 +173,16 @@ def read_coding_sheet(path: Path, *, codebook: Codebook,
     return reviewed, rule_codes
 
 
+def was_blind(path: Path, *, codebook: Codebook) -> bool:
+    """Whether the sheet hid the rules' codes (written with --blind): no 'automatische codes' column."""
+    wb = load_workbook(path, read_only=True)
+    for item in codebook.items:
+        if item in wb.sheetnames:
+            header = next(wb[item].iter_rows(max_row=1, values_only=True), ())
+            return "automatische codes" not in [str(h or "") for h in header]
+    return False
+
+
 def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
@@ -259,9 +269,47 @@ def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:
     return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
+MIN_AGREEMENT_ROWS = 30     # below this, a coefficient is shown with a warning: it says little
+BOOTSTRAP_SAMPLES = 1000
+
+
+def gwet_ac1(a: int, b: int, c: int, d: int) -> float | None:
+    """Gwet's AC1 from a 2x2 table (a both yes, b only the rules, c only the coder, d both no): like kappa,
+    but its chance agreement does not collapse when a theme is rare, where kappa misleads."""
+    n = a + b + c + d
+    if n == 0:
+        return None
+    observed = (a + d) / n
+    share_yes = ((a + b) / n + (a + c) / n) / 2
+    expected = 2 * share_yes * (1 - share_yes)
+    return None if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def kappa_interval(pairs: list[tuple[bool, bool]], *, samples: int = BOOTSTRAP_SAMPLES,
+                   seed: int = 20181031) -> tuple[float | None, float | None]:
+    """A 95% bootstrap (percentile) interval of Cohen's kappa over the (rules, coder) pairs of one theme;
+    a fixed seed, so the same sheet gives the same interval."""
+    import random
+    if not pairs:
+        return None, None
+    rng = random.Random(seed)
+    values = []
+    for _ in range(samples):
+        drawn = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        k = cohen_kappa(sum(r and c for r, c in drawn), sum(r and not c for r, c in drawn),
+                        sum(c and not r for r, c in drawn), sum(not r and not c for r, c in drawn))
+        if k is not None:
+            values.append(k)
+    if len(values) < samples / 2:      # mostly undefined: the theme is (nearly) constant in the sample
+        return None, None
+    values.sort()
+    return values[int(0.025 * len(values))], values[min(len(values) - 1, int(0.975 * len(values)))]
+
+
 def agreement(*, reviewed: list[CodedRow], rule_codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Per theme: rows, both, rules_only, coder_only, neither, percent agreement and Cohen's kappa
-    between the rules (as the sheet recorded them) and the coder."""
+    """Per theme: rows, both, rules_only, coder_only, neither, percent agreement, Cohen's kappa with a 95%
+    bootstrap interval, Gwet's AC1, and `few` (fewer than MIN_AGREEMENT_ROWS rows), between the rules (as
+    the sheet recorded them) and the coder."""
     rule_set = {(r.network_id, r.item, r.theme) for r in rule_codes.itertuples(index=False)}
     records = []
     for item in codebook.items:
@@ -275,9 +323,15 @@ def agreement(*, reviewed: list[CodedRow], rule_codes: pd.DataFrame, codebook: C
                 b += by_rule and not by_coder
                 c += by_coder and not by_rule
                 d += not by_rule and not by_coder
-            kappa = cohen_kappa(a, b, c, d)
+            kappa, ac1 = cohen_kappa(a, b, c, d), gwet_ac1(a, b, c, d)
+            low, high = kappa_interval([((r.network_id, item, theme.code) in rule_set, theme.code in r.themes)
+                                        for r in rows])
             records.append({"item": item, "theme": theme.code, "rows": len(rows), "both": a, "rules_only": b,
                             "coder_only": c, "neither": d,
                             "agreement": round((a + d) / len(rows), 3) if rows else None,
-                            "kappa": None if kappa is None else round(kappa, 3)})
+                            "kappa": None if kappa is None else round(kappa, 3),
+                            "kappa_low": None if low is None else round(low, 3),
+                            "kappa_high": None if high is None else round(high, 3),
+                            "ac1": None if ac1 is None else round(ac1, 3),
+                            "few": len(rows) < MIN_AGREEMENT_ROWS})
     return pd.DataFrame(records)

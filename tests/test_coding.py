@@ -351,3 +351,31 @@ def test_terms_with_a_gap_keep_their_order_and_stay_close():
     assert find(gap, haystack("Er moeten elk halfjaar resultaten worden opgeleverd."))
     assert not find(gap, haystack("Opgeleverd werden resultaten."))
     assert not find(gap, haystack("Resultaten die we na heel veel maanden van hard werken eindelijk hebben opgeleverd."))
+
+
+def test_gwet_ac1_and_the_kappa_interval_against_hand_computed_values():
+    from pipeline.coding_sheet import gwet_ac1, kappa_interval
+    # a=20, b=5, c=10, d=15: po = 0.7; share yes = (25/50 + 30/50)/2 = 0.55; pe = 2*0.55*0.45 = 0.495
+    assert gwet_ac1(20, 5, 10, 15) == pytest.approx((0.7 - 0.495) / (1 - 0.495))
+    # A rare theme: kappa is 0 although they agree on 48 of 50; AC1 says they agree.
+    assert cohen_kappa(0, 1, 1, 48) == pytest.approx(-0.0204, abs=1e-3)
+    assert gwet_ac1(0, 1, 1, 48) > 0.9
+    pairs = [(True, True)] * 20 + [(True, False)] * 5 + [(False, True)] * 10 + [(False, False)] * 15
+    low, high = kappa_interval(pairs)
+    assert low < 0.4 < high and kappa_interval(pairs) == (low, high)      # around kappa, and reproducible
+    assert kappa_interval([(False, False)] * 10) == (None, None)
+
+
+def test_agreement_warns_on_a_sheet_that_was_not_blind_and_marks_few_answers(embedded_networks, tmp_path, capsys):
+    _, networks = embedded_networks
+    sheet = tmp_path / "s.xlsx"
+    write_coding_sheet(networks=networks, codes=apply_rules(networks=networks, codebook=CODEBOOK),
+                       codebook=CODEBOOK, path=sheet, timestamp=STAMP)
+    reviewed, rule_codes = read_coding_sheet(sheet, codebook=CODEBOOK, default_coder="JV")
+    assert agreement(reviewed=reviewed, rule_codes=rule_codes, codebook=CODEBOOK)["few"].all()
+    assert main(["agreement", str(sheet)]) == 1        # no initials in the sheet: nothing reviewed
+    capsys.readouterr()
+    _mark(sheet, "q17", networks["network_id"].iloc[1], "taal", "x")
+    assert main(["agreement", str(sheet)]) == 0
+    out = capsys.readouterr().out
+    assert "anchors a coder" in out and "--blind" in out and "fewer than 30 answers" in out
