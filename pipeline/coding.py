@@ -411,6 +411,8 @@ def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook)
     record = {"codebook_version": codebook.version, "codes": len(result.codes),
               "manual": int((result.codes["origin"] == "manual").sum()), "corrections": len(result.audit),
               "applied": int(result.audit["effect"].isin(["added", "removed"]).sum()) if len(result.audit) else 0,
+              "added": int((result.audit["effect"] == "added").sum()) if len(result.audit) else 0,
+              "removed": int((result.audit["effect"] == "removed").sum()) if len(result.audit) else 0,
               "stale": result.stale, "warnings": result.warnings}
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     return [codes, audit, summary]

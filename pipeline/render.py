@@ -315,6 +315,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + long_answers),
             "codes": coding["codes"], "manual_codes": coding["manual"],
             "corrections_applied": coding.get("applied", 0), "corrections_stale": coding.get("stale", 0),
+            "codes_added": coding.get("added", 0), "codes_removed": coding.get("removed", 0),
             "reviewed_answers": status.reviewed, "coded_answers": status.coded,
             "distinct_networks": bool(networks[["werkplaats", "name"]].apply(
                 lambda c: c.str.casefold().str.split().str.join(" ")).drop_duplicates().shape[0] == len(networks)),

@@ -255,3 +255,29 @@ def test_a_wave_compared_with_one_not_built_says_so(tmp_path):
     make_wave(waves, "2025", previous="2018")
     with pytest.raises(PipelineError, match="build it first: make report WAVE=2018"):
         run_pipeline(wave=load_wave("2025", waves_dir=waves), stop="aggregate")
+
+
+def test_the_methode_follows_the_review_state(tmp_path, monkeypatch):
+    """No review: said plainly. Some reviewed, with a code added and one removed: both counted."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    waves = make_wave(tmp_path / "waves", "t")
+    result, wave = _build(waves, "t")
+
+    def method():
+        html = (result.out / "report.html").read_text(encoding="utf-8")
+        return " ".join(html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0].split())
+    assert "geen onderzoeker heeft ze nagekeken" in method()
+    networks = pd.read_parquet(wave.processed / "networks.parquet").set_index("network_id")
+    venlo = networks.loc["wsd-nijmegen-project-venlo"]
+    sha = answer_sha(venlo["q23"])
+    wave.corrections.write_text(
+        "response_key,item,answer_sha,theme,action,coder,reason,network_id\n"
+        f"{venlo['response_key']},q23,{sha},draagvlak,add,JV,staat er,wsd-nijmegen-project-venlo\n"
+        f"{venlo['response_key']},q23,{sha},bottom_up,remove,JV,niet bedoeld,wsd-nijmegen-project-venlo\n",
+        encoding="utf-8")
+    wave.reviews.write_text(f"response_key,item,answer_sha,coder,network_id\n{venlo['response_key']},q23,{sha},JV,"
+                            "wsd-nijmegen-project-venlo\n", encoding="utf-8")
+    result = run_pipeline(wave=wave, start="code")
+    text = method()
+    assert "Een onderzoeker heeft 1 code toegevoegd en 1 code verwijderd" in text
+    assert "zijn er 1 door een onderzoeker nagekeken" in text
