@@ -67,24 +67,28 @@ def test_run_to_a_stage_stops_there(tmp_path, capsys):
 
 
 
-def _makefile_prerequisites() -> dict[str, list[str]]:
-    """Every target of the Makefile with its prerequisites, variables expanded (make's own database)."""
-    done = subprocess.run(["make", "-pRrn", "PROCESSED=P", "OUT=O", "report"], cwd=ROOT, capture_output=True,
-                          text=True)
+def _makefile_prerequisites(folder: Path) -> dict[str, list[str]]:
+    """Every target of the Makefile with its prerequisites, variables expanded (make's own database), the
+    processed folder shown as P/ and the output folder as O/. Make writes its notes into `folder`."""
+    processed, out = folder / "P", folder / "O"
+    done = subprocess.run(["make", "-pRrn", f"PROCESSED={processed}", f"OUT={out}", "report"], cwd=ROOT,
+                          capture_output=True, text=True)
     rules = {}
     for line in done.stdout.splitlines():
         if ":" in line and not line.startswith(("#", "\t", " ")) and "=" not in line.split(":", 1)[0]:
             target, _, prerequisites = line.partition(":")
+            names = [p.replace(f"{processed}/", "P/").replace(f"{out}/", "O/") for p in prerequisites.split()]
+            target = target.replace(f"{processed}/", "P/").replace(f"{out}/", "O/")
             if target.startswith(("P/", "O/")) and not prerequisites.startswith("="):
-                rules[target] = prerequisites.split()
+                rules[target] = names
     return rules
 
 
-def test_the_makefile_follows_the_table_of_stages():
+def test_the_makefile_follows_the_table_of_stages(tmp_path):
     """Each stage's Makefile target depends on its modules, its config files and (through the target of the
     stage that writes them) on what it reads, and on no pipeline module or config file the table omits."""
     from pipeline.runner import STAGES as TABLE
-    rules = _makefile_prerequisites()
+    rules = _makefile_prerequisites(tmp_path)
     writer = {f: stage.writes[0] for stage in TABLE for f in stage.writes}
     common = {"pipeline/cli.py", "pipeline/runner.py", "pipeline/config.py", "pipeline/schemas.py",
               "pipeline/errors.py"}
