@@ -232,8 +232,12 @@ class _Lines:
         return line
 
 
-def _sniff_delimiter(first_line: str) -> str:
+def _sniff_delimiter(first_line: str, path: Path | None = None) -> str:
+    """The separator the header row uses most; a header of one column has none, and then the file's name
+    says it (a one-column API export is a CSV, not a TSV)."""
     counts = {sep: first_line.count(sep) for sep in ("\t", ",", ";")}
+    if not any(counts.values()):
+        return "\t" if path is not None and path.suffix.lower() in (".tsv", ".tab") else ","
     return max(counts, key=lambda sep: counts[sep])
 
 
@@ -338,7 +342,7 @@ def time_zone_name(value: object) -> str | None:
 def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: list[str]) -> RawExport:
     lines = _Lines(data, start)
     first_line = next(lines, "")
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = _sniff_delimiter(first_line, path)
     lines.position = start
     container = "tsv" if delimiter == "\t" else "csv"
     ends_with_newline = data.endswith((b"\n", b"\r"))

@@ -186,3 +186,14 @@ def test_an_export_without_the_q12_text_columns_says_so_at_ingest(tmp_path, caps
     assert not (tmp_path / "p" / "responses.parquet").exists()
     assert main(["inspect", str(export)]) == 0
     assert "participant categories" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix, expected", [(".csv", "new"), (".tsv", "tsv")])
+def test_a_one_column_export_is_named_by_its_file_not_called_tsv(tmp_path, suffix, expected):
+    from pipeline.config import load_instrument, load_settings
+    from pipeline.ingest import ingest
+    path = tmp_path / f"api{suffix}"
+    path.write_text('ResponseId\nResponse ID\n{"ImportId":"_recordId"}\nR_1\nR_2\n', encoding="utf-8")
+    result = ingest(export_path=path, instrument=load_instrument(), settings=load_settings(),
+                    require_instrument=False)
+    assert result.summary()["format"] == expected and result.summary()["responses"] == 2
