@@ -211,10 +211,14 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
         parts.append(part[part["category_text"].ne("")])
     frame = pd.concat(parts).sort_values(["position", "row"], kind="stable").reset_index(drop=True)
     labels = _each_distinct(frame["category_text"], _split_label)
-    frame["category_label"] = [label for label, _ in labels]
+    frame["category_label"] = pd.Series([label for label, _ in labels], index=frame.index, dtype=object)
     frame["head_count"] = pd.array([count for _, count in labels], dtype="Int64")
     frame["participant_group"] = _each_distinct(frame["category_label"],
                                                 lambda v: best_match(v, group_vocab)[0] or "overig").astype(str)
+    # No network named a category (an export whose q12 boxes are all empty): the table is empty, with
+    # its columns still text.
+    for column in ("category_label", "category_text", "participant_group", "network_id"):
+        frame[column] = frame[column].astype(str) if len(frame) else pd.Series([], dtype=object)
     frame["level"] = pd.array(_each_distinct(frame["raw_level"], lambda v: decode_choice(v, q12.scale)),
                               dtype="Int64")
     raw_level = frame["raw_level"].astype(str).str.strip()

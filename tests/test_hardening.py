@@ -197,3 +197,19 @@ def test_a_one_column_export_is_named_by_its_file_not_called_tsv(tmp_path, suffi
     result = ingest(export_path=path, instrument=load_instrument(), settings=load_settings(),
                     require_instrument=False)
     assert result.summary()["format"] == expected and result.summary()["responses"] == 2
+
+
+def test_an_export_where_no_network_names_a_participant_category_gives_empty_involvement(tmp_path):
+    """The q12 columns are there but every box is empty: a report with an empty involvement table, not a
+    schema error about a processed file."""
+    from pipeline import run_pipeline
+    rows = variants.read_rows(EMBEDDED_EXPORT)
+    q12 = [i for i, tag in enumerate(rows[0]) if tag.startswith("Q12_")]
+    for row in rows[3:]:
+        for i in q12:
+            row[i] = ""
+    export = variants.write_csv(rows, tmp_path / "export.csv")
+    run_pipeline(export=export, processed=tmp_path / "processed", stop="charts")
+    involvement = pd.read_parquet(tmp_path / "processed" / "involvement.parquet")
+    assert involvement.empty
+    assert (tmp_path / "processed" / "figures" / "betrokkenheid.png").exists()
