@@ -94,7 +94,7 @@ $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/ins
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py \
 		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
 		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml $(WAVE_DIR)/wave.yaml \
 		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \

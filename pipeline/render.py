@@ -3,7 +3,7 @@
 Builds the template context from the files in data/processed (it computes nothing the earlier stages
 did not), renders templates/report.html with Jinja (a user template folder is searched first, and
 "default:report.html" always names the shipped template), prints the same HTML to PDF with WeasyPrint,
-and moves the complete output folder into place in one step.
+writes the Word edition from the same context (pipeline.word, on the wave's reference.docx), and moves the complete output folder into place in one step.
 """
 
 from __future__ import annotations
@@ -417,10 +417,19 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def word_reference(templates: Path | None) -> Path:
+    """The reference document of the Word edition: reference.docx in the user's template folder if it
+    has one, else the shipped templates/reference.docx."""
+    if templates and (templates / "reference.docx").is_file():
+        return templates / "reference.docx"
+    return DEFAULT_TEMPLATES / "reference.docx"
+
+
 def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None,
-            log: str = "") -> Published:
+            log: str = "", context: dict | None = None, reference: Path | None = None) -> Published:
     """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
-    only when the pipeline made it (see pipeline.output_folder)."""
+    only when the pipeline made it (see pipeline.output_folder). With the template `context`, the folder
+    also gets the Word edition, report.docx, in the look of `reference` (templates/reference.docx if none)."""
     guard = guard or {}
     out = output_folder.check_output_folder(out, **guard)
     staging = output_folder.new_staging(out)
@@ -432,6 +441,9 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         (staging / "run.log").write_text(log, encoding="utf-8")
         pdf, pages = render_pdf(html_text, base=staging)
         (staging / "report.pdf").write_bytes(pdf)
+        if context is not None:
+            from pipeline.word import write_docx
+            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference)
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
@@ -470,7 +482,8 @@ def run_date() -> date:
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
     out = {"python": platform.python_version()}
-    for package in ("pandas", "pyarrow", "openpyxl", "matplotlib", "Jinja2", "weasyprint", "snowballstemmer"):
+    for package in ("pandas", "pyarrow", "openpyxl", "matplotlib", "Jinja2", "weasyprint", "python-docx",
+                    "snowballstemmer"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:
@@ -517,5 +530,6 @@ def run(config: Config, *, processed: Path, out: Path, templates: Path | None = 
     record["wave"] = wave.name if wave else None
     record["draft"] = context["meta"]["draft"]
     published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,
-                        log="".join(f"{line}\n" for line in log))
+                        log="".join(f"{line}\n" for line in log), context=context,
+                        reference=word_reference(templates))
     return published, len(context["networks"])

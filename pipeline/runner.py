@@ -41,7 +41,7 @@ STAGES = (
           ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/"),
           ("network_links.csv",)),
     Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
-    Stage("render", ("render", "dutch_format", "output_folder", "coding_sheet", "wave"),
+    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave"),
           ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
            "coding.json"), (), ("wave.yaml", "coding_reviews.csv")),

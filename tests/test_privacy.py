@@ -34,9 +34,13 @@ def _readable(path) -> str:
     if path.suffix == ".pdf":
         raw = path.read_bytes().decode("latin-1")
         return raw + "\n" + pdf_text(path) if path.name == "report.pdf" else raw
-    if path.suffix == ".xlsx":
+    if path.suffix in (".xlsx", ".docx"):   # zip packages: every part's XML (and a document's text)
         with zipfile.ZipFile(path) as book:
-            return "\n".join(book.read(name).decode("utf-8", errors="replace") for name in book.namelist())
+            xml = "\n".join(book.read(name).decode("utf-8", errors="replace") for name in book.namelist())
+        if path.suffix == ".docx":
+            from test_word import _document, _text
+            xml += "\n" + _text(_document(path))
+        return xml
     if path.suffix == ".parquet":
         return pd.read_parquet(path).to_csv()
     if path.suffix == ".png":
@@ -51,7 +55,7 @@ def test_no_personal_value_in_any_output(tmp_path, capsys):
     printed = capsys.readouterr()
     files = sorted(p for folder in (out, processed) for p in folder.rglob("*") if p.is_file())
     kinds = {p.suffix for p in files}
-    assert {".html", ".pdf", ".svg", ".csv", ".xlsx", ".json", ".png", ".parquet"} <= kinds
+    assert {".html", ".pdf", ".docx", ".svg", ".csv", ".xlsx", ".json", ".png", ".parquet"} <= kinds
     texts = {str(p.relative_to(tmp_path)): _readable(p) for p in files}
     texts["the run's messages"] = printed.out + printed.err
     personal = _all_personal_values()
