@@ -443,7 +443,7 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         (staging / "report.pdf").write_bytes(pdf)
         if context is not None:
             from pipeline.word import write_docx
-            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference)
+            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",

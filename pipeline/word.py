@@ -578,15 +578,16 @@ def save_deterministic(document, out: Path) -> Path:
 
 # ---------------------------------------------------------------------------------- the contents
 
-def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None) -> Path:
+def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "") -> Path:
     """report.docx at `out` from the template context; `folder` holds figures/<name>.png (300 dpi);
-    `reference` the document whose styles and page setup it takes (templates/reference.docx if none)."""
+    `reference` the document whose styles and page setup it takes (templates/reference.docx if none);
+    `html` the rendered report, whose Methode it takes as written."""
     document = open_reference(reference)
     writer = _Writer(document, Path(folder))
     _cover(writer, context)
     toc = _contents(writer)
     _introduction(writer, context)
-    _method(writer, context)
+    _method(writer, context, html)
     _results(writer, context)
     _conclusions(writer, context)
     _appendix_questionnaire(writer, context)
@@ -680,62 +681,22 @@ def _section_text(w: _Writer, context, section):
         w.html(context["texts"]["sections"][section])
 
 
-def _method(w: _Writer, context):
-    m, meta = context["method"], context["meta"]
+# Paragraph classes of the HTML and the Word styles that show them.
+PARAGRAPH_STYLES = {"warning": "Quote", "note": "Note"}
+_TOP_BLOCK = re.compile(r'<(p|ul|ol)(?: class="([^"]*)")?>.*?</\1>', re.S)
+
+
+def _html_section(html: str, start: str, end: str) -> str:
+    body = html.split(start, 1)[1] if start in html else ""
+    return body.split(end, 1)[0]
+
+
+def _method(w: _Writer, context, html: str):
+    """The Methode as the template wrote it: its paragraphs and lists taken from the rendered HTML, so
+    the Word edition says what the HTML says, a template override included."""
     w.heading("2. Methode", 1)
-    _section_text(w, context, "methode")
-    text = ("De vragenlijst (Bijlage 1) is in Qualtrics afgenomen onder de coördinatoren van de Werkplaatsen "
-            f"Sociaal Domein. De antwoorden zijn gegeven tussen {long_date(m['first_response'])} en "
-            f"{long_date(m['last_response'])}. Het exportbestand bevat "
-            f"{count_word(m['responses_in_file'], 'antwoord', 'antwoorden')}; daarvan ")
-    if m["dropped"]:
-        text += (f"zijn er {m['dropped_total']} niet meegenomen ("
-                 + ", ".join(f"{d['count']} {d['label']}" for d in m["dropped"]) + "), zodat er ")
-    else:
-        text += "zijn er geen weggelaten, zodat er "
-    text += count_word(m["kept"], "ingevulde vragenlijst", "ingevulde vragenlijsten") + " overblijven"
-    text += ", elk over een ander leernetwerk." if m["distinct_networks"] else "."
-    w.para(text)
-    if m["supplement_networks"]:
-        w.para(f"Daarnaast zijn {count_word(m['supplement_networks'], 'leernetwerk', 'leernetwerken')} niet via de "
-               "vragenlijst maar per e-mail beschreven; die beschrijvingen zijn als aanvulling opgenomen. Het rapport "
-               f"gaat daarmee over {count_word(m['networks'], 'leernetwerk', 'leernetwerken')}. Waar een tabel alleen "
-               "de vragenlijst betreft, staat dat erbij; bij vragen die in de aanvulling ontbreken, tellen die "
-               "netwerken als niet ingevuld.")
-    text = (f"Van de {len(context['instrument'])} vragen zijn er {m['items_mapped']} in het exportbestand "
-            "teruggevonden")
-    if m["items_missing"]:
-        text += f" (ontbrekend: {', '.join(m['items_missing'])})"
-    w.para(text + ". De naam van de invuller en andere persoonsgegevens zijn bij het inlezen verwijderd en komen "
-           "in geen enkele tabel of figuur voor.")
-    text = ("De antwoorden op de open vragen over werkzame elementen (vraag 23), kansen en uitdagingen (vraag 17) "
-            f"en werkwijze (vraag 19) zijn gecodeerd met een codeboek (versie {meta['codebook_version']}): per "
-            "thema een omschrijving en zoekregels die met Nederlandse woordvormen en samenstellingen rekening "
-            "houden. Elke code is herleidbaar tot de zin waarop hij berust.")
-    if m["manual_codes"]:
-        text += (f" {count_word(m['manual_codes'], 'code is', 'codes zijn')} door een onderzoeker met de hand "
-                 "toegevoegd of gecorrigeerd.")
-    text += (f" In totaal zijn {count_word(m['codes'], 'code', 'codes')} toegekend. Aantallen in dit rapport tellen "
-             "netwerken, niet uitspraken: een netwerk dat een thema meer dan eens noemt, telt één keer.")
-    w.para(text)
-    if m["reviewed_answers"] < m["coded_answers"]:
-        if m["reviewed_answers"]:
-            text = (f"Van de {count_word(m['coded_answers'], 'gecodeerd antwoord', 'gecodeerde antwoorden')} zijn "
-                    f"er {m['reviewed_answers']} door een onderzoeker nagekeken; de overige codes zijn alleen door "
-                    "de zoekregels toegekend")
-        else:
-            text = "De codes zijn alleen door de zoekregels toegekend; geen onderzoeker heeft ze nagekeken"
-        w.para(text + ". Zoekregels missen thema's die in andere woorden zijn beschreven en vinden er soms een ten "
-               "onrechte: lees de aantallen van 3.3 en 3.4 daarom als een eerste indruk.", "Quote")
-    stale = m["corrections_stale"]
-    if stale:
-        w.para(f"{count_word(stale, 'correctie is', 'correcties zijn')} niet toegepast, omdat het antwoord waarop "
-               f"{'ze' if stale > 1 else 'hij'} betrekking {'hadden' if stale > 1 else 'had'} sindsdien is "
-               "veranderd.")
-    if m["notes"]:
-        w.para(f"Bij het verwerken {'is' if m['notes'] == 1 else 'zijn'} "
-               f"{count_word(m['notes'], 'opmerking', 'opmerkingen')} gemaakt over de gegevens; ze staan in run.log "
-               "in de map van dit rapport.", "Note")
+    for match in _TOP_BLOCK.finditer(_html_section(html, '<h1 id="methode">', '<h1 id="resultaten">')):
+        w.html(match.group(0), style=PARAGRAPH_STYLES.get(match.group(2) or ""))
 
 
 def _cell(value, column, table):
@@ -918,12 +879,12 @@ def _appendix_networks(w: _Writer, context):
             if n["werkplaats"] != werkplaats:
                 continue
             w.heading(n["name"], 3)
-            status = n["status"] + (f": {n['stop_reason']}" if n["stop_reason"] else "")
+            status = n["status_shown"]
             facts = [("Initiatiefnemer", n["initiator"] or "onbekend"), ("Opstart", n["start_text"]),
                      ("Status", status)]
             facts += [(f["heading"], f["value"]) for f in n["coded_facts"] if f["value"]]
             if n["source"] == "supplement":
-                facts.append(("Bron", "beschrijving per e-mail, niet via de vragenlijst"))
+                facts.append(("Bron", "beschreven buiten de vragenlijst om (aanvulling)"))
             w.facts(facts)
             for part in context["appendix_sections"]:
                 if part["kind"] == "participants":
