@@ -243,11 +243,25 @@ class Previous:
     links: pd.DataFrame
 
 
+def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: int) -> pd.DataFrame:
+    """Start years of both waves on one time axis: every year from the earliest to the latest of either."""
+    from pipeline.compare import side_by_side_counts
+    both = pd.concat([previous[["start_year"]], current[["start_year"]]])
+    years = by_start_year(both)
+    axis = years.loc[years["year"].notna(), "label"].tolist()
+
+    def on_axis(frame):
+        counts = by_start_year(frame).set_index("label")["networks"]
+        return pd.DataFrame({"label": [*axis, "Onbekend"],
+                             "networks": [int(counts.get(label, 0)) for label in [*axis, "Onbekend"]]})
+    return side_by_side_counts(on_axis(previous), on_axis(current), len(previous), len(current), minimum)
+
+
 def comparison_tables(*, networks, involvement, codes, previous: Previous, codebook: Codebook,
                       taxonomies: Taxonomies, minimum: int):
     """The tables comparing this wave with the previous one, and the comparison (its suggestions)."""
-    from pipeline.compare import (CHANGES, compare_networks, side_by_side_groups, side_by_side_status,
-                                  side_by_side_themes)
+    from pipeline.compare import (CHANGES, compare_networks, side_by_side_counts, side_by_side_groups,
+                                  side_by_side_status, side_by_side_themes)
     before = previous.name
     compared = compare_networks(previous=previous.networks, current=networks, links=previous.links,
                                 previous_name=before)
@@ -270,6 +284,13 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
               {"label": "Verandering", "networks": "Netwerken"}, note),
         Table("vergelijking_status", f"Huidige status, nu en in meting {before}",
               side_by_side_status(previous.networks, networks, minimum), {"label": "Status", **side}, note),
+        Table("vergelijking_startjaren", f"Startjaren, nu en in meting {before}",
+              _years_side_by_side(previous.networks, networks, minimum), {"label": "Startjaar", **side}, note),
+        Table("vergelijking_initiatiefnemers", f"Typen initiatiefnemer, nu en in meting {before}",
+              side_by_side_counts(by_initiator_type(previous.networks, taxonomies), by_initiator_type(networks, taxonomies),
+                                  len(previous.networks), len(networks), minimum),
+              {"label": "Type initiatiefnemer", **side},
+              note + " Een netwerk kan meer typen initiatiefnemer hebben."),
         Table("vergelijking_deelnemers", f"Deelnemersgroepen, nu en in meting {before}",
               side_by_side_groups(previous.involvement, involvement, len(previous.networks), len(networks),
                                   taxonomies.participant_groups, minimum),

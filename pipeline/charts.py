@@ -227,6 +227,14 @@ def charts(tables: list[Table], instrument: Instrument) -> list[Figure]:
         figure = _figure(item, spec, table, n=n)
         figure.caption, figure.item = spec.caption, item.id
         figures.append(figure)
+    changes = by_name.get("vergelijking_verandering")
+    if changes is not None:   # a wave compared with the previous one
+        frame = changes.frame
+        figure = count_chart("vergelijking", changes.title, frame["label"].tolist(), frame["networks"].tolist(),
+                             axis_label="Aantal netwerken (van een van beide metingen)", height_cm=5.5,
+                             columns=("Verandering", "Netwerken"))
+        figure.caption = f"{changes.title}: aantal netwerken per verandering."
+        figures.append(figure)
     return figures
 
 

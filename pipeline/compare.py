@@ -175,6 +175,19 @@ def side_by_side_status(previous: pd.DataFrame, current: pd.DataFrame, minimum: 
     return pd.DataFrame(rows)
 
 
+def side_by_side_counts(before: pd.DataFrame, now: pd.DataFrame, n_before: int, n_now: int,
+                        minimum: int) -> pd.DataFrame:
+    """Two count tables (label, networks) of the same kind side by side: this wave's rows in its order,
+    then the labels only the previous wave has; the unknown ("Onbekend") last."""
+    labels = list(dict.fromkeys([*now["label"], *before["label"]]))
+    labels = [l for l in labels if l != "Onbekend"] + (["Onbekend"] if "Onbekend" in labels else [])
+    b, n = dict(zip(before["label"], before["networks"])), dict(zip(now["label"], now["networks"]))
+    return pd.DataFrame([{"label": label, "networks_before": int(b.get(label, 0)),
+                          "percent_before": share(int(b.get(label, 0)), n_before, minimum),
+                          "networks_now": int(n.get(label, 0)),
+                          "percent_now": share(int(n.get(label, 0)), n_now, minimum)} for label in labels])
+
+
 def side_by_side_groups(previous: pd.DataFrame, current: pd.DataFrame, n_before: int, n_now: int,
                         groups, minimum: int) -> pd.DataFrame:
     """Per participant group: networks naming it in each wave, and their share (involvement of both)."""

@@ -829,8 +829,12 @@ def _results(w: _Writer, context):
         w.para(f"{t['vergelijking_netwerken']['note']} Per netwerk van een van beide metingen:")
         for row in t["vergelijking_verandering"]["records"]:
             w.para(f"{row['label']}: {count_word(row['networks'], 'netwerk', 'netwerken')}", "List Bullet")
+        if "vergelijking" in context["figures"]:
+            _figure(w, context, "vergelijking")
         _data_table(w, t["vergelijking_netwerken"])
-        for name, first in (("vergelijking_status", 1), ("vergelijking_deelnemers", 1), ("vergelijking_themas", 2)):
+        for name, first in (("vergelijking_status", 1), ("vergelijking_startjaren", 1),
+                            ("vergelijking_initiatiefnemers", 1), ("vergelijking_deelnemers", 1),
+                            ("vergelijking_themas", 2)):
             _data_table(w, t[name], numeric=t[name]["columns"][first:])
 
     for c in context["coded_items"]:

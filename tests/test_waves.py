@@ -237,6 +237,12 @@ def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(tmp_pa
     assert any("similar, not the same" in line for line in lines)
     html = (result.out / "report.html").read_text(encoding="utf-8")
     assert "3.6 Vergelijking met de vorige meting" in html and "Niet opnieuw gemeld: 1 netwerk" in html
+    assert (result.out / "figures" / "vergelijking.png").exists() and 'id="figuur-vergelijking"' in html
+    years = pd.read_csv(result.out / "tables" / "vergelijking_startjaren.csv", dtype=str, keep_default_na=False)
+    assert list(years.columns) == ["Startjaar", "n 2018", "% 2018", "n nu", "% nu"]
+    assert years["Startjaar"].tolist()[-1] == "Onbekend" and "2014" in years["Startjaar"].tolist()
+    initiators = pd.read_csv(result.out / "tables" / "vergelijking_initiatiefnemers.csv", dtype=str)
+    assert initiators.set_index("Type initiatiefnemer").loc["Onderwijs en onderzoek", "n 2018"] == "10"
 
     # The researcher says the reworded network is another one: the decision wins.
     (waves / "2025" / "network_links.csv").write_text(
