@@ -16,17 +16,9 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    from pipeline import run_pipeline
-    folder = tmp_path_factory.mktemp("word")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SOURCE_DATE_EPOCH", "1546300800")
-    try:
-        run_pipeline(export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, out=folder / "out",
-                     processed=folder / "processed")
-    finally:
-        patch.undo()
-    return folder
+def report(embedded_report):
+    """The embedded wave's run that the other tests share (conftest.embedded_report)."""
+    return embedded_report
 
 
 def _document(path: Path):
