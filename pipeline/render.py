@@ -27,11 +27,10 @@ from pipeline.aggregate import Table, read_tables
 from pipeline.config import PROJECT_ROOT, Config, Instrument
 from pipeline.errors import PipelineError
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
-from pipeline.wave import inherited_from, without_mark
+from pipeline.wave import TEXT_FILES, inherited_from, without_mark
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
 DEFAULT_TEXTS = PROJECT_ROOT / "texts"    # starting texts, for a run without a wave (marked as not rewritten)
-TEXT_FILES = ("inleiding", "conclusies", "discussie")
 # Optional texts of a wave that open a section of the report: <section>.md in its texts folder.
 SECTION_TEXTS = ("methode", "wat-doen-ze", "welke-netwerken", "werkzame-elementen", "kansen", "begeleiding",
                  "vergelijking")
