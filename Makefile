@@ -47,6 +47,9 @@ $(shell mkdir -p "$(PROCESSED)" && printf '%s\n' $(2) > "$(1).new" && \
   { cmp -s "$(1).new" "$(1)" && rm -f "$(1).new" || mv "$(1).new" "$(1)"; })
 endef
 ifneq ($(filter report,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(WAVE_DIR)/wave.yaml),)
+$(error error: wave $(WAVE): $(WAVE_DIR)/wave.yaml not found; start one with `python -m pipeline new-wave $(WAVE) --export FILE`)
+endif
 # The wave's paths, written by the pipeline from wave.yaml, so that the prerequisites follow the wave.
 -include $(WAVE_MK)
 $(call remember,$(INGEST_ARGS),"$(WAVE)" "$(EXPORT)" "$(SUPPLEMENT)")
@@ -56,9 +59,7 @@ endif
 $(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/wave.py $(BIN)/.installed
 	@mkdir -p "$(@D)" && $(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > "$@.new" && mv "$@.new" "$@"
 
-# A missing export or wave is the pipeline's message, not make's "No rule to make target".
-$(WAVE_DIR)/wave.yaml:
-	@$(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > /dev/null
+# A missing export is one line, not make's "No rule to make target".
 missing-export:
 	@echo "error: $(EXPORT): file not found; check the export in $(WAVE_DIR)/wave.yaml (or EXPORT=)." >&2; exit 1
 

@@ -287,3 +287,15 @@ def test_the_methode_follows_the_review_state(tmp_path, monkeypatch):
     text = method()
     assert "Een onderzoeker heeft 1 code toegevoegd en 1 code verwijderd" in text
     assert "zijn er 1 door een onderzoeker nagekeken" in text
+
+
+@pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
+                    reason="needs make and the project's .venv (make install)")
+def test_make_report_of_a_wave_that_does_not_exist_says_so_and_makes_nothing(tmp_path):
+    waves = tmp_path / "waves"
+    waves.mkdir()
+    done = subprocess.run(["make", "--no-print-directory", "report", f"WAVES={waves}", "WAVE=2031"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "wave 2031" in done.stderr and "new-wave 2031" in done.stderr and done.stderr.count("\n") == 1
+    assert list(waves.iterdir()) == [] and not (tmp_path / "reports").exists()
