@@ -20,14 +20,7 @@ def rows():
     return variants.read_rows(EMBEDDED_EXPORT)
 
 
-def column(table, tag: str) -> int:
-    return table[0].index(tag)
-
-
-def kept_row(table) -> list[str]:
-    """The data row of a network that ingest keeps (Project Venlo)."""
-    q3 = column(table, "Q3")
-    return next(row for row in table[3:] if row[q3] == "Project Venlo")
+column, kept_row = variants.column, variants.kept_row
 
 
 def _edited(edit):

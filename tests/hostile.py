@@ -16,14 +16,7 @@ def _rows():
     return variants.read_rows(EMBEDDED_EXPORT)
 
 
-def _column(rows, tag: str) -> int:
-    return rows[0].index(tag)
-
-
-def _kept_row(rows) -> list[str]:
-    """The data row of a network that ingest keeps (the first data row is a preview)."""
-    q3 = _column(rows, "Q3")
-    return next(row for row in rows[3:] if row[q3] == "Project Venlo")
+_column, _kept_row = variants.column, variants.kept_row
 
 
 def unknown_scale_label(path: Path) -> Path:

@@ -120,29 +120,18 @@ def _write(folder: Path, name: str, change) -> Path:
     return folder
 
 
-def test_a_coded_item_without_a_codebook_category_stops_with_the_fix(tmp_path):
+@pytest.mark.parametrize("items, message", [
+    ({"q26": Q26}, r"codebook\.yaml: item q26 is declared coded .* add a category with item: q26"),
+    ({"q25": {**Q25, "report": {"figure": Q25["report"]["figure"]}}},
+     r"instrument\.yaml: item q25: .*figure digitaal has no table"),
+    ({"q25": {**Q25, "choices": [{"value": 1, "label": "Nee", "meaning": "nee"}, {"value": 2, "label": "Ja"}]}},
+     r"item q25: role yes_no needs choices .* meaning: ja"),
+], ids=["coded item without a category", "figure without a table", "yes/no without a meaning of ja"])
+def test_an_inconsistent_declaration_stops_with_the_file_the_item_and_the_fix(tmp_path, items, message):
     folder = tmp_path / "config"
     shutil.copytree(ROOT / "config", folder)
-    _write(folder, "instrument.yaml", lambda d: d["items"].update(q26=Q26))
-    with pytest.raises(ConfigError, match=r"codebook\.yaml: item q26 is declared coded .* add a category with item: q26"):
-        load_config(folder)
-
-
-def test_a_figure_without_a_table_stops_with_the_fix(tmp_path):
-    folder = tmp_path / "config"
-    shutil.copytree(ROOT / "config", folder)
-    broken = {**Q25, "report": {"figure": Q25["report"]["figure"]}}
-    _write(folder, "instrument.yaml", lambda d: d["items"].update(q25=broken))
-    with pytest.raises(ConfigError, match=r"instrument\.yaml: item q25: .*figure digitaal has no table"):
-        load_config(folder)
-
-
-def test_a_yes_no_item_must_say_which_choice_means_yes(tmp_path):
-    folder = tmp_path / "config"
-    shutil.copytree(ROOT / "config", folder)
-    unclear = {**Q25, "choices": [{"value": 1, "label": "Nee", "meaning": "nee"}, {"value": 2, "label": "Ja"}]}
-    _write(folder, "instrument.yaml", lambda d: d["items"].update(q25=unclear))
-    with pytest.raises(ConfigError, match=r"item q25: role yes_no needs choices .* meaning: ja"):
+    _write(folder, "instrument.yaml", lambda d: d["items"].update(items))
+    with pytest.raises(ConfigError, match=message):
         load_config(folder)
 
 

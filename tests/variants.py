@@ -158,3 +158,14 @@ def excel_resave(rows) -> bytes:
                 stamp = datetime.strptime(row[i], "%Y-%m-%d %H:%M:%S")
                 row[i] = f"{stamp.day}-{stamp.month}-{stamp.year} {stamp:%H:%M}"
     return _csv_text(out, delimiter=";").encode("cp1252", errors="replace")
+
+
+def column(rows: list[list[str]], tag: str) -> int:
+    """The position of the column with this export tag."""
+    return rows[0].index(tag)
+
+
+def kept_row(rows: list[list[str]]) -> list[str]:
+    """The data row of a network that ingest keeps (Project Venlo; the first data row is a preview)."""
+    q3 = column(rows, "Q3")
+    return next(row for row in rows[3:] if row[q3] == "Project Venlo")
