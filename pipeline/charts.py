@@ -13,6 +13,7 @@ import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -248,22 +249,30 @@ def _rendered(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument) -> list[Path]:
+def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument,
+                   defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
     """figures/<name>.png|svg|pdf|csv for every figure and charts.json, which names them in report order
-    with their number, title and caption (render takes the figures from it); returns the paths."""
+    with their number, title and caption (render takes the figures from it); returns the paths.
+    With `defer`, the PDF files are not written here but handed to it as one function that writes them
+    (the runner writes them in a second process while the report is laid out)."""
     from matplotlib import rc_context
     folder = Path(out_dir) / "figures"
     written = []
     with rc_context(STYLE):
         figures = charts(tables, instrument)
+    # Each save lays the figure out again starting from the last one, so the formats are always saved in
+    # this order (png, svg, pdf): the same order gives the same bytes.
     for figure in figures:
-        for fmt in ("png", "svg", "pdf"):
-            path = folder / f"{figure.name}.{fmt}"
-            write_atomic(path, _rendered(figure, fmt))
-            written.append(path)
+        for fmt in ("png", "svg"):
+            write_atomic(folder / f"{figure.name}.{fmt}", _rendered(figure, fmt))
         path = folder / f"{figure.name}.csv"
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-        written.append(path)
+        written += [folder / f"{figure.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")]
+
+    def write_pdfs() -> None:
+        for figure in figures:
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf"))
+    (defer or (lambda write: write()))(write_pdfs)
     summary = Path(out_dir) / "charts.json"
     record = [{"name": f.name, "number": number, "item": f.item, "title": f.title, "caption": f.caption,
                "files": {fmt: f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")}}
@@ -272,6 +281,8 @@ def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Inst
     return written + [summary]
 
 
-def run(config: Config, *, tables: list[Table], processed: Path) -> list[Path]:
-    """The stage: every declared figure from the typed tables, written to `processed`."""
-    return draw_and_write(tables, processed, instrument=config.instrument)
+def run(config: Config, *, tables: list[Table], processed: Path,
+        defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
+    """The stage: every declared figure from the typed tables, written to `processed` (see draw_and_write
+    for `defer`)."""
+    return draw_and_write(tables, processed, instrument=config.instrument, defer=defer)
