@@ -70,9 +70,9 @@ def full_runs(work: Path, projects: dict[str, Path], runs: int = 3) -> dict:
     export = generate(40, work / "second_wave.csv")
     times: dict[str, dict[str, list[float]]] = {name: {"make": [], "run": []} for name in projects}
     for i in range(runs):
-        for name, root in projects.items():
+        for number, (name, root) in enumerate(projects.items()):
             python = str(root / ".venv" / "bin" / "python")
-            base = work / f"full_{name}_{i}"
+            base = work / f"full_{number}_{i}"
             times[name]["make"].append(timed(["make", "report", f"PROCESSED={base}/make_processed",
                                               f"OUT={base}/make_out"], cwd=root)[0])
             times[name]["run"].append(timed([python, "-m", "pipeline", "run", "--export", str(export), "--processed",
