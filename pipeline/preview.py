@@ -149,6 +149,8 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _config: object = None
     _wave: object = None
+    _later: list = field(default_factory=list)   # the figures' PDFs of the last build, still to write
+    _writing: threading.Thread | None = None
 
     def wave(self):
         from pipeline.wave import load_wave
@@ -164,6 +166,7 @@ class Preview:
     def build(self, step: str) -> None:
         """Re-run from `step` (a stage, or HTML_ONLY), then render the HTML; on an error, show it."""
         started = time.perf_counter()
+        self.finish_figures()
         try:
             self._build(step)
         except Exception as exc:   # a bug too is shown, and the preview goes on
@@ -177,6 +180,16 @@ class Preview:
             self.error, self.version = None, self.version + 1
         self.say(f"preview    report.html rebuilt from {step} in {time.perf_counter() - started:.1f} s "
                  f"(version {self.version})")
+        if self._later:   # the figures' PDF downloads, written while the reader looks at the new page
+            later, self._later = self._later, []
+            self._writing = threading.Thread(target=lambda: [write() for write in later], daemon=True)
+            self._writing.start()
+
+    def finish_figures(self) -> None:
+        """Wait for the figures' PDFs of the last build (before the next build rewrites the figures)."""
+        if self._writing is not None:
+            self._writing.join()
+            self._writing = None
 
     def _build(self, step: str) -> None:
         from pipeline.config import load_config
@@ -188,8 +201,10 @@ class Preview:
             self._config = load_config(self.config_folder, **self._wave.settings)
         wave, config = self._wave, self._config
         if step != HTML_ONLY:
+            self._later = []
             run_pipeline(wave=wave, config=config, processed=self.folder, start=step, stop="charts",
-                         parallel=False, say=lambda line: self.say(line) if line.startswith("warning") else None)
+                         defer=self._later.append,
+                         say=lambda line: self.say(line) if line.startswith("warning") else None)
         status = report_status(config, processed=self.folder, wave=wave, texts=wave.texts)
         page, _ = report_html(config, processed=self.folder, templates=wave.templates, texts=wave.texts,
                               day=run_date(), wave=wave, status=status)
@@ -293,4 +308,5 @@ def serve(*, wave: str, waves: Path, config: Path, port: int = 8000, say: Callab
     finally:
         server.shutdown()
         server.server_close()
+        preview.finish_figures()
         say("preview    stopped")

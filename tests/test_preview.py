@@ -104,9 +104,10 @@ def _preview_wave(tmp_path: Path) -> Path:
 class _Server:
     """`python -m pipeline preview` in a process of its own, its console read line by line."""
 
-    def __init__(self, waves: Path):
+    def __init__(self, waves: Path, config: Path):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "--waves", str(waves), "preview", "--wave", "2018", "--port", "0"],
+            [sys.executable, "-m", "pipeline", "--config", str(config), "--waves", str(waves), "preview",
+             "--wave", "2018", "--port", "0"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.console: list[str] = []
@@ -160,7 +161,8 @@ def test_preview_in_a_browser_follows_edits_and_recovers(tmp_path, browser):
     from selenium.webdriver.support.ui import WebDriverWait
     waves = _preview_wave(tmp_path)
     wave = waves / "2018"
-    server = _Server(waves)
+    config = shutil.copytree(ROOT / "config", tmp_path / "config")
+    server = _Server(waves, config)
     try:
         url = server.wait_for("serving http://127.0.0.1:", timeout=240).split("serving ", 1)[1].split()[0]
         browser.get(url)
@@ -190,11 +192,17 @@ def test_preview_in_a_browser_follows_edits_and_recovers(tmp_path, browser):
         wait.until(lambda d: not d.find_elements("id", "preview-error") and MARKER in d.page_source)
         server.wait_for("rebuilt from html", timeout=30)
 
+        # A codebook edit re-runs code, aggregate and charts before the HTML.
+        codebook = config / "codebook.yaml"
+        codebook.write_text(codebook.read_text(encoding="utf-8") + "\n# bewerkt\n", encoding="utf-8")
+        server.wait_for("rebuilt from code", timeout=120)
+        wait.until(lambda d: MARKER in d.page_source and not d.find_elements("id", "preview-error"))
+
         # The report.html on disk is the report alone, without the reload script.
         written = (wave / "processed" / "preview" / "report.html").read_text(encoding="utf-8")
         assert MARKER in written and "wsd-preview-reload" not in written
         with urllib.request.urlopen(url.rstrip("/") + VERSION_PATH, timeout=10) as answer:
-            assert int(answer.read()) >= 4
+            assert int(answer.read()) >= 5
         with pytest.raises(urllib.error.HTTPError):   # only the report's own files are served
             urllib.request.urlopen(url.rstrip("/") + "/figures/../responses.parquet", timeout=10)
     finally:
@@ -202,3 +210,5 @@ def test_preview_in_a_browser_follows_edits_and_recovers(tmp_path, browser):
     assert code == 0, "\n".join(server.console)
     assert "preview    stopped" in "\n".join(server.console + list(server.lines.queue))
     assert not (tmp_path / "reports").exists(), "the preview wrote into the published report folder"
+    figures = wave / "processed" / "preview" / "figures"   # the PDF downloads too, written after the HTML
+    assert sorted(p.stem for p in figures.glob("*.pdf")) == sorted(p.stem for p in figures.glob("*.svg"))
