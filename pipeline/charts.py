@@ -249,30 +249,53 @@ def _rendered(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _laid_out_as_saved_as_png(figure: Figure) -> None:
+    """The layout a save as PNG leaves (at the PNG's resolution) without drawing a pixel, so that the SVG
+    saved next has the same bytes as when the PNG was saved first."""
+    from matplotlib import rc_context
+    with rc_context(STYLE):
+        dpi = figure.figure.dpi
+        figure.figure.set_dpi(STYLE["savefig.dpi"])
+        try:
+            figure.figure.draw_without_rendering()
+        finally:
+            figure.figure.set_dpi(dpi)
+
+
 def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument,
                    defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
     """figures/<name>.png|svg|pdf|csv for every figure and charts.json, which names them in report order
     with their number, title and caption (render takes the figures from it); returns the paths.
-    With `defer`, the PDF files are not written here but handed to it as one function that writes them
-    (the runner writes them in a second process while the report is laid out)."""
+    With `defer`, the PNG and PDF files are not written here but handed to it, at once, as a function
+    that writes them from the figures as they are at that moment (the runner writes them in a forked
+    second process while this one goes on with the SVG and the report, which shows the SVG)."""
     from matplotlib import rc_context
     folder = Path(out_dir) / "figures"
     written = []
     with rc_context(STYLE):
         figures = charts(tables, instrument)
-    # Each save lays the figure out again starting from the last one, so the formats are always saved in
-    # this order (png, svg, pdf): the same order gives the same bytes.
+
+    # Each save lays a figure out again, starting from the layout of the save before, so the formats are
+    # always saved in this order, png, svg, pdf: the same order gives the same bytes.
+    def write_png_and_pdf() -> None:
+        for figure in figures:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png"))
+            _rendered(figure, "svg")   # for the layout the PDF is saved from
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf"))
+    if defer is not None:
+        defer(write_png_and_pdf)
     for figure in figures:
-        for fmt in ("png", "svg"):
-            write_atomic(folder / f"{figure.name}.{fmt}", _rendered(figure, fmt))
+        if defer is None:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png"))
+        else:
+            _laid_out_as_saved_as_png(figure)
+        write_atomic(folder / f"{figure.name}.svg", _rendered(figure, "svg"))
         path = folder / f"{figure.name}.csv"
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         written += [folder / f"{figure.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")]
-
-    def write_pdfs() -> None:
+    if defer is None:
         for figure in figures:
             write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf"))
-    (defer or (lambda write: write()))(write_pdfs)
     summary = Path(out_dir) / "charts.json"
     record = [{"name": f.name, "number": number, "item": f.item, "title": f.title, "caption": f.caption,
                "files": {fmt: f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")}}

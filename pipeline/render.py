@@ -448,15 +448,14 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         (staging / "report.html").write_text(html_text, encoding="utf-8")
         (staging / "run.log").write_text(log, encoding="utf-8")
         # The PDF layout is the longest step: a second process does it (from the SVG figures in processed/)
-        # while this one writes the Word edition (from the PNG figures) and waits for the figures' PDFs.
+        # while this one waits for the figures' PNG and PDF files and writes the Word edition from them.
         pdf_job = Job(lambda: _write_pdf(html_text, base=processed, out=staging / "report.pdf"),
                       what="the PDF (WeasyPrint)")
-        if context is not None:
-            from pipeline.word import write_docx
-            write_docx(context, out=staging / "report.docx", folder=processed, reference=reference,
-                       html=html_text)
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
+        if context is not None:
+            from pipeline.word import write_docx
+            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
         pages = pdf_job.wait()
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
