@@ -452,7 +452,8 @@ def _agreement(args) -> int:
 def _preview(args) -> int:
     from pipeline.preview import serve
     if not 0 <= args.port <= 65535:
-        raise PipelineError(f"preview: --port {args.port} is not a port; give a number from 1024 to 65535 (0: any free one).")
+        raise PipelineError(f"preview: --port {args.port} is not a port; give a number from 1024 to 65535 "
+                            "(0: any free one).")
     serve(wave=args.wave, waves=args.waves, config=args.config, port=args.port, say=_say(args))
     return 0
 

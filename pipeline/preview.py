@@ -149,7 +149,7 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _config: object = None
     _wave: object = None
-    _later: list = field(default_factory=list)   # the figures' PDFs of the last build, still to write
+    _later: list = field(default_factory=list)   # the figures' PNG and PDF files of the last build, to write
     _writing: threading.Thread | None = None
 
     def wave(self):
@@ -180,13 +180,13 @@ class Preview:
             self.error, self.version = None, self.version + 1
         self.say(f"preview    report.html rebuilt from {step} in {time.perf_counter() - started:.1f} s "
                  f"(version {self.version})")
-        if self._later:   # the figures' PDF downloads, written while the reader looks at the new page
+        if self._later:   # the figures' PNG and PDF downloads, written while the reader looks at the new page
             later, self._later = self._later, []
             self._writing = threading.Thread(target=lambda: [write() for write in later], daemon=True)
             self._writing.start()
 
     def finish_figures(self) -> None:
-        """Wait for the figures' PDFs of the last build (before the next build rewrites the figures)."""
+        """Wait for the figures' PNG and PDF files of the last build (before the next build rewrites the figures)."""
         if self._writing is not None:
             self._writing.join()
             self._writing = None
@@ -266,6 +266,8 @@ def serve(*, wave: str, waves: Path, config: Path, port: int = 8000, say: Callab
     from pipeline.wave import load_wave
     folder = load_wave(wave, waves_dir=waves).processed / "preview"
     folder.mkdir(parents=True, exist_ok=True)
+    for part in (folder / "figures").glob(".*.*"):   # left by a figure being written when it was stopped
+        part.unlink()
     preview = Preview(wave_name=wave, waves=waves, config_folder=config, folder=folder, say=say)
     try:
         server = ThreadingHTTPServer((HOST, port), _handler(preview))
@@ -306,7 +308,8 @@ def serve(*, wave: str, waves: Path, config: Path, port: int = 8000, say: Callab
     except KeyboardInterrupt:
         pass
     finally:
+        # Not waiting for figures still being written: their files are written beside and moved into
+        # place, so a stop leaves the earlier ones whole (and a hidden part file, removed on the next start).
         server.shutdown()
         server.server_close()
-        preview.finish_figures()
         say("preview    stopped")

@@ -113,10 +113,10 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
     settings and the folders; anything given here as well wins. Without a wave, `processed` defaults to
     data/processed and the report is a draft. `config` is a loaded Config or the folder to load it from.
     `say` receives one line per stage and per warning (the command line prints them). Raises
-    PipelineError with a message for the researcher. The figures' PDF files are written by a forked second
-    process while the report is rendered (see pipeline.background; render lays out the report's PDF in one
-    too); with `defer`, they are handed to it as a function to call instead (the preview, which runs
-    threads of its own, writes them after it has served the new HTML)."""
+    PipelineError with a message for the researcher. The figures' PNG and PDF files are written by a forked
+    second process while the report is rendered (see pipeline.background; render lays out the report's
+    PDF in one too); with `defer`, they are handed to it as a function to call instead (the preview, which
+    runs threads of its own, writes them after it has served the new HTML)."""
     from pipeline.wave import Wave, load_wave
     if isinstance(wave, str):
         wave = load_wave(wave)
@@ -233,7 +233,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
             if tables is None:
                 tables = read_tables(processed)
             written = charts.run(config, tables=tables, processed=processed,
-                                 defer=defer or (lambda write: figure_files.append(Job(write, what="writing the figures"))))
+                                 defer=defer or (lambda write: figure_files.append(Job(write,
+                                                                                       what="writing the figures"))))
             tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
             result.written += written
         if due("render"):

@@ -205,10 +205,17 @@ def test_preview_in_a_browser_follows_edits_and_recovers(tmp_path, browser):
             assert int(answer.read()) >= 5
         with pytest.raises(urllib.error.HTTPError):   # only the report's own files are served
             urllib.request.urlopen(url.rstrip("/") + "/figures/../responses.parquet", timeout=10)
+
+        # The downloads too, written after the HTML is served.
+        figures = wave / "processed" / "preview" / "figures"
+        shown = sorted(p.stem for p in figures.glob("*.svg"))
+
+        def downloads():
+            return sorted(p.stem for p in figures.glob("*.pdf")), sorted(p.stem for p in figures.glob("*.png"))
+        WebDriverWait(None, 180, poll_frequency=0.5).until(lambda _: downloads() == (shown, shown))
+        assert shown
     finally:
         code = server.stop()
     assert code == 0, "\n".join(server.console)
     assert "preview    stopped" in "\n".join(server.console + list(server.lines.queue))
     assert not (tmp_path / "reports").exists(), "the preview wrote into the published report folder"
-    figures = wave / "processed" / "preview" / "figures"   # the PDF downloads too, written after the HTML
-    assert sorted(p.stem for p in figures.glob("*.pdf")) == sorted(p.stem for p in figures.glob("*.svg"))
