@@ -87,7 +87,7 @@ $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pip
 	$(call due,code)
 
 $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py config/codebook.yaml config/taxonomies.yaml \
+		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py pipeline/spss.py config/codebook.yaml config/taxonomies.yaml \
 		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) $(COMMON)
 	$(call due,aggregate)
 

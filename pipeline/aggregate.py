@@ -22,6 +22,7 @@ from pipeline.coding import Codebook
 from pipeline.config import Config, Instrument, Item, Taxonomies
 from pipeline.errors import PipelineError
 from pipeline.schemas import write_atomic
+from pipeline.spss import write_sav_files
 from pipeline.workbook import StreamedWorkbook, csv_safe
 
 NOT_GIVEN = "Niet ingevuld"
@@ -447,6 +448,10 @@ def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, co
                        taxonomies=config.taxonomies, instrument=config.instrument, previous=previous,
                        minimum=minimum)
     written, warnings = write_tables(tables, processed, timestamp=timestamp), []
+    contract = {t.name: t.frame for t in tables}
+    written += write_sav_files(networks=contract["networks"], involvement=contract["involvement"],
+                               instrument=config.instrument, taxonomies=config.taxonomies,
+                               folder=processed / "tables", timestamp=timestamp)
     suggested = processed / "network_links_suggested.csv"
     if previous is not None:
         _, compared = comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,

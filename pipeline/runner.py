@@ -37,7 +37,7 @@ STAGES = (
           ("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json")),
     Stage("code", ("coding", "dutch"), ("codebook.yaml",), ("networks.parquet",),
           ("codes.parquet", "code_audit.csv", "coding.json"), ("coding_corrections.csv",)),
-    Stage("aggregate", ("aggregate", "workbook", "compare"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
+    Stage("aggregate", ("aggregate", "workbook", "compare", "spss"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
           ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/"),
           ("network_links.csv",)),
     Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
