@@ -88,7 +88,8 @@ $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pip
 
 $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
 		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py pipeline/spss.py config/codebook.yaml config/taxonomies.yaml \
-		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) $(COMMON)
+		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) \
+		pipeline/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
 	$(call due,aggregate)
 
 $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)
