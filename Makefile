@@ -71,7 +71,8 @@ define due
 endef
 
 $(PROCESSED)/responses.parquet: $(if $(wildcard $(EXPORT)),$(EXPORT),missing-export) $(SUPPLEMENT) $(INGEST_ARGS) \
-		pipeline/ingest.py pipeline/qualtrics.py config/instrument.yaml config/settings.yaml $(WAVE_DIR)/wave.yaml \
+		pipeline/ingest.py pipeline/qualtrics.py pipeline/deidentify.py config/instrument.yaml config/settings.yaml \
+		config/not_names.txt $(WAVE_DIR)/wave.yaml \
 		$(COMMON)
 	$(call due,ingest)
 

@@ -23,7 +23,7 @@ from pipeline.config import Config, Instrument, Item, Taxonomies
 from pipeline.errors import PipelineError
 from pipeline.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
 from pipeline.schemas import write_atomic
-from pipeline.spss import write_sav_files
+from pipeline import spss
 from pipeline.workbook import StreamedWorkbook, csv_safe
 
 NOT_GIVEN = "Niet ingevuld"
@@ -380,12 +380,13 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
                                     codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
-    tables += contract_tables(networks=networks, involvement=involvement, codes=codes)
+    tables += contract_tables(networks=networks, involvement=involvement, codes=codes, instrument=instrument,
+                              taxonomies=taxonomies)
     return tables
 
 
-def contract_tables(*, networks, involvement, codes) -> list[Table]:
-    """The tables of the output contract, with its column names."""
+def contract_tables(*, networks, involvement, codes, instrument: Instrument, taxonomies: Taxonomies) -> list[Table]:
+    """The tables of the output contract, with its column names, and the codebook of their SPSS files."""
     def same(columns):
         return {c: c for c in columns}
     out = networks[["network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text",
@@ -396,6 +397,10 @@ def contract_tables(*, networks, involvement, codes) -> list[Table]:
         Table("networks", "Netwerken (gegevens)", out, same(out.columns)),
         Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns)),
         Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",)),
+        Table(spss.CODEBOOK, "Variabelen van networks.sav en involvement.sav (SPSS, R)",
+              spss.codebook(networks=out, involvement=people, instrument=instrument, taxonomies=taxonomies),
+              spss.CODEBOOK_HEADERS, "Waarden: de codes van de categorieën met hun label, zoals in de .sav-bestanden.",
+              long_text=("values",)),
     ]
 
 
@@ -471,7 +476,7 @@ def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, co
     write_atomic(summary, (json.dumps(review.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     written.append(summary)
     contract = {t.name: t.frame for t in tables}
-    written += write_sav_files(networks=contract["networks"], involvement=contract["involvement"],
+    written += spss.write_sav_files(networks=contract["networks"], involvement=contract["involvement"],
                                instrument=config.instrument, taxonomies=config.taxonomies,
                                folder=processed / "tables", timestamp=timestamp)
     suggested = processed / "network_links_suggested.csv"

@@ -31,7 +31,7 @@ class Stage:
 
 
 STAGES = (
-    Stage("ingest", ("ingest", "qualtrics"), ("instrument.yaml", "settings.yaml"), (),
+    Stage("ingest", ("ingest", "qualtrics", "deidentify"), ("instrument.yaml", "settings.yaml", "not_names.txt"), (),
           ("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"), ("wave.yaml",)),
     Stage("normalise", ("normalise", "dutch"), ("taxonomies.yaml", "instrument.yaml"), ("responses.parquet",),
           ("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json")),

@@ -1,6 +1,6 @@
 """The networks and involvement tables for SPSS and R: tables/networks.sav and tables/involvement.sav with
-Dutch variable labels and value labels (pyreadstat), and tables/spss_codebook.csv describing every
-variable (file, name, label, type, values).
+Dutch variable labels and value labels (pyreadstat), and a codebook of their variables (file, variable,
+label, type, values), which aggregate writes like every table (tables/spss_codebook.csv and a sheet).
 
 Categories are numbered in the order config/ declares them (status, source, participant groups, the
 involvement scale), so a code means the same in every wave that keeps that order. Texts stay strings.
@@ -21,7 +21,8 @@ from pipeline.schemas import write_atomic
 
 STATUS_VALUES = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
 SOURCE_VALUES = {"survey": "Vragenlijst", "supplement": "Aanvulling (per e-mail)"}
-CODEBOOK = "spss_codebook.csv"
+CODEBOOK = "spss_codebook"
+CODEBOOK_HEADERS = {"file": "Bestand", "variable": "Variabele", "label": "Label", "type": "Type", "values": "Waarden"}
 # The creation date and time in a .sav header ("02 Dec 26" "00:21:09", after 92 bytes of fixed fields).
 _STAMP = slice(92, 109)
 _STAMP_PATTERN = re.compile(rb"\d\d [A-Z][a-z]{2} \d\d\d\d:\d\d:\d\d")
@@ -102,19 +103,34 @@ def _stamped(data: bytes, timestamp: datetime) -> bytes:
     return data[:_STAMP.start] + stamp + data[_STAMP.stop:]
 
 
+def _prepared(*, networks: pd.DataFrame, involvement: pd.DataFrame, instrument: Instrument,
+              taxonomies: Taxonomies):
+    spec = variables(instrument=instrument, taxonomies=taxonomies)
+    return {name: _sav(frame.reset_index(drop=True), spec[name])
+            for name, frame in (("networks", networks), ("involvement", involvement))}
+
+
+def codebook(*, networks: pd.DataFrame, involvement: pd.DataFrame, instrument: Instrument,
+             taxonomies: Taxonomies) -> pd.DataFrame:
+    """The variables of the .sav files: file, variable, label, type (numeric or string), values
+    ("1 = Loopt; 2 = Gestopt; ..."). Takes the contract tables, since codes the config does not list are
+    numbered after its own."""
+    prepared = _prepared(networks=networks, involvement=involvement, instrument=instrument, taxonomies=taxonomies)
+    rows = [{"file": f"{name}.sav", **row} for name, (_, _, _, described) in prepared.items() for row in described]
+    return pd.DataFrame(rows, columns=list(CODEBOOK_HEADERS))
+
+
 def write_sav_files(*, networks: pd.DataFrame, involvement: pd.DataFrame, instrument: Instrument,
                     taxonomies: Taxonomies, folder: Path, timestamp: datetime) -> list[Path]:
-    """Write folder/networks.sav, folder/involvement.sav and folder/spss_codebook.csv. Takes the contract
-    tables (the columns of tables/networks.csv and tables/involvement.csv); `timestamp` is the files'
-    creation time (the data's, not the clock's). Gives the paths."""
+    """Write folder/networks.sav and folder/involvement.sav. Takes the contract tables (the columns of
+    tables/networks.csv and tables/involvement.csv); `timestamp` is the files' creation time (the data's,
+    not the clock's). Gives the paths."""
     import pyreadstat
 
     folder.mkdir(parents=True, exist_ok=True)
-    written, codebook = [], []
-    for name, frame in (("networks", networks), ("involvement", involvement)):
-        spec = variables(instrument=instrument, taxonomies=taxonomies)[name]
-        data, value_labels, labels, rows = _sav(frame.reset_index(drop=True), spec)
-        codebook += [{"file": f"{name}.sav", **row} for row in rows]
+    written = []
+    prepared = _prepared(networks=networks, involvement=involvement, instrument=instrument, taxonomies=taxonomies)
+    for name, (data, value_labels, labels, _) in prepared.items():
         # pyreadstat writes to a path: a scratch file, then written in place in one step.
         with tempfile.TemporaryDirectory(dir=folder) as scratch:
             path = Path(scratch) / f"{name}.sav"
@@ -123,8 +139,4 @@ def write_sav_files(*, networks: pd.DataFrame, involvement: pd.DataFrame, instru
             target = folder / f"{name}.sav"
             write_atomic(target, _stamped(path.read_bytes(), timestamp))
         written.append(target)
-    target = folder / CODEBOOK
-    buffer = pd.DataFrame(codebook, columns=["file", "variable", "label", "type", "values"]).to_csv(
-        index=False, lineterminator="\n")
-    write_atomic(target, buffer.encode("utf-8"))
-    return written + [target]
+    return written

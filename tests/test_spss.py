@@ -52,11 +52,15 @@ def test_involvement_sav_levels_and_groups_carry_their_labels(tables):
 def test_the_codebook_describes_every_variable_and_the_manifest_lists_the_files(embedded_report, tables):
     import json
     book = pd.read_csv(tables / "spss_codebook.csv", dtype=str, keep_default_na=False)
-    assert set(book.columns) == {"file", "variable", "label", "type", "values"}
+    assert list(book.columns) == ["Bestand", "Variabele", "Label", "Type", "Waarden"]
     for name in ("networks", "involvement"):
         _, meta = pyreadstat.read_sav(str(tables / f"{name}.sav"), metadataonly=True)
-        rows = book[book["file"] == f"{name}.sav"]
-        assert rows["variable"].tolist() == meta.column_names
-    assert "1 = Loopt" in book.set_index("variable").loc["status", "values"]
+        rows = book[book["Bestand"] == f"{name}.sav"]
+        assert rows["Variabele"].tolist() == meta.column_names
+        assert rows["Label"].tolist() == meta.column_labels
+    status = book.set_index("Variabele").loc["status"]
+    assert status["Type"] == "numeric" and status["Waarden"] == "1 = Loopt; 2 = Gestopt; 3 = Onbekend"
     outputs = json.loads((embedded_report / "out" / "manifest.json").read_text())["outputs"]
     assert {"tables/networks.sav", "tables/involvement.sav", "tables/spss_codebook.csv"} <= set(outputs)
+    from openpyxl import load_workbook
+    assert "spss_codebook" in load_workbook(embedded_report / "out" / "tables.xlsx", read_only=True).sheetnames
