@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
     run.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey")
     run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+    run.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
     report_options(run)
@@ -89,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         wave(stage)
         if name == "code":
             stage.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+        if name == "aggregate":
+            stage.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
         processed(stage)
         quiet(stage)
 
@@ -196,7 +199,8 @@ def _run(args) -> int:
     result = run_pipeline(wave=wave, export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
                           out=getattr(args, "out", None), processed=args.processed, config=_config(args, wave),
                           templates=getattr(args, "templates", None), texts=getattr(args, "texts", None),
-                          corrections=getattr(args, "corrections", None), start=start, stop=stop, say=say)
+                          corrections=getattr(args, "corrections", None),
+                          quotes=getattr(args, "quotes", None), start=start, stop=stop, say=say)
     _wrote(say, result.written)
     return 0
 
