@@ -293,6 +293,10 @@ def load_decisions(path: Path | None, *, frame: pd.DataFrame | None = None, code
         taken[key] = line
         place = int(row.place) if str(row.place).isdigit() else QUOTES + line
         out.approved[key] = (row.theme, place)
+    hidden = sorted(taken[key] for key in out.approved if key[0] in out.unpublished)
+    if hidden:
+        out.warnings.append(f"quotes file line(s) {', '.join(map(str, hidden))}: the quote belongs to a network "
+                            "whose answers are not for publication; it is not shown.")
     return out
 
 

@@ -143,6 +143,18 @@ def test_a_wrong_decision_stops_with_the_file_and_line(tmp_path, row, message):
     assert f"{path}, line 2" in str(caught.value)
 
 
+def test_an_approved_quote_of_a_network_not_for_publication_is_not_shown_and_said_so(tmp_path):
+    networks, codes = _frames(ANSWERS, CODES)
+    path = _decisions_file(tmp_path, [
+        _row(theme="bereidheid", decision="approve", quote=ANSWERS["n2"], response_key="r-n2",
+             answer_sha=answer_sha(ANSWERS["n2"])),
+        _row(kind="network", item="", decision="withhold", response_key="r-n2", network_id="n2")])
+    decisions = load_decisions(path, codebook=CODEBOOK, networks=networks, codes=codes)
+    chosen, review = select(codes=codes, networks=networks, codebook=CODEBOOK, decisions=decisions)
+    assert ANSWERS["n2"] not in [q.candidate.sentence for q in chosen["q23"]["bereidheid"]]
+    assert review.reviewed == 0 and "line(s) 2" in review.warnings[0] and "not for publication" in review.warnings[0]
+
+
 def test_the_same_sentence_approved_under_two_themes_is_refused(tmp_path):
     networks, codes = _frames(ANSWERS, CODES)
     same = dict(quote=SHARED, response_key="r-n1", answer_sha=answer_sha(ANSWERS["n1"]), decision="approve")
