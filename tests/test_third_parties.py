@@ -115,8 +115,10 @@ def test_planted_names_addresses_and_numbers_reach_no_output(planted_run):
         pattern = re.compile(rf"(?<![\w.@]){re.escape(secret)}(?![\w])")
         found += [f"{secret!r} in {name}" for name, text in planted_run.items() if pattern.search(text)]
     assert found == []
-    html = planted_run["out/report.html"]
-    assert "[naam]" in html and "[telefoon]" in html and "[e-mail]" in html
+    answers = planted_run["processed/networks.parquet"]      # the markers stand where the planted text was
+    assert "Dank aan [naam] en mevrouw [naam]; bel [naam] op [telefoon] of mail [e-mail]." in answers
+    assert "(tel. [telefoon]) met de Hogeschool van Amsterdam" in answers
+    assert "Initiatief van wethouder [naam] en [naam], met het Wilhelmina Ziekenhuis en Jan van Galen" in answers
 
 
 def test_organisations_places_and_the_listed_exception_stay_in_the_report(planted_run):
