@@ -27,7 +27,11 @@ from pipeline.dutch import SPELL_MIN, Haystack, Speller, Term, find, haystack, t
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
-CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id")
+CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id",
+                      "evidence")
+# evidence (the sentence an added code rests on, as for an accepted suggestion) came later: a file without
+# it is read as having none.
+OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
 LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
 CORRECTION_ACTIONS = ("add", "remove")
 EVIDENCE_LENGTH = 240
@@ -289,6 +293,9 @@ def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
         raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
                           "apply to another wave's answer of the same name; convert them with `python -m pipeline "
                           f"migrate-corrections {path} --wave NAME`.")
+    for column in OPTIONAL_CORRECTION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -344,7 +351,8 @@ def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answere
 
     Takes codes (network_id, item, theme, origin, evidence), corrections (CORRECTION_COLUMNS) and the
     answers (see `answers`); gives the corrected codes and an audit table of every correction with its
-    effect. A correction whose answer is not in this wave, or has changed, is not applied."""
+    effect. An added code's evidence is the correction's evidence (the sentence of an accepted suggestion),
+    else its reason and coder. A correction whose answer is not in this wave, or has changed, is not applied."""
     by_answer = {(r.response_key, r.item): (r.network_id, r.answer_sha) for r in answered.itertuples(index=False)}
     keys = codes["network_id"] + "\x00" + codes["item"] + "\x00" + codes["theme"]
     named_networks = {by_answer[(r, i)][0] for r, i in zip(corrections["response_key"], corrections["item"])
@@ -373,8 +381,9 @@ def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answere
                     effect = "kept: a rule already codes it"
                 else:
                     effect = "added"
+                    evidence = c.evidence or (f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})")
                     current[key] = {"network_id": network_id, "item": c.item, "theme": c.theme, "origin": "manual",
-                                    "evidence": f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})"}
+                                    "evidence": evidence[:EVIDENCE_LENGTH]}
             else:
                 effect = "removed" if current.pop(key, None) else "nothing to remove"
         audit.append({**c._asdict(), "effect": effect})

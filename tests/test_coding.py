@@ -207,10 +207,10 @@ def test_coding_workbook_round_trip(embedded_networks, tmp_path):
     common = ["--waves", str(waves)]
     assert main([*common, "coding-sheet", "--wave", "t", "--out", str(sheet)]) == 0
     wb = load_workbook(sheet)
-    assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes"]
-    assert wb["_regelcodes"].sheet_state == "hidden"
+    assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes", "_suggesties"]
+    assert wb["_regelcodes"].sheet_state == wb["_suggesties"].sheet_state == "hidden"
     q23 = wb["q23"]
-    assert q23.freeze_panes == "G2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
+    assert q23.freeze_panes == "H2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
     assert q23.column_dimensions["B"].hidden
 
     venlo = "wsd-nijmegen-project-venlo"
@@ -288,7 +288,7 @@ def test_import_skips_rows_whose_answer_changed(embedded_networks, tmp_path):
     _, reviews, counts, warnings = corrections_from_sheet(reviewed=reviewed, networks=changed, codebook=CODEBOOK,
                                                           existing=empty_corrections(), reviews=empty_reviews(),
                                                           sheet_name="s.xlsx")
-    assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "skipped": 1}
+    assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "accepted": 0, "skipped": 1}
     assert "different answer" in warnings[0] and len(reviews) == len(reviewed) - 1
 
 
