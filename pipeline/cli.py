@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--validation", type=Path, help="the validation set (default tests/data/coding_validation.yaml)")
     evaluate.add_argument("--themes", action="store_true", help="also print every theme")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (for scripts and make bench)")
+    evaluate.add_argument("--suggestions", action="store_true",
+                          help="also judge the coder's suggestions (model fitted on the examples): on what the rules "
+                               "missed, and alone (as if no rule coded anything)")
+    evaluate.add_argument("--thresholds", type=_share, nargs="+",
+                          help="suggestion thresholds to compare (default: the one in use); choose one on the "
+                               "development set, never on the validation set")
 
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
@@ -332,9 +338,20 @@ def _codebook_eval(args) -> int:
     elif args.validation:
         raise PipelineError(f"{path}: not found; give the YAML file of hand-coded answers.")
     results = {name: evaluate(answers, codebook) for name, answers in sets.items()}
+    offered = {}
+    if args.suggestions:
+        from pipeline.codebook_eval import evaluate_suggestions
+        from pipeline.suggest import THRESHOLD
+        thresholds = tuple(args.thresholds or (THRESHOLD,))
+        offered = {name: {"after rules": evaluate_suggestions(answers, codebook, thresholds=thresholds),
+                          "alone": evaluate_suggestions(answers, codebook, thresholds=thresholds, rules=False)}
+                   for name, answers in sets.items() if name != "examples"}
     if args.json:
         print(json.dumps({name: {"answers": len(sets[name]), "overall": overall.to_dict(orient="records"),
-                                 "themes": per_theme.to_dict(orient="records")}
+                                 "themes": per_theme.to_dict(orient="records"),
+                                 **({"suggestions": {mode: table.to_dict(orient="records")
+                                                     for mode, table in offered[name].items()}}
+                                    if name in offered else {})}
                           for name, (per_theme, overall) in results.items()}, ensure_ascii=False, indent=2))
         return 0
 
@@ -351,6 +368,14 @@ def _codebook_eval(args) -> int:
             for r in per_theme.itertuples(index=False):
                 print(f"    {r.item:<4} {r.theme:<24} {share(r.precision):>6} {share(r.recall):>6} {share(r.f1):>6}"
                       f"  {r.tp}/{r.answers} found, {r.fp} false")
+        for mode, table in offered.get(name, {}).items():
+            what = "of what the rules missed" if mode == "after rules" else "the model alone, no rules"
+            print(f"  suggestions, {what}:")
+            print(f"  {'':<9} {'threshold':>9} {'offered':>7} {'precision':>9} {'recall':>7} {'with rules':>10}"
+                  "   tp   fp   fn")
+            for r in table.itertuples(index=False):
+                print(f"  {r.group:<9} {r.threshold:>9.2f} {r.suggestions:>7} {share(r.precision):>9} "
+                      f"{share(r.recall):>7} {share(r.recall_with_rules):>10} {r.tp:>4} {r.fp:>4} {r.fn:>4}")
     return 0
 
 

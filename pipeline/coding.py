@@ -45,12 +45,30 @@ class Rule:
     with_terms: tuple[Term, ...] = ()
     unless: tuple[Term, ...] = ()
 
+    def __post_init__(self):
+        # The ids of each kind of term, and the terms by id: a sentence's possible terms are intersected
+        # with these sets instead of testing the rule's terms one by one.
+        object.__setattr__(self, "_by_id", {id(t): t for t in (*self.terms, *self.with_terms, *self.unless)})
+        object.__setattr__(self, "_ids", tuple(frozenset(id(t) for t in kind)
+                                               for kind in (self.terms, self.with_terms, self.unless)))
+
     def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
         """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
         to occur in it (see RuleIndex)."""
-        def found(terms: tuple[Term, ...]) -> bool:
-            return any(find(t, sentence) for t in terms if possible is None or id(t) in possible)
-        return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
+        if possible is None:
+            def found(terms: tuple[Term, ...]) -> bool:
+                return any(find(t, sentence) for t in terms)
+            return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
+        by_id = self._by_id
+        terms, with_terms, unless = self._ids
+        hit = terms & possible
+        if not hit or not any(find(by_id[i], sentence) for i in hit):
+            return False
+        if self.with_terms:
+            hit = with_terms & possible
+            if not hit or not any(find(by_id[i], sentence) for i in hit):
+                return False
+        return not unless or not any(find(by_id[i], sentence) for i in unless & possible)
 
 
 @dataclass(frozen=True)
@@ -171,22 +189,24 @@ class RuleIndex:
 
     def read_as(self, sentence_words: list[str]) -> dict[str, str]:
         """The sentence's words that are spelling slips of a term word, with that word."""
+        correct = self.speller.correct
         out = {}
         for word in sentence_words:
-            known = self.speller.correct(word)
-            if known:
-                out[word] = known
+            if len(word) >= SPELL_MIN:
+                known = correct(word)
+                if known:
+                    out[word] = known
         return out
 
     def terms_for(self, sentence_words: list[str]) -> frozenset[int]:
-        found: set[int] = set()
-        for word in sentence_words:
-            terms = self._per_word.get(word)
+        per_word = self._per_word
+        known = [per_word.get(word) for word in sentence_words]
+        for i, terms in enumerate(known):
             if terms is None:
-                terms = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
-                self._per_word[word] = terms
-            found |= terms
-        return frozenset(found)
+                word = sentence_words[i]
+                terms = per_word[word] = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
+                known[i] = terms
+        return frozenset().union(*known)
 
 
 class Sentence:
@@ -194,12 +214,13 @@ class Sentence:
     `read_as` its spelling slips with the term word each is read as. Matches in the scope of a negation
     do not count (pipeline.dutch.negation_scope)."""
 
-    def __init__(self, text: str, terms: frozenset[int] | None = None, read_as: dict[str, str] | None = None):
-        self.text, self.terms, self.read_as = text, terms, read_as or {}
+    def __init__(self, text: str, terms: frozenset[int] | None = None, read_as: dict[str, str] | None = None,
+                 words_of_text: list[str] | None = None):
+        self.text, self.terms, self.read_as, self.words = text, terms, read_as or {}, words_of_text
 
     @cached_property
     def haystack(self) -> Haystack:
-        return haystack(self.text, negation=True, read_as=self.read_as)
+        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words)
 
     @property
     def evidence(self) -> str:
@@ -221,7 +242,7 @@ def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
     for s in sentences(text):
         ws = words(s)
         read_as = index.read_as(ws)
-        out.append(Sentence(s, index.terms_for([read_as.get(w, w) for w in ws]), read_as))
+        out.append(Sentence(s, index.terms_for([read_as.get(w, w) for w in ws]), read_as, ws))
     return out
 
 

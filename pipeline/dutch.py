@@ -56,12 +56,14 @@ def _fold(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower-cased and without accents; hyphens, slashes and '&' separate words."""
-    return [_fold(w) for w in _WORD.findall((text or "").casefold())]
+    folded = (text or "").casefold()
+    found = _WORD.findall(folded)
+    return found if folded.isascii() else [_fold(w) for w in found]
 
 
 def tokens(text: str) -> list[Token]:
     """The words of `text` with their stems."""
-    return [Token(w, _stem(w)) for w in words(text)]
+    return [_token(w) for w in words(text)]
 
 
 @dataclass(frozen=True)
@@ -219,18 +221,24 @@ NO_PROBLEM = frozenset({"probleem", "belemmering", "issue", "knelpunt", "obstake
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 
 
+# One pass over a text finds its words and the clause breaks between them (breaks hold no word character).
+_WORD_OR_BREAK = re.compile(f"({_WORD.pattern})|{_CLAUSE_BREAK.pattern}", re.UNICODE)
+
+
 def clauses(text: str) -> list[int]:
     """For each word of `text` (as `words` gives them), the number of its clause."""
-    out, clause, last = [], 0, 0
-    folded = (text or "").casefold()
-    for m in _WORD.finditer(folded):
-        if _CLAUSE_BREAK.search(folded[last:m.start()]):
+    out, clause, broken = [], 0, False
+    for m in _WORD_OR_BREAK.finditer((text or "").casefold()):
+        word = m.group(1)
+        if word is None:
+            broken = True
+            continue
+        if broken:
             clause += 1
-        word = _fold(m.group())
-        if word in CONTRAST:
+            broken = False
+        if _fold(word) in CONTRAST:
             clause += 1
         out.append(clause)
-        last = m.end()
     return out
 
 
@@ -324,8 +332,15 @@ class Haystack:
     negated: object = None
 
 
-def _lazy_scope(found: list[Token], text: str):
-    """negation_scope, worked out only once a term is found (most sentences match nothing)."""
+def _never(start: int, end: int) -> bool:
+    return False
+
+
+def _lazy_scope(found: list[Token], text: str, ws: list[str]):
+    """negation_scope, worked out only once a term is found (most sentences match nothing), and not at all
+    for a sentence without a negation word."""
+    if NEGATIONS.isdisjoint(ws):
+        return _never
     scope = []
 
     def negated(start: int, end: int) -> bool:
@@ -335,17 +350,28 @@ def _lazy_scope(found: list[Token], text: str):
     return negated
 
 
-def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None) -> Haystack:
-    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations."""
-    ws = words(text)
+def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None,
+             words_of_text: list[str] | None = None) -> Haystack:
+    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations;
+    `words_of_text` are words(text) when the caller has them already."""
+    ws = words(text) if words_of_text is None else words_of_text
     if read_as:
         ws = [read_as.get(w, w) for w in ws]
-    found = [Token(w, _stem(w)) for w in ws]
-    keys = {t.stem for t in found}
-    for t in found:
-        keys |= _compound_heads(t.word)
-    negated = _lazy_scope(found, text) if negation else None
-    return Haystack(found, frozenset(keys), " ".join(t.word for t in found), negated)
+    found = [_token(w) for w in ws]
+    keys = frozenset().union(*(_own_keys(w) for w in ws))
+    negated = _lazy_scope(found, text, ws) if negation else None
+    return Haystack(found, keys, " ".join(ws), negated)
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str) -> Token:
+    return Token(word, _stem(word))
+
+
+@lru_cache(maxsize=200_000)
+def _own_keys(word: str) -> frozenset[str]:
+    """The word's stem and the stems of its possible compound heads."""
+    return _compound_heads(word) | {_stem(word)}
 
 
 def _could_occur(term_: Term, text: Haystack) -> bool:
