@@ -52,6 +52,10 @@ class Rule:
         object.__setattr__(self, "_ids", tuple(frozenset(id(t) for t in kind)
                                                for kind in (self.terms, self.with_terms, self.unless)))
 
+    @property
+    def term_ids(self) -> frozenset[int]:
+        return self._ids[0]
+
     def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
         """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
         to occur in it (see RuleIndex)."""
@@ -198,29 +202,36 @@ class RuleIndex:
                     out[word] = known
         return out
 
-    def terms_for(self, sentence_words: list[str]) -> frozenset[int]:
+    def starts_for(self, sentence_words: list[str]) -> dict[int, list[int]]:
+        """For each term that may occur in the sentence, the positions of the words that can start it."""
         per_word = self._per_word
-        known = [per_word.get(word) for word in sentence_words]
-        for i, terms in enumerate(known):
+        starts: dict[int, list[int]] = {}
+        for i, word in enumerate(sentence_words):
+            terms = per_word.get(word)
             if terms is None:
-                word = sentence_words[i]
                 terms = per_word[word] = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
-                known[i] = terms
-        return frozenset().union(*known)
+            for t in terms:
+                at = starts.get(t)
+                if at is None:
+                    starts[t] = [i]
+                else:
+                    at.append(i)
+        return starts
 
 
 class Sentence:
-    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), and
-    `read_as` its spelling slips with the term word each is read as. Matches in the scope of a negation
-    do not count (pipeline.dutch.negation_scope)."""
+    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), with
+    `starts` the positions of the words that can start each, and `read_as` its spelling slips with the term
+    word each is read as. Matches in the scope of a negation do not count (pipeline.dutch.negation_scope)."""
 
-    def __init__(self, text: str, terms: frozenset[int] | None = None, read_as: dict[str, str] | None = None,
+    def __init__(self, text: str, starts: dict[int, list[int]] | None = None, read_as: dict[str, str] | None = None,
                  words_of_text: list[str] | None = None):
-        self.text, self.terms, self.read_as, self.words = text, terms, read_as or {}, words_of_text
+        self.text, self.starts, self.read_as, self.words = text, starts, read_as or {}, words_of_text
+        self.terms = None if starts is None else frozenset(starts)
 
     @cached_property
     def haystack(self) -> Haystack:
-        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words)
+        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words, starts=self.starts)
 
     @property
     def evidence(self) -> str:
@@ -242,7 +253,7 @@ def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
     for s in sentences(text):
         ws = words(s)
         read_as = index.read_as(ws)
-        out.append(Sentence(s, index.terms_for([read_as.get(w, w) for w in ws]), read_as, ws))
+        out.append(Sentence(s, index.starts_for([read_as.get(w, w) for w in ws] if read_as else ws), read_as, ws))
     return out
 
 
@@ -260,8 +271,12 @@ def _index_for(theme: Theme) -> RuleIndex:
 def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | None:
     """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
     for sentence in (tokenised(text, _index_for(theme)) if isinstance(text, str) else text):
+        possible = sentence.terms
         for rule in theme.rules:
-            if rule.matches(sentence.haystack, sentence.terms):
+            # A sentence none of whose words can start one of the rule's terms is not prepared for it.
+            if possible is not None and possible.isdisjoint(rule.term_ids):
+                continue
+            if rule.matches(sentence.haystack, possible):
                 return rule.id, sentence.evidence
     return None
 

@@ -161,17 +161,22 @@ def _segment_at(parts: tuple[Part, ...], window: list[Token], whole_word: bool) 
             and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1])))
 
 
-def _occurrences(term_: Term, text_tokens: list[Token]):
-    """(start, end) of every occurrence of the term, end exclusive."""
+def _occurrences(term_: Term, text_tokens: list[Token], starts: list[int] | None = None):
+    """(start, end) of every occurrence of the term, end exclusive; `starts` (when known) are the only
+    positions where it can start."""
     parts = term_.parts
     if not term_.segments:
         n = len(parts)
-        for start in range(len(text_tokens) - n + 1):
-            if _segment_at(parts, text_tokens[start:start + n], term_.whole_word):
+        last = len(text_tokens) - n
+        for start in (range(last + 1) if starts is None else starts):
+            if start <= last and _segment_at(parts, text_tokens[start:start + n], term_.whole_word):
                 yield start, start + n
         return
     first = term_.segments[0]
-    for start in range(len(text_tokens) - first + 1):
+    last = len(text_tokens) - first
+    for start in (range(last + 1) if starts is None else starts):
+        if start > last:
+            continue
         if not _segment_at(parts[:first], text_tokens[start:start + first], term_.whole_word):
             continue
         end, offset, ok = start + first, first, True
@@ -189,13 +194,13 @@ def _occurrences(term_: Term, text_tokens: list[Token]):
             yield start, end
 
 
-def find_at(term_: Term, text_tokens: list[Token], negated=None) -> int | None:
+def find_at(term_: Term, text_tokens: list[Token], negated=None, starts: list[int] | None = None) -> int | None:
     """Index of the first token where the term occurs in the text, or None. Words must follow each other
     (or, across " ... ", stand close after each other); the first may be the tail of a compound and the last
     its head, unless the term is whole-word only. `negated(start, end)` rules an occurrence out."""
     if not term_.parts:
         return None
-    for start, end in _occurrences(term_, text_tokens):
+    for start, end in _occurrences(term_, text_tokens, starts):
         if negated is None or not negated(start, end):
             return start
     return None
@@ -330,6 +335,7 @@ class Haystack:
     keys: frozenset[str]
     joined: str
     negated: object = None
+    starts: dict[int, list[int]] | None = None   # id of a term -> the only positions where it can start
 
 
 def _never(start: int, end: int) -> bool:
@@ -351,16 +357,17 @@ def _lazy_scope(found: list[Token], text: str, ws: list[str]):
 
 
 def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None,
-             words_of_text: list[str] | None = None) -> Haystack:
+             words_of_text: list[str] | None = None, starts: dict[int, list[int]] | None = None) -> Haystack:
     """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations;
-    `words_of_text` are words(text) when the caller has them already."""
+    `words_of_text` are words(text) when the caller has them already; `starts` says where each term can
+    start (a term it does not name is then taken to be nowhere)."""
     ws = words(text) if words_of_text is None else words_of_text
     if read_as:
         ws = [read_as.get(w, w) for w in ws]
     found = [_token(w) for w in ws]
     keys = frozenset().union(*(_own_keys(w) for w in ws))
     negated = _lazy_scope(found, text, ws) if negation else None
-    return Haystack(found, keys, " ".join(ws), negated)
+    return Haystack(found, keys, " ".join(ws), negated, starts)
 
 
 @lru_cache(maxsize=200_000)
@@ -382,6 +389,10 @@ def _could_occur(term_: Term, text: Haystack) -> bool:
 
 def find(term_: Term, text: list[Token] | Haystack) -> bool:
     if isinstance(text, Haystack):
+        if text.starts is not None:
+            starts = text.starts.get(id(term_))
+            return starts is not None and _could_occur(term_, text) and \
+                find_at(term_, text.tokens, text.negated, starts) is not None
         return _could_occur(term_, text) and find_at(term_, text.tokens, text.negated) is not None
     return find_at(term_, text) is not None
 
