@@ -189,6 +189,8 @@ class RuleIndex:
                 vocabulary.update(p.word for p in t.parts if len(p.word) >= SPELL_MIN)
         self._keys = frozenset(self._by_key)
         self._per_word: dict[str, frozenset[int]] = {}
+        # Numbers (years, counts, dates) are words of their own; without a term holding a digit they start none.
+        self._digits = any(c.isdigit() for key in self._keys for c in key)
         self.speller = Speller(frozenset(vocabulary))
 
     def read_as(self, sentence_words: list[str]) -> dict[str, str]:
@@ -209,7 +211,8 @@ class RuleIndex:
         for i, word in enumerate(sentence_words):
             terms = per_word.get(word)
             if terms is None:
-                terms = per_word[word] = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
+                terms = per_word[word] = frozenset() if not self._digits and word.isdigit() else \
+                    frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
             for t in terms:
                 at = starts.get(t)
                 if at is None:

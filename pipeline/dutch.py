@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 
@@ -328,14 +328,21 @@ def word_keys(word: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Haystack:
-    """A text prepared for many term look-ups: its tokens, every stem and compound head, and its words;
-    with `negated`, occurrences in the scope of a negation do not count."""
+    """A text prepared for many term look-ups: its tokens and, worked out when first asked for, every stem
+    and compound head (`keys`) and its words joined; with `negated`, occurrences in the scope of a negation
+    do not count."""
 
     tokens: list[Token]
-    keys: frozenset[str]
-    joined: str
     negated: object = None
     starts: dict[int, list[int]] | None = None   # id of a term -> the only positions where it can start
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        return frozenset().union(*(_own_keys(t.word) for t in self.tokens))
+
+    @cached_property
+    def joined(self) -> str:
+        return " ".join(t.word for t in self.tokens)
 
 
 def _never(start: int, end: int) -> bool:
@@ -365,9 +372,7 @@ def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | Non
     if read_as:
         ws = [read_as.get(w, w) for w in ws]
     found = [_token(w) for w in ws]
-    keys = frozenset().union(*(_own_keys(w) for w in ws))
-    negated = _lazy_scope(found, text, ws) if negation else None
-    return Haystack(found, keys, " ".join(ws), negated, starts)
+    return Haystack(found, _lazy_scope(found, text, ws) if negation else None, starts)
 
 
 @lru_cache(maxsize=200_000)
@@ -391,8 +396,8 @@ def find(term_: Term, text: list[Token] | Haystack) -> bool:
     if isinstance(text, Haystack):
         if text.starts is not None:
             starts = text.starts.get(id(term_))
-            return starts is not None and _could_occur(term_, text) and \
-                find_at(term_, text.tokens, text.negated, starts) is not None
+            # Knowing where the term can start leaves so few places to look that a pre-check costs more.
+            return starts is not None and find_at(term_, text.tokens, text.negated, starts) is not None
         return _could_occur(term_, text) and find_at(term_, text.tokens, text.negated) is not None
     return find_at(term_, text) is not None
 
