@@ -23,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import CONFIG_DIR, read_yaml
-from pipeline.dutch import SPELL_MIN, Haystack, Speller, Term, find, haystack, term, word_keys, words
+from pipeline.dutch import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, Term, find, haystack, term, \
+    whole_word_keys, word_keys, words
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
@@ -180,18 +181,31 @@ class RuleIndex:
     the speller of the terms' long words (spelling slips)."""
 
     def __init__(self, rules):
+        # A term whose first word is matched as a whole word only (a "=" term, or a word too short to be
+        # part of a compound) can only start at a word with its stem or that is it plus an inflection:
+        # such terms are kept apart (`_whole`) and looked up by those forms, not by every substring.
         self._by_key: dict[str, set[int]] = {}
+        self._whole: dict[str, set[int]] = {}
         vocabulary = set()
         for rule in rules:
             for t in (*rule.terms, *rule.with_terms, *rule.unless):
-                for key in t.parts[0].keys:
-                    self._by_key.setdefault(key, set()).add(id(t))
+                first = t.parts[0]
+                index = self._whole if t.whole_word or len(first.stem) < MIN_COMPOUND_PART else self._by_key
+                for key in first.keys:
+                    index.setdefault(key, set()).add(id(t))
                 vocabulary.update(p.word for p in t.parts if len(p.word) >= SPELL_MIN)
         self._keys = frozenset(self._by_key)
+        self._whole_keys = frozenset(self._whole)
         self._per_word: dict[str, frozenset[int]] = {}
         # Numbers (years, counts, dates) are words of their own; without a term holding a digit they start none.
-        self._digits = any(c.isdigit() for key in self._keys for c in key)
+        self._digits = any(c.isdigit() for key in (*self._keys, *self._whole_keys) for c in key)
         self.speller = Speller(frozenset(vocabulary))
+
+    def _terms_of(self, word: str) -> frozenset[int]:
+        if not self._digits and word.isdigit():
+            return frozenset()
+        return frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys),
+                                 *(self._whole[k] for k in whole_word_keys(word) & self._whole_keys))
 
     def read_as(self, sentence_words: list[str]) -> dict[str, str]:
         """The sentence's words that are spelling slips of a term word, with that word."""
@@ -211,8 +225,7 @@ class RuleIndex:
         for i, word in enumerate(sentence_words):
             terms = per_word.get(word)
             if terms is None:
-                terms = per_word[word] = frozenset() if not self._digits and word.isdigit() else \
-                    frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
+                terms = per_word[word] = self._terms_of(word)
             for t in terms:
                 at = starts.get(t)
                 if at is None:

@@ -326,6 +326,16 @@ def word_keys(word: str) -> frozenset[str]:
     return frozenset(substrings | {_stem(word)} | _compound_heads(word))
 
 
+# A word is a term word plus at most this many letters of inflection (a Latin -um/-a plural included).
+MAX_ENDING = 6
+
+
+def whole_word_keys(word: str) -> frozenset[str]:
+    """The keys by which a part matched as a whole word only can match `word`: its stem, and the word less
+    an inflection (every prefix that leaves off at most MAX_ENDING letters)."""
+    return frozenset({_stem(word)} | {word[:i] for i in range(max(1, len(word) - MAX_ENDING), len(word) + 1)})
+
+
 @dataclass(frozen=True)
 class Haystack:
     """A text prepared for many term look-ups: its tokens and, worked out when first asked for, every stem
