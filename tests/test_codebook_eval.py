@@ -53,3 +53,17 @@ def test_the_rules_keep_the_level_they_reached_on_the_validation_set():
     themes, methods = overall.set_index("set").loc["themes"], overall.set_index("set").loc["methods"]
     assert themes["f1"] >= 0.765 and themes["precision"] >= 0.85
     assert methods["f1"] >= 0.94
+
+
+def test_make_bench_rewrites_only_its_codebook_section():
+    import importlib.util
+    from pipeline.config import PROJECT_ROOT
+    spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    section = f"{bench.CODEBOOK_HEADING}\n\nnew figures\n"
+    old = f"# Benchmark results\n\n| a |\n\n{bench.CODEBOOK_HEADING}\n\nold figures\n\n## Analysis\n\ntext\n"
+    assert bench.with_codebook_section(old, section) == \
+        f"# Benchmark results\n\n| a |\n\n{section}\n## Analysis\n\ntext\n"
+    assert bench.with_codebook_section("# Benchmark results\n\n## Analysis\n\ntext\n", section) == \
+        f"# Benchmark results\n\n{section}\n## Analysis\n\ntext\n"

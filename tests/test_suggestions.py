@@ -196,3 +196,19 @@ def test_an_accepted_suggestion_becomes_a_reviewed_code_with_its_sentence(wave, 
     later = {(r[0], r[1]) for r in load_workbook(again)["_suggesties"].iter_rows(min_row=2, values_only=True)}
     assert not later & {(accept["network_id"], accept["item"]), (reject["network_id"], reject["item"])}
     assert (ignore["network_id"], ignore["item"]) in later
+
+
+def test_codebook_eval_judges_the_suggestions_on_a_set(capsys):
+    import json
+    from pipeline.config import PROJECT_ROOT
+    development = PROJECT_ROOT / "tests" / "data" / "coding_development.yaml"
+    assert main(["codebook-eval", "--suggestions", "--json", "--validation", str(development),
+                 "--thresholds", "0.3", "0.5"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert "suggestions" not in result["examples"]
+    offered = result["validation"]["suggestions"]
+    assert set(offered) == {"after rules", "alone"}
+    alone = {(r["threshold"], r["group"]): r for r in offered["alone"]}
+    # A higher threshold offers fewer suggestions, and the model alone finds some themes of the set.
+    assert alone[(0.5, "themes")]["suggestions"] <= alone[(0.3, "themes")]["suggestions"]
+    assert alone[(0.3, "themes")]["tp"] > 0
