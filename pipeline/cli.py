@@ -416,6 +416,18 @@ def _coded_networks(args):
     return wave, networks, codebook, corrections, code(networks=networks, codebook=codebook, corrections=corrections)
 
 
+def _sheet_time() -> datetime:
+    """Now, or the moment SOURCE_DATE_EPOCH names, so that a rerun can give the same workbook bytes."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970; unset it or give one.")
+
+
 def _coding_sheet(args) -> int:
     from pipeline.coding_sheet import write_coding_sheet
     wave, networks, codebook, _, coded = _coded_networks(args)
@@ -435,8 +447,7 @@ def _coding_sheet(args) -> int:
                           threshold=THRESHOLD if args.threshold is None else args.threshold,
                           skip=reviewed_answers(networks=networks, reviews=reviews, codebook=codebook))
     rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
-                              blind=args.blind, timestamp=datetime.now(timezone.utc).replace(microsecond=0),
-                              suggestions=offered)
+                              blind=args.blind, timestamp=_sheet_time(), suggestions=offered)
     print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
           + (" (blind)" if args.blind else "")
           + (f", {len(offered)} suggestion(s) in {offered[['network_id', 'item']].drop_duplicates().shape[0]} "

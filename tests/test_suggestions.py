@@ -212,3 +212,14 @@ def test_codebook_eval_judges_the_suggestions_on_a_set(capsys):
     # A higher threshold offers fewer suggestions, and the model alone finds some themes of the set.
     assert alone[(0.5, "themes")]["suggestions"] <= alone[(0.3, "themes")]["suggestions"]
     assert alone[(0.3, "themes")]["tp"] > 0
+
+
+def test_a_rerun_of_coding_sheet_gives_the_same_bytes(embedded_report, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1546300800")
+    processed = embedded_report / "processed"
+    for name in ("een.xlsx", "twee.xlsx"):
+        assert main(["coding-sheet", "--processed", str(processed), "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / "een.xlsx").read_bytes() == (tmp_path / "twee.xlsx").read_bytes()
+    book = load_workbook(tmp_path / "een.xlsx")
+    assert book.properties.created.replace(tzinfo=None) == datetime(2019, 1, 1)
+    assert len(list(book["_suggesties"].iter_rows(min_row=2))) > 0
