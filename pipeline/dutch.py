@@ -222,7 +222,7 @@ NOT_NEGATING_BEFORE = {"zonder": frozenset({"niet", "geen", "nooit"}), "weinig":
                        "nauwelijks": frozenset(), "geen": frozenset(), "niet": frozenset()}
 CONTRAST = frozenset({"maar", "wel", "echter", "toch", "behalve", "integendeel"})
 NO_PROBLEM = frozenset({"probleem", "belemmering", "issue", "knelpunt", "obstakel", "struikelblok", "rol",
-                        "punt", "drempel", "factor", "zorg"})
+                        "punt", "drempel", "factor", "zorg", "doel"})
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 
 
