@@ -313,6 +313,8 @@ def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
     ("tijd_ruimte", "Er is te weinig ruimte in de roosters.", True),                   # "te weinig" is the theme
     ("tijd_ruimte", "Medewerkers hebben geen tijd voor het netwerk.", True),           # the term holds "geen"
     ("praktisch_doen", "Waken dat leren geen vergaderen wordt.", True),
+    ("prestatiedruk", "Snel resultaat is niet het doel.", False),                      # "... is niet het doel"
+    ("praktisch_doen", "Niet vergaderen, maar samen een huisbezoek doen.", True),      # the term holds "niet"
     # contrast and near misses
     ("tijd_ruimte", "Lastig om jongeren langere tijd betrokken te houden.", False),
     ("tijd", "Partners die zich voor langere tijd verbinden.", False),
@@ -326,6 +328,12 @@ def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
     ("bereidheid", "De bereidheid om aannames ter discussie te stellen.", False),
     ("client_centraal", "De inwoner echt centraal stellen.", True),
     ("client_centraal", "Zorgorganisaties roosteren centraal.", False),
+    ("bottom_up", "De onderwerpen komen vanuit de werkvloer.", True),
+    ("draagvlak", "Draagvlak op de werkvloer.", True),
+    ("bottom_up", "Draagvlak op de werkvloer.", False),                                # not where topics come from
+    ("draagvlak", "De directeur en de wethouder staan er volledig achter.", True),
+    ("continuiteit", "Het netwerk moet blijven draaien als de subsidie stopt.", True),
+    ("prestatiedruk", "Elk kwartaal rapporteren wat het heeft opgeleverd.", True),
     # compounds and accents
     ("intervisie", "casuistiek bespreken", True),
     ("procesbegeleiding", "Een procesbegeleidster die tijd heeft.", True),
