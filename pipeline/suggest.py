@@ -49,10 +49,6 @@ def codebook_sentences(codebook: Codebook) -> list[Labelled]:
         for text in theme.negative:
             positive.setdefault((theme.item, text), set())
             judged.setdefault((theme.item, text), set()).add(theme.code)
-    # A text that is a negative example of a theme is never taken as a silent negative of another.
-    for theme in codebook.themes:
-        for text in theme.negative:
-            judged[(theme.item, text)] -= positive[(theme.item, text)] - {theme.code}
     return [Labelled(item, text, frozenset(positive[(item, text)]), frozenset(judged[(item, text)]))
             for item, text in positive]
 
@@ -198,7 +194,7 @@ def suggest(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, 
     for item in codebook.items:
         if item not in networks.columns:
             continue
-        keys, texts, owners = [], [], []
+        texts, owners = [], []
         for nid, key, text in zip(networks["network_id"], networks["response_key"], networks[item].fillna("")):
             if not text or (nid, item) in skip:
                 continue
@@ -218,8 +214,7 @@ def suggest(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, 
             key = (nid, themes[col])
             if key not in best or score > best[key][0]:
                 best[key] = (score, row)
-        keys = sorted(best)
-        for nid, theme in keys:
+        for nid, theme in sorted(best):
             score, row = best[(nid, theme)]
             rows.append({"network_id": nid, "response_key": owners[row][1], "item": item, "theme": theme,
                          "score": round(score, 2), "sentence": texts[row]})
