@@ -2,8 +2,8 @@
 place errors become messages and exit codes.
 
 `run` takes an export through the stages (pipeline.runner); `ingest` ... `render` run one stage on the
-files in data/processed; `inspect`, `coding-sheet`, `coding-import` and `agreement` are tools for the
-researcher.
+files in data/processed; `inspect`, `coding-sheet`, `coding-import`, `agreement` and `quotes` are tools
+for the researcher.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
     run.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey")
     run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+    run.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
     report_options(run)
@@ -99,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         wave(stage)
         if name == "code":
             stage.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+        if name == "aggregate":
+            stage.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
         processed(stage)
         quiet(stage)
 
@@ -135,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("workbook", type=Path)
     imp.add_argument("--coder", help="initials to use for reviewed rows that leave 'codeur' empty")
     processed(imp)
+
+    quotes = sub.add_parser("quotes", help="write the wave's quotes file, pre-filled with the quotes the run "
+                            "chooses, to approve, replace or withhold them in Excel")
+    wave(quotes, required=True)
+    quotes.add_argument("--out", type=Path, help="the file to write (default: waves/<name>/quotes.csv)")
+    processed(quotes)
 
     migrate = sub.add_parser("migrate-corrections",
                              help="turn an old coding_overrides.csv (keyed by network id) into a wave's corrections")
@@ -210,7 +219,8 @@ def _run(args) -> int:
     result = run_pipeline(wave=wave, export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
                           out=getattr(args, "out", None), processed=args.processed, config=_config(args, wave),
                           templates=getattr(args, "templates", None), texts=getattr(args, "texts", None),
-                          corrections=getattr(args, "corrections", None), start=start, stop=stop, say=say)
+                          corrections=getattr(args, "corrections", None),
+                          quotes=getattr(args, "quotes", None), start=start, stop=stop, say=say)
     _wrote(say, result.written)
     return 0
 
@@ -458,6 +468,28 @@ def _coding_sheet(args) -> int:
     return 0
 
 
+def _quotes(args) -> int:
+    import shutil
+    from pipeline.quotes import load_decisions, quotes_file, read_quotes_file, select, write_quotes_file
+    wave, networks, codebook, _, coded = _coded_networks(args)
+    path = args.out or wave.quotes
+    existing = read_quotes_file(path)
+    decisions = load_decisions(path, frame=existing, codebook=codebook, networks=networks, codes=coded.codes)
+    chosen, review = select(codes=coded.codes, networks=networks, codebook=codebook, decisions=decisions)
+    frame = quotes_file(chosen=chosen, networks=networks, codebook=codebook, existing=existing)
+    if path.exists():
+        shutil.copy2(path, path.with_name(path.name + ".bak"))    # the researcher's file as it was
+    write_quotes_file(path, frame)
+    for warning in review.warnings:
+        print(f"warning    {warning}")
+    new = int(((frame["kind"] == "quote") & (frame["decision"] == "")).sum())
+    print(f"wrote {path}: {review.shown} quotes shown, {review.reviewed} decided by a researcher, {new} to review, and "
+          f"a row per network. In the decision column write approve, replace (with the sentence in replacement) or "
+          f"withhold; on a network's row withhold keeps its answers out of the report. Then run "
+          f"`make report WAVE={wave.name}`.")
+    return 0
+
+
 def _coding_import(args) -> int:
     from pipeline.coding import corrections_csv
     from pipeline.coding_sheet import corrections_from_sheet, load_reviews, read_coding_sheet, reviews_csv
@@ -516,7 +548,8 @@ def _agreement(args) -> int:
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
             "aggregate": _run, "charts": _run, "render": _run,
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
-            "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
+            "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
+            "quotes": _quotes}
 
 
 def _arrow_memory_returned_soon() -> None:
