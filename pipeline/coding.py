@@ -36,6 +36,7 @@ OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
 LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
 CORRECTION_ACTIONS = ("add", "remove")
 EVIDENCE_LENGTH = 240
+_SPELLING_NOTE = re.compile(r"\s\[[^\[\]]* gelezen als [^\[\]]*\]$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|\n+")
 
 
@@ -258,6 +259,13 @@ class Sentence:
         if len(text) > room:
             text = text[:max(room - 1, 0)] + "…"
         return f"{text} [{note}]" if note else text
+
+
+def evidence_sentence_text(evidence: str) -> str:
+    """The sentence part of a rule code's evidence (see Sentence.evidence): the note on spelling slips and
+    the cut-off mark taken off, spaces folded."""
+    text = _SPELLING_NOTE.sub("", evidence or "")
+    return " ".join((text[:-1] if text.endswith("…") else text).split())
 
 
 def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.coding import Codebook, answer_sha, sentences
+from pipeline.coding import Codebook, answer_sha, evidence_sentence_text, sentences
 
 # Chosen on tests/data/coding_development.yaml with `python -m pipeline codebook-eval --suggestions
 # --validation tests/data/coding_development.yaml --thresholds ...` (see README, Coding).
@@ -53,15 +53,9 @@ def codebook_sentences(codebook: Codebook) -> list[Labelled]:
             for item, text in positive]
 
 
-def _evidence_core(evidence: str) -> str:
-    """The sentence part of a rule code's evidence (without the note on spelling slips, or the cut)."""
-    core = evidence.split(" [", 1)[0] if evidence.endswith("]") else evidence
-    return core[:-1] if core.endswith("…") else core
-
-
 def evidence_sentence(evidence: str, answer_sentences: list[str]) -> str | None:
     """The sentence of the answer a code's evidence quotes, or None (a manual code with a reason)."""
-    core = " ".join(_evidence_core(evidence).split())
+    core = evidence_sentence_text(evidence)
     if not core:
         return None
     for s in answer_sentences:
