@@ -20,6 +20,16 @@ from pipeline.errors import PipelineError
 from pipeline.runner import STAGE_NAMES as STAGES
 from pipeline.wave import WAVES_DIR
 
+def _share(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a score between 0 and 1, such as 0.35")
+    return value
+
+
 def _optional_path(text: str) -> Path | None:
     """A path, or none for "" (what an empty shell variable gives: SUPPLEMENT=)."""
     return Path(text) if text else None
@@ -120,7 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     wave(sheet)
     sheet.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
     sheet.add_argument("--blind", action="store_true",
-                       help="leave the marks empty and hide the automatic codes, for independent coding")
+                       help="leave the marks empty and hide the automatic codes and suggestions, for independent coding")
+    sheet.add_argument("--no-suggestions", action="store_true", help="offer no suggestions of the model")
+    sheet.add_argument("--threshold", type=_share, default=None,
+                       help="the score from which a sentence is suggested (0-1; default: the one chosen on the "
+                            "development set, pipeline.suggest.THRESHOLD)")
     processed(sheet)
 
     imp = sub.add_parser("coding-import", help="turn a coder's edits in the workbook into the wave's corrections")
@@ -146,6 +160,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--validation", type=Path, help="the validation set (default tests/data/coding_validation.yaml)")
     evaluate.add_argument("--themes", action="store_true", help="also print every theme")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (for scripts and make bench)")
+    evaluate.add_argument("--suggestions", action="store_true",
+                          help="also judge the coder's suggestions (model fitted on the examples): on what the rules "
+                               "missed, and alone (as if no rule coded anything)")
+    evaluate.add_argument("--thresholds", type=_share, nargs="+",
+                          help="suggestion thresholds to compare (default: the one in use); choose one on the "
+                               "development set, never on the validation set")
 
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
@@ -311,7 +331,7 @@ def _migrate_corrections(args) -> int:
         network = by_id.loc[o.network_id]
         rows.append({"response_key": network["response_key"], "item": o.item,
                      "answer_sha": answer_sha(network[o.item]), "theme": o.theme, "action": o.action,
-                     "coder": o.coder, "reason": o.reason, "network_id": o.network_id})
+                     "coder": o.coder, "reason": o.reason, "network_id": o.network_id, "evidence": ""})
     merged = pd.concat([existing, pd.DataFrame(rows, columns=existing.columns)], ignore_index=True).astype(str)
     write_atomic(wave.corrections, corrections_csv(merged))
     load_corrections(wave.corrections, codebook=codebook)   # the result must read back cleanly
@@ -332,9 +352,20 @@ def _codebook_eval(args) -> int:
     elif args.validation:
         raise PipelineError(f"{path}: not found; give the YAML file of hand-coded answers.")
     results = {name: evaluate(answers, codebook) for name, answers in sets.items()}
+    offered = {}
+    if args.suggestions:
+        from pipeline.codebook_eval import evaluate_suggestions
+        from pipeline.suggest import THRESHOLD
+        thresholds = tuple(args.thresholds or (THRESHOLD,))
+        offered = {name: {"after rules": evaluate_suggestions(answers, codebook, thresholds=thresholds),
+                          "alone": evaluate_suggestions(answers, codebook, thresholds=thresholds, rules=False)}
+                   for name, answers in sets.items() if name != "examples"}
     if args.json:
         print(json.dumps({name: {"answers": len(sets[name]), "overall": overall.to_dict(orient="records"),
-                                 "themes": per_theme.to_dict(orient="records")}
+                                 "themes": per_theme.to_dict(orient="records"),
+                                 **({"suggestions": {mode: table.to_dict(orient="records")
+                                                     for mode, table in offered[name].items()}}
+                                    if name in offered else {})}
                           for name, (per_theme, overall) in results.items()}, ensure_ascii=False, indent=2))
         return 0
 
@@ -351,6 +382,14 @@ def _codebook_eval(args) -> int:
             for r in per_theme.itertuples(index=False):
                 print(f"    {r.item:<4} {r.theme:<24} {share(r.precision):>6} {share(r.recall):>6} {share(r.f1):>6}"
                       f"  {r.tp}/{r.answers} found, {r.fp} false")
+        for mode, table in offered.get(name, {}).items():
+            what = "of what the rules missed" if mode == "after rules" else "the model alone, no rules"
+            print(f"  suggestions, {what}:")
+            print(f"  {'':<9} {'threshold':>9} {'offered':>7} {'precision':>9} {'recall':>7} {'with rules':>10}"
+                  "   tp   fp   fn")
+            for r in table.itertuples(index=False):
+                print(f"  {r.group:<9} {r.threshold:>9.2f} {r.suggestions:>7} {share(r.precision):>9} "
+                      f"{share(r.recall):>7} {share(r.recall_with_rules):>10} {r.tp:>4} {r.fp:>4} {r.fn:>4}")
     return 0
 
 
@@ -391,15 +430,44 @@ def _coded_networks(args):
     return wave, networks, codebook, corrections, code(networks=networks, codebook=codebook, corrections=corrections)
 
 
+def _sheet_time() -> datetime:
+    """Now, or the moment SOURCE_DATE_EPOCH names, so that a rerun can give the same workbook bytes."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970; unset it or give one.")
+
+
 def _coding_sheet(args) -> int:
     from pipeline.coding_sheet import write_coding_sheet
     wave, networks, codebook, _, coded = _coded_networks(args)
     if args.out.suffix.lower() != ".xlsx":
         raise PipelineError(f"{args.out}: give a file name ending in .xlsx.")
+    offered = None
+    if not args.blind and not args.no_suggestions:
+        from pipeline.coding_sheet import load_reviews
+        from pipeline.suggest import THRESHOLD, fit, reviewed_answers, reviewed_in_waves, suggest
+        reviews = load_reviews(wave.reviews if wave else None)
+        training, notes = reviewed_in_waves(wave, config=_config(args, wave), networks=networks, codes=coded.codes,
+                                            reviews=reviews)
+        for note in notes:
+            print(f"warning    {note}")
+        model = fit(codebook=codebook, reviewed=training)
+        offered = suggest(networks=networks, codes=coded.codes, codebook=codebook, model=model,
+                          threshold=THRESHOLD if args.threshold is None else args.threshold,
+                          skip=reviewed_answers(networks=networks, reviews=reviews, codebook=codebook))
     rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
-                              blind=args.blind, timestamp=datetime.now(timezone.utc).replace(microsecond=0))
+                              blind=args.blind, timestamp=_sheet_time(), suggestions=offered)
     print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
-          + (" (blind)" if args.blind else "") + ". Mark themes with x, put your initials under 'codeur', "
+          + (" (blind)" if args.blind else "")
+          + (f", {len(offered)} suggestion(s) in {offered[['network_id', 'item']].drop_duplicates().shape[0]} "
+             f"answer(s) first (model of {model.trained_on} sentences, {model.from_reviews} of them reviewed)"
+             if offered is not None else "")
+          + ". Mark themes with x (a suggestion counts only when you mark it), put your initials under 'codeur', "
           f"then run: python -m pipeline coding-import --wave {wave.name if wave else 'NAME'} {args.out}")
     return 0
 
@@ -442,8 +510,8 @@ def _coding_import(args) -> int:
     write_atomic(wave.reviews, reviews_csv(reviews))
     for warning in warnings:
         print(f"warning    {warning}")
-    print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added and {counts['remove']} removed "
-          f"against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
+    print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added ({counts['accepted']} of them "
+          f"accepted suggestions) and {counts['remove']} removed against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
           + f". {wave.corrections} now holds {len(corrections)} correction(s) and {wave.reviews} "
           f"{len(reviews)} reviewed answer(s); run `make report WAVE={wave.name}` to follow them.")
     return 0

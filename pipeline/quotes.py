@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding import Codebook, answer_sha
+from pipeline.coding import Codebook, answer_sha, evidence_sentence_text
 from pipeline.errors import ConfigError
 from pipeline.schemas import write_atomic
 
@@ -52,7 +52,6 @@ HANGING_ENDS = frozenset("""
 """.split())
 _LIST_MARKER = re.compile(r"^\s*(?:[-–—•*·▪●]+|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _BREAK = re.compile(r"[.!?]+[\"'”’)\]]*\s+")
-_TRAILING_NOTE = re.compile(r"\s\[[^\[\]]* gelezen als [^\[\]]*\]$")
 _OPENING = "\"'“‘(«„"
 
 
@@ -121,12 +120,6 @@ def _plain(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def evidence_sentence(evidence: str) -> str:
-    """The sentence text of a rule code's evidence: its spelling note and a cut-off mark taken off."""
-    text = _TRAILING_NOTE.sub("", evidence or "")
-    return _plain(text[:-1] if text.endswith("…") else text)
-
-
 @dataclass(frozen=True)
 class Candidate:
     """A complete sentence a rule code of `theme` rests on, in the answer of `item` of a network."""
@@ -158,7 +151,7 @@ def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str) -> lis
             continue
         response_key, text = by_network[network_id]
         sentences = split.setdefault(network_id, split_sentences(text))
-        found = evidence_sentence(evidence)
+        found = evidence_sentence_text(evidence)
         probe = found[:80]
         for sentence, listed, last in sentences:
             if probe and probe in sentence and is_complete(sentence, listed=listed, last=last):
