@@ -91,13 +91,15 @@ $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parqu
 		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) $(COMMON)
 	$(call due,aggregate)
 
-$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)
+$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py pipeline/style.py config/instrument.yaml \
+		config/style.yaml $(wildcard $(WAVE_DIR)/style.yaml) $(COMMON)
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
 		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py \
-		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
-		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml $(WAVE_DIR)/wave.yaml \
+		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py pipeline/style.py \
+		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml $(WAVE_DIR)/wave.yaml \
+		$(wildcard $(WAVE_DIR)/style.yaml) \
 		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
 

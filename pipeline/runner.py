@@ -40,11 +40,12 @@ STAGES = (
     Stage("aggregate", ("aggregate", "workbook", "compare"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
           ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/"),
           ("network_links.csv",)),
-    Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
-    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave"),
-          ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
+    Stage("charts", ("charts", "style"), ("instrument.yaml", "style.yaml"), ("tables.json",), ("charts.json", "figures/"),
+          ("style.yaml",)),
+    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave", "style"),
+          ("instrument.yaml", "codebook.yaml", "taxonomies.yaml", "style.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
-           "coding.json"), (), ("wave.yaml", "coding_reviews.csv")),
+           "coding.json"), (), ("wave.yaml", "coding_reviews.csv", "style.yaml")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -139,6 +140,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
     if isinstance(config, (str, Path)):
         config = load_config(Path(config), **{**(wave.settings if wave else {}), "keep_unfinished": keep_unfinished})
+    from pipeline.style import load_style, style_path
+    style = load_style(style_path(wave_folder=wave.folder if wave else None, config_folder=config.folder))
     processed = Path(processed)
     export, supplement, corrections = (Path(p) if p is not None else None for p in (export, supplement, corrections))
     templates, texts, out = (Path(p) if p is not None else None for p in (templates, texts, out))
@@ -223,8 +226,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         from pipeline.aggregate import read_tables
         if tables is None:
             tables = read_tables(processed)
-        written = charts.run(config, tables=tables, processed=processed)
-        tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
+        written = charts.run(config, tables=tables, processed=processed, style=style)
+        tell(f"charts     {sum(p.suffix == '.pdf' for p in written)} figures, each as PNG, SVG, PDF and CSV")
         result.written += written
     if due("render"):
         from pipeline import render
@@ -233,7 +236,7 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
         published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
                                                texts=texts, tables=tables, guard=guard, wave=wave, status=status,
-                                               log=log)
+                                               log=log, style=style)
         say(f"render     {published.pages} PDF pages, {networks_shown} networks in Bijlage 2; {out} is complete")
         result.out, result.pages, result.draft = published.out, published.pages, status.draft
         result.written = [out / "report.html", out / "report.pdf", out / "tables.xlsx", out / "manifest.json",
