@@ -28,7 +28,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(BIN)/.installed  ## Create .venv and install the project into it
+# axe-core, the accessibility checker the tests run in Chromium, pinned; without npm the test skips.
+AXE_VERSION := 4.10.3
+$(VENV)/axe/.installed-$(AXE_VERSION): $(BIN)/.installed
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) && touch $@; \
+	else echo "npm not found: axe-core not installed, the accessibility test will skip"; fi
+
+install: $(BIN)/.installed $(VENV)/axe/.installed-$(AXE_VERSION)  ## Create .venv and install the project into it
 
 # The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one

@@ -23,6 +23,7 @@ STYLE_FILE = "style.yaml"
 KEYS = ("colours", "fonts", "logo")
 COLOUR_KEYS = ("accent", "ink", "muted", "line", "tint", "scale")
 FONT_KEYS = ("text", "headings")
+WORD_FONT_KEYS = ("word_text", "word_headings")   # optional: the reference document's fonts stay otherwise
 LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
 MIN_CONTRAST = 4.5          # WCAG 2.1 AA for body text
@@ -54,6 +55,8 @@ class Style:
     scale: tuple[str, ...]  # five colours of the involvement scale, light to dark
     text_font: str
     heading_font: str
+    word_text_font: str | None = None      # the Word edition's, when they differ (None: the reference's)
+    word_heading_font: str | None = None
     logo: Logo | None = None
 
     @property
@@ -65,6 +68,7 @@ class Style:
         """The style as the templates see it (see templates/CONTEXT.md)."""
         return {"accent": self.accent, "ink": self.ink, "muted": self.muted, "line": self.line, "tint": self.tint,
                 "scale": list(self.scale), "text_font": self.text_font, "heading_font": self.heading_font,
+                "word_text_font": self.word_text_font, "word_heading_font": self.word_heading_font,
                 "logo": {"src": self.logo.data_uri, "alt": self.logo.alt} if self.logo else None}
 
 
@@ -101,7 +105,7 @@ def load_style(path: Path) -> Style:
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: {name} must be a mapping, such as {name}: {{{(COLOUR_KEYS if name == 'colours' else FONT_KEYS)[0]}: ...}}.")
     _known(colours, COLOUR_KEYS, path, "colours.")
-    _known(fonts, FONT_KEYS, path, "fonts.")
+    _known(fonts, FONT_KEYS + WORD_FONT_KEYS, path, "fonts.")
     missing = [f"colours.{k}" for k in COLOUR_KEYS if k not in colours] + [f"fonts.{k}" for k in FONT_KEYS if k not in fonts]
     if missing:
         raise ConfigError(f"{path}: {', '.join(missing)} missing; copy them from config/{STYLE_FILE}.")
@@ -124,13 +128,14 @@ def load_style(path: Path) -> Style:
             raise ConfigError(f"{path}: colours.scale[{i + 1}] {scale[i]} is not clearly darker than {scale[i - 1]} "
                               "before it; the five colours must go from light to dark so that the order survives "
                               "greyscale printing and colour blindness.")
-    for key in FONT_KEYS:
+    for key in (k for k in FONT_KEYS + WORD_FONT_KEYS if k in fonts):
         if not isinstance(fonts[key], str) or not fonts[key].strip() or not re.fullmatch(r"[\w .-]+", fonts[key]):
             raise ConfigError(f"{path}: fonts.{key} {fonts[key]!r} is not a font name, such as DejaVu Sans.")
     return Style(source=path, accent=colours["accent"].lower(), ink=colours["ink"].lower(),
                  muted=colours["muted"].lower(), line=colours["line"].lower(), tint=colours["tint"].lower(),
                  scale=tuple(c.lower() for c in scale), text_font=fonts["text"].strip(),
-                 heading_font=fonts["headings"].strip(), logo=_logo(raw.get("logo"), path))
+                 heading_font=fonts["headings"].strip(), word_text_font=(fonts.get("word_text") or "").strip() or None,
+                 word_heading_font=(fonts.get("word_headings") or "").strip() or None, logo=_logo(raw.get("logo"), path))
 
 
 def _known(raw: dict, keys, path: Path, prefix: str) -> None:

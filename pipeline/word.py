@@ -569,18 +569,21 @@ def page_furniture(document, *, draft: bool):
 
 
 def apply_style(document, style: dict) -> None:
-    """The house style's fonts and colours on the styles of the edition: the text font on Normal, the
-    headings font on headings, captions, tables and the title, the accent colour on the title and the
-    headings of level 1 and 2. Sizes, spacing and page setup stay the reference document's."""
+    """The house style on the styles of the edition: the accent colour on the title and the headings of
+    level 1 and 2, and, when the style names Word fonts (word_text, word_headings), the text font on Normal
+    and the headings font on headings, captions, tables and the title. Sizes, spacing and page setup
+    stay the reference document's."""
     from docx.shared import RGBColor
     styles = document.styles
-    for name in ("Normal", "Quote", "List Bullet", "List Number", "Note"):
-        if name in [s.name for s in styles]:
-            _font(styles[name], style["text_font"])
-    for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Caption", "Table Text",
-                 "TOC Heading", "Cover Details"):
-        if name in [s.name for s in styles]:
-            _font(styles[name], style["heading_font"])
+    if style["word_text_font"]:
+        for name in ("Normal", "Quote", "List Bullet", "List Number", "Note"):
+            if name in [s.name for s in styles]:
+                _font(styles[name], style["word_text_font"])
+    if style["word_heading_font"]:
+        for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Caption", "Table Text",
+                     "TOC Heading", "Cover Details"):
+            if name in [s.name for s in styles]:
+                _font(styles[name], style["word_heading_font"])
     for name in ("Title", "Heading 1", "Heading 2", "TOC Heading"):
         if name in [s.name for s in styles]:
             styles[name].font.color.rgb = RGBColor.from_string(style["accent"].lstrip("#").upper())
