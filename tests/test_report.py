@@ -360,3 +360,24 @@ def test_questionnaire_texts_are_checked(tmp_path):
     (tmp_path / "questionnaire.yaml").write_text("introduction: Welkom\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"questionnaire\.yaml: expected two texts, introduction: \| and closing: \|"):
         read_questionnaire_texts(tmp_path)
+
+
+def test_every_sheet_of_the_workbook_has_dutch_headers_and_words_while_the_csvs_keep_the_contract(embedded_report):
+    import openpyxl
+    out = _shared(embedded_report)
+    workbook = openpyxl.load_workbook(out / "tables.xlsx", read_only=True)
+    english = {"network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text", "status",
+               "stop_reason", "source", "category_label", "participant_group", "level", "item", "theme", "origin",
+               "evidence"}
+    for sheet in workbook.worksheets:
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        assert not set(header) & english, (sheet.title, header)
+    levels = {row[3] for row in workbook["involvement"].iter_rows(min_row=2, values_only=True)}
+    assert levels - {None} <= {"Zeer lage betrokkenheid", "Lage betrokkenheid", "Gemiddelde betrokkenheid",
+                               "Hoge betrokkenheid", "Zeer hoge betrokkenheid"} and len(levels - {None}) >= 3
+    types = " ".join(str(row[4] or "") for row in workbook["networks"].iter_rows(min_row=2, values_only=True))
+    assert "Onderwijs en onderzoek" in types and "onderwijs_onderzoek" not in types
+    with open(out / "tables" / "involvement.csv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["network_id", "category_label", "participant_group", "level"]
+    assert {r[3] for r in rows[1:]} <= {"", "1", "2", "3", "4", "5", "1.0", "2.0", "3.0", "4.0", "5.0"}
