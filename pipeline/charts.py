@@ -87,6 +87,12 @@ def _count_axis(ax, maximum: int, label: str) -> None:
     ax.set_axisbelow(True)
 
 
+def _axis_label(look: Look, text: str) -> str:
+    """An axis label whose lines fit the figure's width."""
+    width = 80 if look.width_cm >= WIDTH_CM else 28
+    return "\n".join(_wrapped(line, width) for line in text.split("\n"))
+
+
 def _hbars(ax, look: Look, labels: list[str], values: list[int]) -> None:
     positions = list(range(len(labels)))[::-1]
     ax.barh(positions, values, color=look.style.accent, height=0.62)
@@ -105,13 +111,13 @@ def count_chart(look: Look, name: str, title: str, labels: list[str], values: li
     """Horizontal bars of counts, in the order given, each bar labelled with its count."""
     fig, (ax,) = _new(look, height_cm)
     _hbars(ax, look, labels, values)
-    _count_axis(ax, max(values, default=0), axis_label)
+    _count_axis(ax, max(values, default=0), _axis_label(look, axis_label))
     description = f"Staafdiagram, aantal netwerken per {columns[0].lower()}: {_counts(labels, values)}."
     return Figure(name, title, pd.DataFrame({columns[0]: labels, columns[1]: values}), fig, description=description)
 
 
 def _wrapped(label: str, width: int = 30) -> str:
-    return "\n".join(textwrap.wrap(label, width)) or label
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
 def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int) -> Figure:
@@ -152,7 +158,8 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
     shown["n"] = shown[list(levels)].sum(axis=1)
     fig = MplFigure(figsize=(_cm(look.width_cm), _cm(11.0 if look.width_cm >= WIDTH_CM else 14.0)),
                     layout="constrained")
-    ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [7, 1.2]})
+    phone = look.width_cm < WIDTH_CM
+    ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1.9] if phone else [7, 1.2]})
     positions = list(range(len(shown)))[::-1]
     left = [0.0] * len(shown)
     for colour, (column, label) in zip(colours, levels.items()):
@@ -170,8 +177,9 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
                               for g, n in zip(group_names, shown["n"])])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
-    ax.set_xticks(range(0, 101, 25), [f"{v}%" for v in range(0, 101, 25)])
-    ax.set_xlabel("Aandeel van de categorieën met een ingevuld niveau")
+    ticks = range(0, 101, 50 if phone else 25)
+    ax.set_xticks(ticks, [f"{v}%" for v in ticks])
+    ax.set_xlabel(_wrapped("Aandeel van de categorieën met een ingevuld niveau", 30 if phone else 80))
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(ncols=5 if look.width_cm >= WIDTH_CM else 2, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, fontsize=7,
               handlelength=1.0, handletextpad=0.4, columnspacing=0.9, borderaxespad=0)
@@ -181,7 +189,7 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
         side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=look.style.ink)
     side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
     side.set_xticks([])
-    side.set_title(NOT_GIVEN.lower(), fontsize=7, color="#555555")
+    side.set_title(_wrapped(NOT_GIVEN.lower(), 8 if phone else 30), fontsize=7, color="#555555")
     side.spines[["top", "right", "bottom"]].set_visible(False)
     side.tick_params(axis="y", length=0)
     data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
@@ -205,7 +213,7 @@ def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answe
     named = table[table["networks"] > 0]
     categories = list(dict.fromkeys(named["category_label"]))
     sizes = [int((named["category_label"] == c).sum()) for c in categories] or [1]
-    per_bar = 0.8 if look.width_cm >= WIDTH_CM else 1.1
+    per_bar = 0.8 if look.width_cm >= WIDTH_CM else 1.5
     fig, axes = _new(look, 3.0 + per_bar * sum(sizes), rows=max(1, len(categories)), height_ratios=sizes)
     maximum = int(named["networks"].max()) if len(named) else 0
     parts = []
@@ -215,7 +223,8 @@ def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answe
         _hbars(ax, look, part["theme_label"].tolist(), part["networks"].tolist())
         ax.set_title(category, loc="left", fontweight="bold")
         parts.append(part)
-    _count_axis(axes[-1], maximum, f"Aantal netwerken dat {counted} noemt\n(n = {answered} netwerken met een antwoord)")
+    _count_axis(axes[-1], maximum, _axis_label(look, f"Aantal netwerken dat {counted} noemt\n"
+                                                     f"(n = {answered} netwerken met een antwoord)"))
     for ax in axes[:-1]:
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)

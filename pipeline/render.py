@@ -208,7 +208,16 @@ def _table_context(table: Table) -> dict:
             "columns": [table.headers[c] for c in shown],
             "percent_columns": [table.headers[c] for c in table.percent],
             "rows": [[r[c] for c in shown] for r in records], "records": records,
+            "wide_column": _wide_column(table, records),
             "csv": f"tables/{table.name}.csv"}
+
+
+def _wide_column(table: Table, records: list[dict]) -> str | None:
+    """The header of the column with the longest value, when that value is a long text (over 100
+    characters): the layout gives that column room, so the short columns beside it do not squeeze it."""
+    longest = {c: max((len(str(r[c])) for r in records if r[c] is not None), default=0) for c in table.headers}
+    column = max(longest, key=longest.get, default=None)
+    return table.headers[column] if column is not None and longest[column] > 100 else None
 
 
 def _instrument_context(instrument: Instrument) -> list[dict]:
