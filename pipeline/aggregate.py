@@ -363,6 +363,15 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
                                 {"werkplaats": "Werkplaats", "name": "Leernetwerk", "themes": per_network["heading"],
                                  "answer": f"{item.report.appendix or 'Antwoord'} ({item.id})"},
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
+    for item in instrument.with_role("text"):
+        if item.report.table:   # a text item whose answers the report shows as a table
+            answered = networks[networks[item.id].fillna("").str.strip() != ""]
+            tables.append(Table(item.report.table, item.report.title,
+                                answered[["network_id", "werkplaats", "name", item.id]]
+                                .rename(columns={item.id: "answer"}).reset_index(drop=True),
+                                {"werkplaats": "Werkplaats", "name": "Leernetwerk",
+                                 "answer": item.report.appendix or "Antwoord"},
+                                item=item.id, long_text=("answer",), wrapped=("name",)))
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
                                     codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
@@ -414,7 +423,8 @@ def contract_tables(*, networks, involvement, codes, labels: dict[str, dict] | N
     coded = codes[["network_id", "item", "theme", "origin", "evidence"]].reset_index(drop=True)
     labels = labels or {}
     return [
-        Table("networks", "Netwerken (gegevens)", out, same(out.columns), sheet=_dutch_sheet(out, labels)),
+        Table("networks", "Netwerken (gegevens)", out, same(out.columns), long_text=("stop_reason",),
+              wrapped=("name", "initiator", "initiator_types"), sheet=_dutch_sheet(out, labels)),
         Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns),
               sheet=_dutch_sheet(people, labels)),
         Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",),

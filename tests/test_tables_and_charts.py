@@ -177,7 +177,7 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
     _run(tmp_path)
     first, second = _digests(processed), _digests(tmp_path)
-    assert len(first) == 2 * 22 + 1 + 5 * len(FIGURES)   # png, svg, pdf, csv and the phone svg
+    assert len(first) == 2 * 23 + 1 + 5 * len(FIGURES)   # png, svg, pdf, csv and the phone svg
     assert first == second
 
 
