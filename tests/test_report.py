@@ -305,12 +305,17 @@ def test_a_one_word_column_is_not_hyphenated_in_the_pdf(embedded_report):
     assert text.count("vragenlijst") >= 15
 
 
-def _text_at_page_foot(html_path: Path) -> list[tuple[int, tuple]]:
-    """For each PDF page whose last line of text belongs to a heading or a table's caption: the page and
-    the elements that line sits in (WeasyPrint's layout of the report)."""
+@pytest.fixture(scope="module")
+def pdf_layout(embedded_report):
+    """WeasyPrint's layout of the embedded report, as the PDF has it."""
     from weasyprint import HTML
+    return HTML(filename=str(_shared(embedded_report) / "report.html")).render()
+
+
+def _text_at_page_foot(document) -> list[tuple[int, tuple]]:
+    """For each PDF page whose last line of text belongs to a heading or a table's caption: the page and
+    the elements that line sits in."""
     from weasyprint.formatting_structure import boxes
-    document = HTML(filename=str(html_path)).render()
 
     def walk(box, chain, out):
         if isinstance(box, boxes.MarginBox):
@@ -333,8 +338,20 @@ def _text_at_page_foot(html_path: Path) -> list[tuple[int, tuple]]:
     return found
 
 
-def test_no_heading_or_caption_is_left_at_the_foot_of_a_pdf_page(embedded_report):
-    assert _text_at_page_foot(_shared(embedded_report) / "report.html") == []
+def test_no_heading_or_caption_is_left_at_the_foot_of_a_pdf_page(pdf_layout):
+    assert _text_at_page_foot(pdf_layout) == []
+
+
+def test_every_table_fits_the_width_of_the_pdf_page(pdf_layout):
+    from weasyprint.formatting_structure import boxes
+    too_wide = []
+    for number, page in enumerate(pdf_layout.pages, 1):
+        content = page._page_box.children[0]   # the page's body area
+        right = content.content_box_x() + content.width
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableBox) and box.position_x + box.margin_width() > right + 1:
+                too_wide.append((number, round(box.position_x + box.margin_width() - right)))
+    assert too_wide == []
 
 
 def test_bijlage_1_has_the_questionnaires_own_texts_and_q12_as_its_grid(embedded_report):
