@@ -19,6 +19,7 @@ from pipeline.cli import main
 from pipeline.coding import load_codebook
 from pipeline import workbook
 from pipeline.workbook import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
+from pipeline.quotes import MAX_QUOTE, is_complete
 
 FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
 
@@ -81,9 +82,14 @@ def test_theme_tables_carry_the_report_counts_and_quotes(processed):
         table = _table(processed, f"themas_{item}")
         named = table[table["Netwerken"].astype(int) > 0]
         assert dict(zip(named["Code"], named["Netwerken"].astype(int))) == expected
-        assert (named["Citaat 1"] != "").all()
+        # a named theme without a quote is one whose sentences are all fragments ("Practice development.")
+        codes = _table(processed, "codes")
+        for theme in named.loc[named["Citaat 1"] == "", "Code"]:
+            evidence = codes.loc[codes["theme"] == theme, "evidence"]
+            assert len(evidence) and not any(is_complete(e) for e in evidence), theme
         assert (table[table["Netwerken"] == "0"]["Citaat 1"] == "").all()
-        assert table[["Citaat 1", "Citaat 2", "Citaat 3"]].map(len).max().max() <= 162
+        quotes = table[["Citaat 1", "Citaat 2", "Citaat 3"]]
+        assert quotes.map(len).max().max() <= MAX_QUOTE and not quotes.map(lambda q: q.endswith("…")).any().any()
     tijd = _table(processed, "themas_q23").set_index("Code").loc["tijd"]
     assert tijd["Percentage"] == str(round(100 * 5 / 14, 1))
 
@@ -177,7 +183,8 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
     _run(tmp_path)
     first, second = _digests(processed), _digests(tmp_path)
-    assert len(first) == 2 * 23 + 1 + 5 * len(FIGURES)   # png, svg, pdf, csv and the phone svg
+    assert len(first) == 2 * 24 + 1 + 2 + 5 * len(FIGURES)   # 24 tables, tables.xlsx, the two .sav files;
+    # per figure png, svg, pdf, csv and the phone svg
     assert first == second
 
 
