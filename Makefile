@@ -28,7 +28,14 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(BIN)/.installed  ## Create .venv and install the project into it
+# axe-core, the accessibility checker the tests run in Chromium, pinned; without npm the test skips.
+AXE_VERSION := 4.10.3
+$(VENV)/axe/.installed-$(AXE_VERSION): $(BIN)/.installed
+	@if command -v npm >/dev/null; then \
+	  npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION) && touch $@; \
+	else echo "npm not found: axe-core not installed, the accessibility test will skip"; fi
+
+install: $(BIN)/.installed $(VENV)/axe/.installed-$(AXE_VERSION)  ## Create .venv and install the project into it
 
 # The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
@@ -93,13 +100,15 @@ $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parqu
 		pipeline/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
 	$(call due,aggregate)
 
-$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py pipeline/background.py config/instrument.yaml $(COMMON)
+$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py pipeline/style.py pipeline/background.py \
+		config/instrument.yaml config/style.yaml $(wildcard $(WAVE_DIR)/style.yaml) $(COMMON)
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py pipeline/background.py \
-		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
-		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml $(WAVE_DIR)/wave.yaml \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py \
+		pipeline/background.py pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
+		pipeline/style.py config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml \
+		$(WAVE_DIR)/wave.yaml $(wildcard $(WAVE_DIR)/style.yaml) \
 		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
 

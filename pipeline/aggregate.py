@@ -50,6 +50,7 @@ class Table:
     long_text: tuple[str, ...] = ()
     wrapped: tuple[str, ...] = ()
     percent: tuple[str, ...] = field(default=())
+    sheet: pd.DataFrame | None = None   # what tables.xlsx shows, when it differs from the CSV (contract tables)
 
     def __post_init__(self):
         if not self.percent:
@@ -377,26 +378,74 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
                                 {"werkplaats": "Werkplaats", "name": "Leernetwerk", "themes": per_network["heading"],
                                  "answer": f"{item.report.appendix or 'Antwoord'} ({item.id})"},
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
+    for item in instrument.with_role("text"):
+        if item.report.table:   # a text item whose answers the report shows as a table
+            answered = networks[networks[item.id].fillna("").str.strip() != ""]
+            tables.append(Table(item.report.table, item.report.title,
+                                answered[["network_id", "werkplaats", "name", item.id]]
+                                .rename(columns={item.id: "answer"}).reset_index(drop=True),
+                                {"werkplaats": "Werkplaats", "name": "Leernetwerk",
+                                 "answer": item.report.appendix or "Antwoord"},
+                                item=item.id, long_text=("answer",), wrapped=("name",)))
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
                                     codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
     tables += contract_tables(networks=networks, involvement=involvement, codes=codes, instrument=instrument,
-                              taxonomies=taxonomies)
+                              taxonomies=taxonomies, labels=_contract_labels(codebook, taxonomies, matrix))
     return tables
 
 
-def contract_tables(*, networks, involvement, codes, instrument: Instrument, taxonomies: Taxonomies) -> list[Table]:
-    """The tables of the output contract, with its column names, and the codebook of their SPSS files."""
+# The contract tables' columns as tables.xlsx shows them; their CSVs keep the contract's English names.
+CONTRACT_SHEET_HEADERS = {
+    "network_id": "Netwerk (id)", "werkplaats": "Werkplaats", "name": "Leernetwerk", "initiator": "Initiatiefnemer",
+    "initiator_types": "Typen initiatiefnemer", "start_year": "Startjaar", "start_text": "Opstart (zoals ingevuld)",
+    "status": "Status", "stop_reason": "Reden van stoppen", "source": "Bron", "category_label": "Categorie (zoals ingevuld)",
+    "participant_group": "Deelnemersgroep", "level": "Betrokkenheid", "item": "Vraag", "theme": "Thema",
+    "origin": "Toegekend door", "evidence": "Zin waarop de code berust"}
+
+
+def _contract_labels(codebook: Codebook, taxonomies: Taxonomies, matrix: Item) -> dict[str, dict]:
+    """The Dutch words for the codes in the contract tables, per column."""
+    return {"initiator_types": {c.code: c.label for c in taxonomies.initiator_types},
+            "participant_group": {c.code: c.label for c in taxonomies.participant_groups},
+            "level": {c.value: c.label for c in matrix.scale},
+            "theme": {t.code: t.label for t in codebook.themes},
+            "source": {"survey": "vragenlijst", "supplement": "aanvulling"}}
+
+
+def _dutch_sheet(frame: pd.DataFrame, labels: dict[str, dict]) -> pd.DataFrame:
+    sheet = frame.copy()
+    for column, words in labels.items():
+        if column not in sheet:
+            continue
+        if column == "initiator_types":
+            sheet[column] = sheet[column].map(lambda v: "; ".join(words.get(c, c) for c in str(v or "").split(";") if c))
+        else:
+            sheet[column] = sheet[column].map(lambda v: words.get(v, v) if not pd.isna(v) else v)
+    if "origin" in sheet:
+        sheet["origin"] = sheet["origin"].map(lambda v: "onderzoeker" if v == "manual" else f"zoekregel {v}")
+    return sheet.rename(columns=CONTRACT_SHEET_HEADERS)
+
+
+def contract_tables(*, networks, involvement, codes, instrument: Instrument, taxonomies: Taxonomies,
+                    labels: dict[str, dict] | None = None) -> list[Table]:
+    """The tables of the output contract, with its column names, and the codebook of their SPSS files;
+    the contract tables' sheets in tables.xlsx have Dutch headers and the Dutch words for the codes
+    (`labels`, column -> code -> word)."""
     def same(columns):
         return {c: c for c in columns}
     out = networks[["network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text",
                     "status", "stop_reason", "source"]].reset_index(drop=True)
     people = involvement[["network_id", "category_label", "participant_group", "level"]].reset_index(drop=True)
     coded = codes[["network_id", "item", "theme", "origin", "evidence"]].reset_index(drop=True)
+    labels = labels or {}
     return [
-        Table("networks", "Netwerken (gegevens)", out, same(out.columns)),
-        Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns)),
-        Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",)),
+        Table("networks", "Netwerken (gegevens)", out, same(out.columns), long_text=("stop_reason",),
+              wrapped=("name", "initiator", "initiator_types"), sheet=_dutch_sheet(out, labels)),
+        Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns),
+              sheet=_dutch_sheet(people, labels)),
+        Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",),
+              sheet=_dutch_sheet(coded, labels)),
         Table(spss.CODEBOOK, "Variabelen van networks.sav en involvement.sav (SPSS, R)",
               spss.codebook(networks=out, involvement=people, instrument=instrument, taxonomies=taxonomies),
               spss.CODEBOOK_HEADERS, "Waarden: de codes van de categorieën met hun label, zoals in de .sav-bestanden.",
@@ -425,9 +474,10 @@ def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetim
         path = out / "tables" / f"{table.name}.csv"
         write_atomic(path, table_csv(shown))
         written.append(path)
-        long_text = [table.headers[c] for c in table.long_text]
-        wb.add(table.name, shown, wrap=tuple(table.headers[c] for c in table.headers
-                                             if c in table.long_text or c in table.wrapped),
+        sheet_headers = CONTRACT_SHEET_HEADERS if table.sheet is not None else table.headers
+        long_text = [sheet_headers[c] for c in table.long_text]
+        wb.add(table.name, shown if table.sheet is None else table.sheet,
+               wrap=tuple(sheet_headers[c] for c in table.headers if c in table.long_text or c in table.wrapped),
                widths={c: 50 for c in long_text},
                number_formats={table.headers[c]: "0.0" for c in table.percent})
         typed = out / TYPED_FOLDER / f"{table.name}.parquet"

@@ -121,8 +121,6 @@ class Watched:
             hits = []
         if hits:
             return HTML_ONLY if hits[0] == "render" else hits[0]
-        if path.stem.startswith("style"):   # a house style: the figures and the HTML follow it
-            return "charts"
         return STAGES[0].name   # a file no stage names: everything, to be safe
 
 
@@ -196,6 +194,7 @@ class Preview:
         from pipeline.render import report_html, report_status, run_date
         from pipeline.runner import run_pipeline
         from pipeline.schemas import write_atomic
+        from pipeline.style import load_style, style_path
         if step != HTML_ONLY or self._config is None or self._wave is None:
             self._wave = self.wave()
             self._config = load_config(self.config_folder, **self._wave.settings)
@@ -206,8 +205,9 @@ class Preview:
                          defer=self._later.append,
                          say=lambda line: self.say(line) if line.startswith("warning") else None)
         status = report_status(config, processed=self.folder, wave=wave, texts=wave.texts)
+        style = load_style(style_path(wave_folder=wave.folder, config_folder=config.folder))
         page, _ = report_html(config, processed=self.folder, templates=wave.templates, texts=wave.texts,
-                              day=run_date(), wave=wave, status=status)
+                              day=run_date(), wave=wave, status=status, style=style)
         write_atomic(self.folder / "report.html", page.encode("utf-8"))
         with self.lock:
             self.page = page

@@ -28,6 +28,7 @@ from pipeline.config import PROJECT_ROOT, Config, Instrument
 from pipeline.errors import PipelineError
 from pipeline.quotes import QUOTES_SUMMARY
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
+from pipeline.style import Style, load_style, style_path
 from pipeline.wave import TEXT_FILES, inherited_from, without_mark
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
@@ -38,6 +39,7 @@ SECTION_TEXTS = ("methode", "wat-doen-ze", "welke-netwerken", "werkzame-elemente
 DEFAULT_TITLE = "Rapport leernetwerken Werkplaatsen Sociaal Domein"
 DEFAULT_SUBTITLE = "Inventarisatie van de leernetwerken van de Werkplaatsen Sociaal Domein"
 DEFAULT_AUTHOR = "Werkgroep Lerende Praktijken van de Werkplaatsen Sociaal Domein"
+PDF_VARIANT = "pdf/ua-1"   # tagged, for screen readers (the public sector's accessibility rules)
 MAX_ANSWER = 4000   # characters of one answer shown in the report; longer ones are cut with a note
 DROP_LABELS = {"preview": "voorbeeldweergave (preview)", "test": "testantwoord", "spam": "als spam gemarkeerd",
                "unfinished": "niet afgemaakt", "duplicate": "eerdere inzending van hetzelfde netwerk"}
@@ -117,6 +119,35 @@ def read_texts(*, folders: list[Path]) -> dict:
     return texts
 
 
+QUESTIONNAIRE_TEXTS = "questionnaire.yaml"
+
+
+def read_questionnaire_texts(folder: Path) -> dict:
+    """The questionnaire's introduction and closing text (config/questionnaire.yaml) as HTML, for Bijlage 1."""
+    from pipeline.config import read_yaml
+    from pipeline.errors import ConfigError
+    path = Path(folder) / QUESTIONNAIRE_TEXTS
+    if not path.exists():
+        path = PROJECT_ROOT / "config" / QUESTIONNAIRE_TEXTS
+    raw = read_yaml(path) or {}
+    if not isinstance(raw, dict) or set(raw) != {"introduction", "closing"} \
+            or not all(isinstance(v, str) and v.strip() for v in raw.values()):
+        raise ConfigError(f"{path}: expected two texts, introduction: | and closing: |, each with the questionnaire's "
+                          "own words (paragraphs separated by a blank line).")
+    return {key: Markup(text_to_html(raw[key], hard_breaks=False)) for key in ("introduction", "closing")}
+
+
+class TableNumbers:
+    """The numbers of the report's tables, given in the order the template first names a table (in a
+    reference or its caption), so that "Tabel 5" in the text and the caption of that table agree."""
+
+    def __init__(self):
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, key: str) -> int:
+        return self.numbers.setdefault(key, len(self.numbers) + 1)
+
+
 @dataclass
 class ReportStatus:
     """Whether the report is a draft, and why: texts carried over from another wave unchanged, codes
@@ -178,7 +209,16 @@ def _table_context(table: Table) -> dict:
             "columns": [table.headers[c] for c in shown],
             "percent_columns": [table.headers[c] for c in table.percent],
             "rows": [[r[c] for c in shown] for r in records], "records": records,
+            "wide_column": _wide_column(table, records),
             "csv": f"tables/{table.name}.csv"}
+
+
+def _wide_column(table: Table, records: list[dict]) -> str | None:
+    """The header of the column with the longest value, when that value is a long text (over 100
+    characters): the layout gives that column room, so the short columns beside it do not squeeze it."""
+    longest = {c: max((len(str(r[c])) for r in records if r[c] is not None), default=0) for c in table.headers}
+    column = max(longest, key=longest.get, default=None)
+    return table.headers[column] if column is not None and longest[column] > 100 else None
 
 
 def _instrument_context(instrument: Instrument) -> list[dict]:
@@ -208,15 +248,17 @@ def _figures(processed: Path) -> dict[str, dict]:
     if not path.exists():
         raise PipelineError(f"{path}: not found; run the charts stage first (make report).")
     return {f["name"]: {"name": f["name"], "number": f["number"], "item": f["item"], "caption": f["caption"],
-                        **f["files"]}
+                        "description": f["description"], **f["files"]}
             for f in json.loads(path.read_text(encoding="utf-8"))}
 
 
 def build_context(*, processed: Path, config: Config, texts: dict, run_date: date,
-                  tables: list[Table] | None = None, wave=None, status: ReportStatus | None = None) -> dict:
+                  tables: list[Table] | None = None, wave=None, status: ReportStatus | None = None,
+                  style: Style | None = None) -> dict:
     """Everything the templates show; see templates/CONTEXT.md for each key. Reads the typed tables
     (unless given), charts.json and the stage summaries of `processed`; computes nothing the earlier
-    stages did not."""
+    stages did not. `style` is the house style (config/style.yaml if none)."""
+    style = style or load_style(style_path(wave_folder=None, config_folder=config.folder))
     instrument, codebook, taxonomies = config.instrument, config.codebook, config.taxonomies
 
     def summary(name):
@@ -345,6 +387,9 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         "level_marks": [{"mark": marks[c.value], "label": c.label, "column": f"level_{c.value}"} for c in scale],
         "appendix_sections": _appendix_sections(instrument),
         "instrument": _instrument_context(instrument),
+        "questionnaire": read_questionnaire_texts(config.folder),
+        "style": style.context(),
+        "table_number": TableNumbers(),
     }
 
 
@@ -394,7 +439,9 @@ def _template_line(exc: Exception) -> str:
 
 
 def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
-    """The PDF of the report HTML and its page count; `base` is the folder relative links resolve against."""
+    """The PDF of the report HTML and its page count; `base` is the folder relative links resolve against.
+    The PDF is tagged as PDF/UA-1 asks (structure in reading order, table headers, figures' alternative
+    text, the document's language and title), for readers who use a screen reader."""
     import logging
 
     from weasyprint import HTML
@@ -405,8 +452,8 @@ def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        document = HTML(string=html_text, base_url=str(base) + "/").render()
-        return document.write_pdf(pdf_identifier=b"wsd-leernetwerken"), len(document.pages)
+        document = HTML(string=html_text, base_url=str(base) + "/").render(pdf_variant=PDF_VARIANT)
+        return document.write_pdf(pdf_identifier=b"wsd-leernetwerken", pdf_variant=PDF_VARIANT), len(document.pages)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -540,7 +587,7 @@ def manifest(*, config: Config, processed: Path, templates: Path | None, texts_f
 
 def report_html(config: Config, *, processed: Path, templates: Path | None = None, texts: Path | None = None,
                 day: date, tables: list[Table] | None = None, wave=None,
-                status: ReportStatus | None = None) -> tuple[str, dict]:
+                status: ReportStatus | None = None, style: Style | None = None) -> tuple[str, dict]:
     """The report's HTML from `processed` and the template context it was rendered from (the preview
     shows this HTML alone; the stage also prints it to PDF and Word)."""
     if texts and not texts.is_dir():
@@ -549,22 +596,24 @@ def report_html(config: Config, *, processed: Path, templates: Path | None = Non
         raise PipelineError(f"{templates}: not a folder; give the folder with your templates.")
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
     context = build_context(processed=processed, config=config, texts=read_texts(folders=texts_folders),
-                            run_date=day, tables=tables, wave=wave, status=status)
+                            run_date=day, tables=tables, wave=wave, status=status, style=style)
     return render_html(context, user_templates=templates), context
 
 
 def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
         tables: list[Table] | None = None, guard: dict | None = None, wave=None,
-        status: ReportStatus | None = None, log: list[str] = (), pending: list | None = None
-        ) -> tuple[Published, int]:
+        status: ReportStatus | None = None, log: list[str] = (), pending: list | None = None,
+        style: Style | None = None) -> tuple[Published, int]:
     """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
     folder published; gives the published folder and the number of networks in Bijlage 2. `pending`:
     background jobs still writing figures (see publish)."""
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
     day = run_date()
     html_text, context = report_html(config, processed=processed, templates=templates, texts=texts, day=day,
-                                     tables=tables, wave=wave, status=status)
+                                     tables=tables, wave=wave, status=status, style=style)
     record = manifest(config=config, processed=processed, templates=templates, texts_folders=texts_folders, day=day)
+    if style is not None:
+        record["style"] = file_hashes(style.files, root=PROJECT_ROOT)
     record["wave"] = wave.name if wave else None
     record["draft"] = context["meta"]["draft"]
     published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,

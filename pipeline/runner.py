@@ -40,11 +40,12 @@ STAGES = (
     Stage("aggregate", ("aggregate", "workbook", "compare", "spss", "quotes"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
           ("codes.parquet", "networks.parquet", "involvement.parquet"),
           ("tables.json", "tables.xlsx", "typed/", "tables/", "quotes.json"), ("network_links.csv", "quotes.csv")),
-    Stage("charts", ("charts", "background"), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
-    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave", "background"),
-          ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
+    Stage("charts", ("charts", "style", "background"), ("instrument.yaml", "style.yaml"), ("tables.json",),
+          ("charts.json", "figures/"), ("style.yaml",)),
+    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave", "style", "background"),
+          ("instrument.yaml", "codebook.yaml", "taxonomies.yaml", "style.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
-           "coding.json", "quotes.json"), (), ("wave.yaml", "coding_reviews.csv")),
+           "coding.json", "quotes.json"), (), ("wave.yaml", "coding_reviews.csv", "style.yaml")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -144,6 +145,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         raise PipelineError("run: give the output folder with --out (or stop earlier with --to).")
     if isinstance(config, (str, Path)):
         config = load_config(Path(config), **{**(wave.settings if wave else {}), "keep_unfinished": keep_unfinished})
+    from pipeline.style import load_style, style_path
+    style = load_style(style_path(wave_folder=wave.folder if wave else None, config_folder=config.folder))
     processed = Path(processed)
     export, supplement, corrections, quotes = (Path(p) if p is not None else None
                                                for p in (export, supplement, corrections, quotes))
@@ -234,10 +237,10 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
             from pipeline.background import Job
             if tables is None:
                 tables = read_tables(processed)
-            written = charts.run(config, tables=tables, processed=processed,
+            written = charts.run(config, tables=tables, processed=processed, style=style,
                                  defer=defer or (lambda write: figure_files.append(Job(write,
                                                                                        what="writing the figures"))))
-            tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
+            tell(f"charts     {sum(p.suffix == '.pdf' for p in written)} figures, each as PNG, SVG, PDF and CSV")
             result.written += written
         if due("render"):
             from pipeline import render
@@ -246,7 +249,7 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
             tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
             published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
                                                    texts=texts, tables=tables, guard=guard, wave=wave,
-                                                   status=status, log=log, pending=figure_files)
+                                                   status=status, log=log, pending=figure_files, style=style)
         from pipeline.background import wait_all
         wait_all(figure_files)
     except PipelineError:

@@ -1,19 +1,24 @@
-"""The Word edition of the report: report.docx from the same template context as the HTML.
+"""The Word edition of the report: report.docx from the rendered HTML and the same template context.
 
 Built with python-docx on a copy of a reference document (templates/reference.docx, or an institution's
-own): its body is cleared and its styles, page setup, header and footer are kept, so the look is the
-reference's. The content follows templates/report.html in order: cover, a contents field, the chapters
-with their tables (real Word tables whose header row repeats on every page) and figures (the 300 dpi
-PNGs, 16 cm wide, with "Figuur N." captions numbered by a SEQ field), the appendices and the colophon.
+own): its body is cleared and its styles, page setup, header and footer are kept. On the shipped
+reference the house style (pipeline.style) sets the fonts and colours; an institution's own reference
+is its Word house style and keeps them. The cover and a contents field come from the context;
+everything after them is taken from the rendered report.html block by block (headings, paragraphs,
+lists, quotes, tables, figures, lists of facts), so a template override changes Word too: tables
+become real Word tables whose marked header row repeats on every page, with "Tabel N." captions and
+figures the 300 dpi PNGs, 16 cm wide, with "Figuur N." captions (both numbered by SEQ fields) and
+alternative text that gives their numbers.
 
-Respondents' text is only ever written as plain text runs (characters XML 1.0 forbids are dropped); the
-researchers' texts, which are HTML made from Markdown, are converted tag by tag (p, ul/ol/li, strong, em,
-br) with html.parser. The file is byte-identical from run to run: its core properties carry the run date,
-and the zip is written with fixed timestamps.
+Respondents' text is only ever written as plain text runs (characters XML 1.0 forbids are dropped);
+the HTML, escaped when rendered, is converted tag by tag (p, ul/ol/li, strong, em, br) with
+html.parser. The file is byte-identical from run to run: its core properties carry the run date, and
+the zip is written with fixed timestamps.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
 import re
@@ -23,7 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.dutch_format import count_word, long_date, month_year, number, percent
+from pipeline.dutch_format import long_date, month_year
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
 LANGUAGE = "nl-NL"
@@ -133,10 +138,6 @@ def _oxml(tag, **attrs):
     return element
 
 
-class Answer(str):
-    """A respondent's answer in a table cell: paragraphs and lists as in the HTML, always as text."""
-
-
 class _Writer:
     def __init__(self, document, folder: Path):
         self.doc = document
@@ -202,12 +203,6 @@ class _Writer:
     def html(self, markup, *, style=None, container=None):
         self.blocks(html_blocks(markup), style=style, container=container)
 
-    def answer(self, text, *, style=None, container=None):
-        """A respondent's text: the paragraphs and lists the HTML shows (render.text_to_html escapes it,
-        so every character of it comes back as text, never as markup)."""
-        from pipeline.render import text_to_html
-        self.blocks(html_blocks(text_to_html(text or "")), style=style, container=container)
-
     @staticmethod
     def _add(container, style, first):
         from docx.table import _Cell
@@ -254,19 +249,30 @@ class _Writer:
 
     # tables and figures
     def caption(self, text, *, keep_with_next=True):
-        paragraph = self.para(text, "Caption")
+        """A table's caption; "Tabel N. ..." gets its number as a SEQ field, so Word can list the tables."""
+        paragraph = self.doc.add_paragraph(style="Caption")
+        numbered = _TABLE_CAPTION.match(clean(text))
+        if numbered:
+            self.run(paragraph, "Tabel ")
+            self.field(paragraph, "SEQ Tabel \\* ARABIC", numbered.group(1))
+            self.run(paragraph, f". {numbered.group(2)}")
+        else:
+            self.run(paragraph, text)
         paragraph.paragraph_format.keep_with_next = keep_with_next
         return paragraph
 
     def table(self, headers, rows, *, numeric=(), caption=None, note=None, empty=None):
         """A data table: a caption above it, a header row that repeats on every page, numbers right-aligned.
-        `rows` are lists of cell values (str, numbers, Answer); `empty` is the sentence of a table
-        without rows."""
+        `rows` are lists of cell values (str, numbers, Html); `empty` is the sentence of a table
+        without rows. The header row is marked as one (it repeats, and screen readers announce it), and
+        the caption is the table's description."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         if caption:
             self.caption(caption)
         table = self.doc.add_table(rows=1, cols=len(headers))
         table.style = TABLE_STYLE
+        if caption:
+            table._tbl.tblPr.append(_oxml("w:tblCaption", val=clean(caption)[:255]))
         header = table.rows[0]
         header._tr.get_or_add_trPr().append(_oxml("w:tblHeader"))
         for i, title in enumerate(headers):
@@ -284,8 +290,8 @@ class _Writer:
             cells = row.cells
             for i, value in enumerate(values):
                 cell = cells[i]
-                if isinstance(value, Answer):
-                    self.answer(value, style="Table Text", container=cell)
+                if isinstance(value, Html):
+                    self.html(value, style="Table Text", container=cell)
                     continue
                 paragraph = cell.paragraphs[0]
                 paragraph.style = "Table Text"
@@ -326,8 +332,8 @@ class _Writer:
         return table
 
     def figure(self, figure):
-        """The 300 dpi PNG, 16 cm wide, and its caption "Figuur N. ..." with a SEQ field; the caption is the
-        picture's alternative text."""
+        """The 300 dpi PNG, 16 cm wide, and its caption "Figuur N. ..." with a SEQ field; the picture's
+        alternative text says what it shows, with its numbers (charts.json's description)."""
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Cm
         path = self.folder / figure["png"]
@@ -337,7 +343,7 @@ class _Writer:
         run = paragraph.add_run()
         shape = run.add_picture(str(path), width=Cm(FIGURE_WIDTH_CM))
         doc_pr = shape._inline.docPr
-        doc_pr.set("descr", clean(f"Figuur {figure['number']}. {figure['caption']}"))
+        doc_pr.set("descr", clean(f"Figuur {figure['number']}. {figure['description']}"))
         doc_pr.set("name", clean(figure["name"]))
         caption = self.doc.add_paragraph(style="Caption")
         self.run(caption, "Figuur ")
@@ -359,9 +365,12 @@ def _widths(headers, rows, numeric, total=FIGURE_WIDTH_CM) -> list[float]:
     length."""
     def longest(text):
         return max((len(w) for w in str(text).split()), default=0)
+
+    def shown(value):
+        return re.sub(r"<[^>]+>", " ", value) if isinstance(value, Html) else str(value)
     minimum, weight = [], []
     for i, title in enumerate(headers):
-        values = ["" if r[i] is None else str(r[i]) for r in rows if i < len(r)]
+        values = ["" if r[i] is None else shown(r[i]) for r in rows if i < len(r)]
         word = max([longest(title) * 1.15] + [longest(v) for v in values])   # the header is bold
         minimum.append(min(word, 24) * CHAR_CM + CELL_MARGIN_CM)
         mean = sum(len(v) for v in values) / len(values) if values else len(title)
@@ -576,6 +585,41 @@ def page_furniture(document, *, draft: bool):
             run.bold = True
 
 
+def apply_style(document, style: dict) -> None:
+    """The house style on the styles of the edition: the accent colour on the title and the headings of
+    level 1 and 2, and, when the style names Word fonts (word_text, word_headings), the text font on Normal
+    and the headings font on headings, captions, tables and the title. Sizes, spacing and page setup
+    stay the reference document's."""
+    from docx.shared import RGBColor
+    styles = document.styles
+    if style["word_text_font"]:
+        for name in ("Normal", "Quote", "List Bullet", "List Number", "Note"):
+            if name in [s.name for s in styles]:
+                _font(styles[name], style["word_text_font"])
+    if style["word_heading_font"]:
+        for name in ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "Caption", "Table Text",
+                     "TOC Heading", "Cover Details"):
+            if name in [s.name for s in styles]:
+                _font(styles[name], style["word_heading_font"])
+    for name in ("Title", "Heading 1", "Heading 2", "TOC Heading"):
+        if name in [s.name for s in styles]:
+            styles[name].font.color.rgb = RGBColor.from_string(style["accent"].lstrip("#").upper())
+
+
+def _font(paragraph_style, name: str) -> None:
+    """`name` for every script of the style, the theme fonts that would win over it removed."""
+    from docx.oxml.ns import qn
+    rpr = paragraph_style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = _oxml("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attribute}"), None)
+    for attribute in ("ascii", "hAnsi", "cs", "eastAsia"):
+        fonts.set(qn(f"w:{attribute}"), name)
+
+
 def save_deterministic(document, out: Path) -> Path:
     """The document as a zip whose entries carry a fixed date, so equal documents are equal bytes."""
     buffer = io.BytesIO()
@@ -598,19 +642,17 @@ def save_deterministic(document, out: Path) -> Path:
 def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "") -> Path:
     """report.docx at `out` from the template context; `folder` holds figures/<name>.png (300 dpi);
     `reference` the document whose styles and page setup it takes (templates/reference.docx if none);
-    `html` the rendered report, whose Methode it takes as written."""
+    `html` the rendered report, whose every block after the contents it takes as written, so the Word
+    edition says what the HTML says. On the shipped reference the house style (`context["style"]`) sets
+    the fonts and colours; an institution's own reference keeps its own."""
     document = open_reference(reference)
     _style_ids_looked_up_once(document)
+    if reference is None or Path(reference).resolve() == DEFAULT_REFERENCE.resolve():
+        apply_style(document, context["style"])   # an institution's own reference is its Word house style
     writer = _Writer(document, Path(folder))
     _cover(writer, context)
     toc = _contents(writer)
-    _introduction(writer, context)
-    _method(writer, context, html)
-    _results(writer, context)
-    _conclusions(writer, context)
-    _appendix_questionnaire(writer, context)
-    _appendix_networks(writer, context)
-    _colophon(writer, context)
+    write_body(writer, html, context["figures"])
     _fill_contents(writer, toc)
     set_language(document)
     update_fields_on_open(document)
@@ -621,6 +663,13 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
 
 def _cover(w: _Writer, context):
     meta, method = context["meta"], context["method"]
+    logo = context["style"]["logo"]
+    if logo:
+        from docx.shared import Cm
+        data = base64.b64decode(logo["src"].split(",", 1)[1])
+        run = w.doc.add_paragraph().add_run()
+        shape = run.add_picture(io.BytesIO(data), height=Cm(2.0))
+        shape._inline.docPr.set("descr", clean(logo["alt"]))
     if meta["draft"]:
         reasons = "Concept: nog niet definitief"
         if meta["inherited_texts"]:
@@ -689,253 +738,111 @@ def _fill_contents(w: _Writer, toc):
         anchor = paragraph
 
 
-def _introduction(w: _Writer, context):
-    w.heading("1. Inleiding", 1)
-    w.html(context["texts"]["inleiding"])
-
-
-def _section_text(w: _Writer, context, section):
-    if section in context["texts"]["sections"]:
-        w.html(context["texts"]["sections"][section])
-
-
 # Paragraph classes of the HTML and the Word styles that show them.
-PARAGRAPH_STYLES = {"warning": "Quote", "note": "Note"}
-_TOP_BLOCK = re.compile(r'<(p|ul|ol)(?: class="([^"]*)")?>.*?</\1>', re.S)
+CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note"}
+SKIPPED = {"cover", "toc", "downloads", "draft"}   # made from the context (cover, contents) or for screens only
+_TABLE_CAPTION = re.compile(r"^Tabel (\d+)\. (.*)$", re.S)
 
 
-def _html_section(html: str, start: str, end: str) -> str:
-    body = html.split(start, 1)[1] if start in html else ""
-    return body.split(end, 1)[0]
+def _text(element) -> str:
+    return re.sub(r"\s+", " ", element.text_content()).strip()
 
 
-def _method(w: _Writer, context, html: str):
-    """The Methode as the template wrote it: its paragraphs and lists taken from the rendered HTML, so
-    the Word edition says what the HTML says, a template override included."""
-    w.heading("2. Methode", 1)
-    for match in _TOP_BLOCK.finditer(_html_section(html, '<h1 id="methode">', '<h1 id="resultaten">')):
-        w.html(match.group(0), style=PARAGRAPH_STYLES.get(match.group(2) or ""))
+def _markup(element) -> str:
+    from lxml import html as lxml_html
+    return lxml_html.tostring(element, encoding="unicode")
 
 
-def _cell(value, column, table):
-    if column in table["percent_columns"]:
-        return percent(value)
-    return value
+class Html(str):
+    """A table cell's content as the rendered HTML has it (paragraphs, lists, emphasis)."""
 
 
-def _data_table(w: _Writer, table, numeric=(), caption=True):
-    columns = table["columns"]
-    shown_numeric = {i for i, c in enumerate(columns) if c in numeric or c in table["percent_columns"]}
-    rows = [[_cell(v, columns[i], table) for i, v in enumerate(row)] for row in table["rows"]]
-    w.table(columns, rows, numeric=shown_numeric, caption=table["title"] if caption else None, note=table["note"])
+class _Body:
+    """The rendered report's body, element by element, as Word content: every heading, paragraph, list,
+    quote, table, figure and list of facts the HTML shows, in its order, so a template override changes
+    the Word edition too. The cover and the contents are made from the context (a contents field)."""
 
+    def __init__(self, writer: _Writer, figures: dict):
+        self.w = writer
+        self.figures = {f"figuur-{name}": figure for name, figure in figures.items()}
 
-def _count_table(w: _Writer, table):
-    rows = [[r["label"], r["networks"], percent(r["percent"])] for r in table["records"]]
-    w.table([table["columns"][0], "Netwerken", "%"], rows, numeric={1, 2}, caption=table["title"], note=table["note"])
+    def walk(self, element):
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue   # comments
+            self.block(child)
 
+    def block(self, el):
+        tag, classes = el.tag, set((el.get("class") or "").split())
+        if classes & SKIPPED or tag in ("nav", "style", "script"):
+            return
+        if tag in ("h1", "h2", "h3", "h4"):
+            self.w.heading(_text(el), int(tag[1]))
+        elif tag in ("p", "ul", "ol"):
+            style = next((CLASS_STYLES[c] for c in classes if c in CLASS_STYLES), None)
+            self.w.html(_markup(el), style=style)
+        elif tag == "blockquote":
+            self.w.para(_text(el), "Quote")
+        elif tag == "table":
+            self.table(el)
+        elif tag == "figure":
+            figure = self.figures.get(el.get("id"))
+            if figure:
+                self.w.figure(figure)
+        elif tag == "dl":
+            self.facts(el)
+        else:   # section, div: their content
+            if (el.text or "").strip():
+                self.w.para(el.text.strip())
+            self.walk(el)
 
-def _figure(w: _Writer, context, name):
-    if name and name in context["figures"]:
-        w.figure(context["figures"][name])
+    def facts(self, el):
+        pairs, label = [], None
+        for child in el:
+            if child.tag == "dt":
+                label = _text(child)
+            elif child.tag == "dd" and label is not None:
+                lines = [re.sub(r"\s+", " ", line).strip() for line in
+                         _lines(child)]
+                pairs.append((label, [line for line in lines if line] or [""]))
+        self.w.facts(pairs)
 
-
-def _theme_list(w: _Writer, themes, categories):
-    for category in categories:
-        w.heading(category, 3)
-        named = [t for t in themes if t["category_label"] == category]
-        if not named:
-            w.para("Geen netwerk noemde een thema uit deze categorie.", "Note")
-        for theme in named:
-            w.heading(f"{theme['theme_label']} ({count_word(theme['networks'], 'netwerk', 'netwerken')})", 4)
-            for quote in (theme["quote_1"], theme["quote_2"], theme["quote_3"]):
-                if quote:
-                    w.para(quote, "Quote")
-
-
-def _results(w: _Writer, context):
-    t, figures = context["tables"], context["figures"]
-    w.heading("3. Resultaten", 1)
-
-    w.heading("3.1 Wat doen de leernetwerken?", 2)
-    _section_text(w, context, "wat-doen-ze")
-    w.heading("3.1.1 Samenwerking en werkvormen", 3)
-    q16 = context["yes_no"]["q16"]
-    w.para(f"In {q16['yes']} van de {q16['answered']} netwerken die de vraag beantwoordden, werken verschillende "
-           "praktijken, disciplines, professionals en burgers samen. Hoe die samenwerking eruitziet, beschrijven de "
-           "netwerken zelf:")
-    _data_table(w, t["samenwerking"])
-    c = context["coded_sections"]["wat-doen-ze"]
-    text = ""
-    if c["top"]:
-        text = "Het vaakst genoemd: " + "; ".join(
-            f"{th['theme_label'].lower()} ({count_word(th['networks'], 'netwerk', 'netwerken')})"
-            for th in c["top"]) + ". "
-    if c["figure"]:
-        text += f"Figuur {figures[c['figure']]['number']} telt de werkvormen die de netwerken bij vraag 19 noemen."
-    if text:
-        w.para(text.strip())
-    _figure(w, context, c["figure"])
-    _data_table(w, t["werkvormen"])
-
-    w.heading("3.1.2 Deelnemersgroepen en hun betrokkenheid", 3)
-    w.para("De deelnemers die de netwerken noemen, zijn ingedeeld in deze groepen:")
-    for row in t["betrokkenheid"]["records"]:
-        w.para(f"{row['label']}: genoemd door {count_word(row['networks'], 'netwerk', 'netwerken')} "
-               f"({count_word(row['categories'], 'categorie', 'categorieën')})", "List Bullet")
-    if "betrokkenheid" in figures:
-        w.para("Per categorie schatten de invullers de betrokkenheid in op een schaal van zeer laag tot zeer hoog "
-               f"(figuur {figures['betrokkenheid']['number']}).")
-    _figure(w, context, "betrokkenheid")
-    marks = context["level_marks"]
-    headers = ["Deelnemersgroep", "Netwerken", "Categorieën", *(m["mark"] for m in marks), "n.i.", "% (zeer) hoog"]
-    rows = [[r["label"], r["networks"], r["categories"], *(r[m["column"]] for m in marks), r["not_given"],
-             percent(r["percent_high"])] for r in t["betrokkenheid"]["records"]]
-    note = "".join(f"{m['mark']} = {m['label'].lower()}; " for m in marks) + "n.i. = niet ingevuld. " \
-        + (t["betrokkenheid"]["note"] or "")
-    w.table(headers, rows, numeric=set(range(1, len(headers))), caption=t["betrokkenheid"]["title"],
-            note=note.strip())
-
-    w.heading("3.1.3 Leer- en werkonderwerpen", 3)
-    w.para("De centrale vraag van elk netwerk (vraag 9):")
-    rows = [[n["werkplaats"], n["name"], Answer(n["text"]["q9"])] for n in context["networks"] if n["text"].get("q9")]
-    w.table(["Werkplaats", "Leernetwerk", "Centrale vraag"], rows, caption="Centrale inhoudelijke vraag per leernetwerk")
-
-    w.heading("3.2 Welke leernetwerken zijn er (geweest)?", 2)
-    _section_text(w, context, "welke-netwerken")
-    loopt = next((r for r in t["status"]["records"] if r["status"] == "loopt"), None)
-    if loopt:
-        w.para(f"Van de {len(context['networks'])} leernetwerken lopen er {loopt['networks']} nog "
-               f"({percent(loopt['percent'])}). Tabel 3.2 geeft het overzicht.")
-    _data_table(w, t["overzicht"])
-    for name in ("status", "startjaren", "initiatiefnemers"):
-        _figure(w, context, name)
-        _count_table(w, t[name])
-
-    w.heading("3.3 Werkzame elementen en randvoorwaarden", 2)
-    _section_text(w, context, "werkzame-elementen")
-    c = context["coded_sections"]["werkzame-elementen"]
-    w.para(f"Wat werkt er volgens de invullers (vraag 23)? {t[c['table']]['note']} Per thema staan hieronder het "
-           "aantal netwerken en enkele citaten.")
-    _figure(w, context, c["figure"])
-    _theme_list(w, c["themes"], c["categories"])
-
-    w.heading("3.4 Kansen en uitdagingen", 2)
-    _section_text(w, context, "kansen")
-    c = context["coded_sections"]["kansen"]
-    w.para(f"Welke kansen en uitdagingen brengt de samenwerking mee (vraag 17)? {t[c['table']]['note']}")
-    _figure(w, context, c["figure"])
-    _theme_list(w, c["themes"], c["categories"])
-
-    w.heading("3.5 Begeleiding, hulpmiddelen, kosten en evaluatie", 2)
-    _section_text(w, context, "begeleiding")
-    _data_table(w, t["ja_nee_vragen"], numeric=("Ja", "Nee", "Niet ingevuld", "Percentage ja"))
-    for section in context["yes_no_sections"]:
-        table = t[section["table"]]
-        w.heading(table["title"], 3)
-        rows = [[r["werkplaats"], r["name"], Answer(r["explanation"] or "")] for r in table["records"]
-                if r["answer"] == "ja"]
-        w.table(["Werkplaats", "Leernetwerk", "Toelichting"], rows, empty="Geen netwerk antwoordde ja.")
-        _figure(w, context, section["figure"])
-    if "q24" in context["yes_no"]:
-        q24 = context["yes_no"]["q24"]
-        w.para(f"{q24['yes']} van de {q24['answered']} invullers willen meewerken aan vervolgonderzoek.")
-
-    if "vergelijking_netwerken" in t:
-        w.heading("3.6 Vergelijking met de vorige meting", 2)
-        _section_text(w, context, "vergelijking")
-        w.para(f"{t['vergelijking_netwerken']['note']} Per netwerk van een van beide metingen:")
-        for row in t["vergelijking_verandering"]["records"]:
-            w.para(f"{row['label']}: {count_word(row['networks'], 'netwerk', 'netwerken')}", "List Bullet")
-        if "vergelijking" in context["figures"]:
-            _figure(w, context, "vergelijking")
-        _data_table(w, t["vergelijking_netwerken"])
-        for name, first in (("vergelijking_status", 1), ("vergelijking_startjaren", 1),
-                            ("vergelijking_initiatiefnemers", 1), ("vergelijking_deelnemers", 1),
-                            ("vergelijking_themas", 2)):
-            _data_table(w, t[name], numeric=t[name]["columns"][first:])
-
-    for c in context["coded_items"]:
-        if c["section"] in ("wat-doen-ze", "werkzame-elementen", "kansen"):
-            continue
-        w.heading(c["title"], 2)
-        w.para(t[c["table"]]["note"])
-        _figure(w, context, c["figure"])
-        _theme_list(w, c["themes"], c["categories"])
-
-
-def _conclusions(w: _Writer, context):
-    w.heading("4. Conclusies en discussie", 1)
-    w.heading("4.1 Conclusies", 2)
-    w.html(context["texts"]["conclusies"])
-    w.heading("4.2 Discussie", 2)
-    w.html(context["texts"]["discussie"])
-
-
-def _appendix_questionnaire(w: _Writer, context):
-    w.heading("Bijlage 1. De vragenlijst", 1)
-    for q in context["instrument"]:
-        paragraph = w.para("")
-        paragraph.paragraph_format.keep_with_next = bool(q["choices"] or q["rows"])
-        w.run(paragraph, f"{q['number']}. ", bold=True)
-        for kind, runs in html_blocks(q["wording_html"]):
-            for text, bold, italic in runs:
-                if text == "\n":
-                    paragraph.add_run().add_break()
-                else:
-                    w.run(paragraph, text, bold=bold, italic=italic)
-        if q["choices"]:
-            w.para(" / ".join(c["label"] + (" …" if c["text_entry"] else "") for c in q["choices"]), "Note")
-        if q["rows"]:
-            w.para(", ".join(q["rows"]) + ", elk met de schaal: " + ", ".join(s["label"] for s in q["scale"]), "Note")
-
-
-def _appendix_networks(w: _Writer, context):
-    w.heading("Bijlage 2. De leernetwerken", 1)
-    marks = context["level_marks"]
-    w.para("Per leernetwerk de antwoorden zoals gegeven, met de deelnemers en hun betrokkenheid ("
-           + ", ".join(f"{m['mark']} = {m['label'].lower()}" for m in marks) + ").")
-    for werkplaats in context["werkplaatsen"]:
-        w.heading(werkplaats, 2)
-        for n in context["networks"]:
-            if n["werkplaats"] != werkplaats:
+    def table(self, el):
+        caption_el = el.find("caption")
+        caption = _text(caption_el) if caption_el is not None else None
+        head = el.find("thead")
+        header_cells = head.findall(".//th") if head is not None else []
+        headers = [_text(th) for th in header_cells]
+        numeric = {i for i, th in enumerate(header_cells) if "num" in (th.get("class") or "").split()}
+        rows, empty = [], None
+        body = el.find("tbody")
+        for tr in (body if body is not None else el).iter("tr"):
+            cells = [c for c in tr if c.tag in ("td", "th")]
+            if head is not None and tr.getparent() is head:
                 continue
-            w.heading(n["name"], 3)
-            status = n["status_shown"]
-            facts = [("Initiatiefnemer", n["initiator"] or "onbekend"), ("Opstart", n["start_text"]),
-                     ("Status", status)]
-            facts += [(f["heading"], f["value"]) for f in n["coded_facts"] if f["value"]]
-            if n["source"] == "supplement":
-                facts.append(("Bron", "beschreven buiten de vragenlijst om (aanvulling)"))
-            w.facts(facts)
-            if not n["published"]:
-                w.para("De antwoorden van dit leernetwerk zijn niet voor publicatie bestemd.", "Note")
+            if len(cells) == 1 and cells[0].get("colspan"):
+                empty = _text(cells[0])
                 continue
-            for part in context["appendix_sections"]:
-                if part["kind"] == "participants":
-                    if n["participants"]:
-                        rows = [[p["label"], p["head_count"], p["group"], p["level"] or "–"] for p in n["participants"]]
-                        w.table(["Categorie", "Aantal", "Groep", "Betrokkenheid"], rows, numeric={1},
-                                caption=part["heading"])
-                elif part["kind"] == "yes_no":
-                    yn = n["yes_no"][part["item"]]
-                    if yn["answer"] == "ja" and yn["text"]:
-                        w.heading(part["heading"], 4)
-                        w.answer(yn["text"])
-                elif n["text"].get(part["item"]):
-                    w.heading(part["heading"], 4)
-                    w.answer(n["text"][part["item"]])
+            rows.append([Html(_markup(c)) if c.find(".//p") is not None or c.find(".//ul") is not None
+                         or c.find(".//ol") is not None else _text(c) for c in cells])
+        self.w.table(headers, rows, numeric=numeric, caption=caption, empty=empty)
 
 
-def _colophon(w: _Writer, context):
-    meta = context["meta"]
-    w.heading("Colofon", 1)
-    facts = [("Exportbestand", [f"{meta['export']['name']} ({number(meta['export']['bytes'])} bytes)",
-                                f"SHA-256 {meta['export']['sha256']}"])]
-    if meta["supplement"]:
-        facts.append(("Aanvulling", [meta["supplement"]["name"], f"SHA-256 {meta['supplement']['sha256']}"]))
-    facts += [("Gemaakt op", long_date(meta["run_date"])),
-              ("Pijplijn", f"wsd-leernetwerken {meta['pipeline_version']} (Python {meta['python_version']})"),
-              ("Codeboek", f"versie {meta['codebook_version']}"),
-              ("Tabellen en figuren", "tables.xlsx, tables/ en figures/ in dezelfde map als dit rapport")]
-    w.facts(facts)
+def _lines(dd) -> list[str]:
+    """The lines of a <dd>, split where it has a <br>."""
+    lines, current = [], [dd.text or ""]
+    for child in dd:
+        if child.tag == "br":
+            lines.append("".join(current))
+            current = [child.tail or ""]
+        else:
+            current.append(child.text_content() + (child.tail or ""))
+    lines.append("".join(current))
+    return lines
+
+
+def write_body(w: _Writer, html: str, figures: dict) -> None:
+    """Every block of the rendered report's <body> after the cover and contents (see _Body)."""
+    from lxml import html as lxml_html
+    body = lxml_html.document_fromstring(html).find("body")
+    _Body(w, figures).walk(body)

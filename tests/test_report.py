@@ -250,3 +250,151 @@ def test_answers_become_escaped_paragraphs_and_lists():
     assert text_to_html("Doel:\n- een <b>\n- twee") == "<p>Doel:</p><ul><li>een &lt;b&gt;</li><li>twee</li></ul>"
     assert text_to_html("regel een\nregel twee") == "<p>regel een<br>regel twee</p>"
     assert text_to_html("regel een\nregel twee", hard_breaks=False) == "<p>regel een regel twee</p>"
+
+
+# ------------------------------------------------------------------------------------ the finish
+
+def _shared(embedded_report) -> Path:
+    return embedded_report / "out"
+
+
+def _visible_text(html: str) -> str:
+    import html as html_module
+    body = re.sub(r"<(style|title)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_tables_are_numbered_in_order_and_every_reference_points_to_one(embedded_report):
+    html = (_shared(embedded_report) / "report.html").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"<caption>Tabel (\d+)\. ", html)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 15
+    text = re.sub(r"<caption>.*?</caption>", " ", html, flags=re.S)
+    referenced = {int(n) for n in re.findall(r"\b[Tt]abel (\d+)(?![.\d])", _visible_text(text))}
+    assert referenced and referenced <= set(numbers)
+    assert "Tabel 3.2" not in html
+    overview = re.search(r"<caption>Tabel (\d+)\. Overzicht van de leernetwerken", html).group(1)
+    assert f"Tabel {overview} geeft het overzicht" in html
+    figures = [int(n) for n in re.findall(r"<figcaption>Figuur (\d+)\. ", html)]
+    assert figures == list(range(1, len(figures) + 1))
+    assert {int(n) for n in re.findall(r"\b[Ff]iguur (\d+)\b", _visible_text(html))} <= set(figures)
+
+
+def test_every_table_of_the_html_links_its_csv(embedded_report):
+    out = _shared(embedded_report)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    wrappers = re.findall(r'<div class="table-wrap[^"]*">(.*?)</div>', html, flags=re.S)
+    assert len(wrappers) == html.count("<table class=\"data\">")
+    for wrapper in wrappers:
+        links = re.findall(r'<a href="(tables/[^"]+\.csv)">', wrapper)
+        assert links, wrapper[:200]
+        assert all((out / link).is_file() for link in links)
+
+
+def test_the_percentages_3_3_and_3_4_announce_are_shown(embedded_report):
+    html = (_shared(embedded_report) / "report.html").read_text(encoding="utf-8")
+    for start, end in (('id="werkzame-elementen"', 'id="kansen"'), ('id="kansen"', 'id="begeleiding"')):
+        section = html.split(start, 1)[1].split(end, 1)[0]
+        assert "percentage" in section.lower()
+        themes = re.findall(r"<h4>[^<]*\((\d+) netwerk(?:en)?, (\d+(?:,\d)?)%\)</h4>", section)
+        assert len(themes) >= 5 and all(re.fullmatch(r"\d+(,\d)?", p) for _, p in themes)
+
+
+def test_a_one_word_column_is_not_hyphenated_in_the_pdf(embedded_report):
+    text = pdf_text(_shared(embedded_report) / "report.pdf")
+    assert "vragen-" not in text and "vra-" not in text
+    assert text.count("vragenlijst") >= 15
+
+
+@pytest.fixture(scope="module")
+def pdf_layout(embedded_report):
+    """WeasyPrint's layout of the embedded report, as the PDF has it."""
+    from weasyprint import HTML
+    return HTML(filename=str(_shared(embedded_report) / "report.html")).render()
+
+
+def _text_at_page_foot(document) -> list[tuple[int, tuple]]:
+    """For each PDF page whose last line of text belongs to a heading or a table's caption: the page and
+    the elements that line sits in."""
+    from weasyprint.formatting_structure import boxes
+
+    def walk(box, chain, out):
+        if isinstance(box, boxes.MarginBox):
+            return
+        if isinstance(box, boxes.TextBox):
+            out.append((box.position_y, chain))
+            return
+        tag = getattr(box, "element_tag", None)
+        inline = isinstance(box, (boxes.InlineBox, boxes.LineBox))
+        for child in getattr(box, "children", []):
+            walk(child, chain + ((tag,) if tag and not inline else ()), out)
+    found = []
+    for number, page in enumerate(document.pages, 1):
+        lines = []
+        walk(page._page_box, (), lines)
+        if lines:
+            chain = max(lines, key=lambda line: line[0])[1]
+            if set(chain) & {"h1", "h2", "h3", "h4", "caption"}:
+                found.append((number, chain))
+    return found
+
+
+def test_no_heading_or_caption_is_left_at_the_foot_of_a_pdf_page(pdf_layout):
+    assert _text_at_page_foot(pdf_layout) == []
+
+
+def test_every_table_fits_the_width_of_the_pdf_page(pdf_layout):
+    from weasyprint.formatting_structure import boxes
+    too_wide = []
+    for number, page in enumerate(pdf_layout.pages, 1):
+        content = page._page_box.children[0]   # the page's body area
+        right = content.content_box_x() + content.width
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableBox) and box.position_x + box.margin_width() > right + 1:
+                too_wide.append((number, round(box.position_x + box.margin_width() - right)))
+    assert too_wide == []
+
+
+def test_bijlage_1_has_the_questionnaires_own_texts_and_q12_as_its_grid(embedded_report):
+    import yaml
+    html = (_shared(embedded_report) / "report.html").read_text(encoding="utf-8")
+    appendix = html.split('id="bijlage-1"', 1)[1].split('id="bijlage-2"', 1)[0]
+    texts = yaml.safe_load((ROOT / "config" / "questionnaire.yaml").read_text(encoding="utf-8"))
+    first_intro = " ".join(texts["introduction"].split("\n\n")[0].split())
+    first_close = " ".join(texts["closing"].split("\n\n")[0].split())
+    flat = " ".join(appendix.split())
+    assert flat.index(first_intro) < flat.index("<strong>1.</strong>") < flat.index(first_close)
+    grid = re.search(r'<table class="grid">(.*?)</table>', appendix, flags=re.S).group(1)
+    assert re.findall(r'<th scope="row">([^<]+)</th>', grid) == [f"Categorie {i}" for i in range(1, 7)]
+    assert re.findall(r'<th scope="col">([^<]+)</th>', grid)[2:] == [
+        "Zeer lage betrokkenheid", "Lage betrokkenheid", "Gemiddelde betrokkenheid", "Hoge betrokkenheid",
+        "Zeer hoge betrokkenheid"]
+    assert grid.count("○") == 30
+
+
+def test_questionnaire_texts_are_checked(tmp_path):
+    from pipeline.errors import ConfigError
+    from pipeline.render import read_questionnaire_texts
+    (tmp_path / "questionnaire.yaml").write_text("introduction: Welkom\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"questionnaire\.yaml: expected two texts, introduction: \| and closing: \|"):
+        read_questionnaire_texts(tmp_path)
+
+
+def test_every_sheet_of_the_workbook_has_dutch_headers_and_words_while_the_csvs_keep_the_contract(embedded_report):
+    import openpyxl
+    out = _shared(embedded_report)
+    workbook = openpyxl.load_workbook(out / "tables.xlsx", read_only=True)
+    english = {"network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text", "status",
+               "stop_reason", "source", "category_label", "participant_group", "level", "item", "theme", "origin",
+               "evidence"}
+    for sheet in workbook.worksheets:
+        header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+        assert not set(header) & english, (sheet.title, header)
+    levels = {row[3] for row in workbook["involvement"].iter_rows(min_row=2, values_only=True)}
+    assert levels - {None} <= {"Zeer lage betrokkenheid", "Lage betrokkenheid", "Gemiddelde betrokkenheid",
+                               "Hoge betrokkenheid", "Zeer hoge betrokkenheid"} and len(levels - {None}) >= 3
+    types = " ".join(str(row[4] or "") for row in workbook["networks"].iter_rows(min_row=2, values_only=True))
+    assert "Onderwijs en onderzoek" in types and "onderwijs_onderzoek" not in types
+    with open(out / "tables" / "involvement.csv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["network_id", "category_label", "participant_group", "level"]
+    assert {r[3] for r in rows[1:]} <= {"", "1", "2", "3", "4", "5", "1.0", "2.0", "3.0", "4.0", "5.0"}

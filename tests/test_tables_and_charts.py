@@ -183,7 +183,8 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
     _run(tmp_path)
     first, second = _digests(processed), _digests(tmp_path)
-    assert len(first) == 2 * 23 + 1 + 2 + 4 * len(FIGURES)      # 23 tables, tables.xlsx, the two .sav files
+    assert len(first) == 2 * 24 + 1 + 2 + 5 * len(FIGURES)   # 24 tables, tables.xlsx, the two .sav files;
+    # per figure png, svg, pdf, csv and the phone svg
     assert first == second
 
 

@@ -213,3 +213,50 @@ def test_the_shipped_reference_is_what_its_script_writes(tmp_path):
     subprocess.run([sys.executable, str(Path(__file__).parent.parent / "scripts" / "make_reference_docx.py"), str(out)],
                    check=True, capture_output=True)
     assert out.read_bytes() == (DEFAULT_TEMPLATES / "reference.docx").read_bytes()
+
+
+def _html_paragraphs(html: str) -> list[str]:
+    """The text of every paragraph, list item and quote of the HTML after the contents, minus the
+    screen-only download links."""
+    import html as html_module
+    body = html.split("</nav>", 1)[1]
+    found = re.findall(r"<(p|li|blockquote)\b([^>]*)>(.*?)</\1>", body, re.S)
+    texts = [_flat(html_module.unescape(re.sub(r"<[^>]+>", " ", inner))) for _, attrs, inner in found
+             if "downloads" not in attrs]
+    return [t.replace(" ,", ",").replace(" .", ".").replace(" ?", "?").replace("( ", "(").replace(" )", ")")
+            for t in texts if t]
+
+
+def test_every_paragraph_of_the_html_is_in_word(report):
+    html = (report / "out" / "report.html").read_text(encoding="utf-8")
+    word = _flat(_text(_document(report / "out" / "report.docx")))
+    missing = [t for t in _html_paragraphs(html) if _flat(t) not in word]
+    assert not missing, missing[:5]
+
+
+def test_word_table_captions_are_numbered_as_in_the_html(report):
+    html = (report / "out" / "report.html").read_text(encoding="utf-8")
+    body = _xml(report / "out" / "report.docx", "word/document.xml")
+    assert body.count(" SEQ Tabel \\* ARABIC ") == len(re.findall(r"<caption>Tabel \d+\. ", html))
+    document = _document(report / "out" / "report.docx")
+    captions = [_flat(p.text) for p in document.paragraphs if p.style.name == "Caption" and p.text.startswith("Tabel")]
+    assert captions[:3] == [_flat(c) for c in re.findall(r"<caption>(Tabel \d+\. [^<]*)</caption>", html)[:3]]
+
+
+def test_a_template_override_changes_the_word_edition_too(tmp_path, monkeypatch):
+    from pipeline import run_pipeline
+    mine = tmp_path / "sjablonen"
+    mine.mkdir()
+    (mine / "report.html").write_text(
+        '{% extends "default:report.html" %}\n{% block conclusions %}<h1 id="conclusies">4. Wat we leerden</h1>\n'
+        "<p>Een zin die alleen in dit sjabloon staat, met {{ networks | length }} netwerken.</p>\n"
+        "<ul><li>eerste les</li><li>tweede les</li></ul>{% endblock %}\n", encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1546300800")
+    run_pipeline(export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, out=tmp_path / "out",
+                 processed=tmp_path / "processed", templates=mine)
+    document = _document(tmp_path / "out" / "report.docx")
+    paragraphs = [(p.style.name, _flat(p.text)) for p in document.paragraphs]
+    assert ("Heading 1", "4. Wat we leerden") in paragraphs
+    assert ("Normal", "Een zin die alleen in dit sjabloon staat, met 17 netwerken.") in paragraphs
+    assert ("List Bullet", "eerste les") in paragraphs
+    assert "4.1 Conclusies" not in [text for _, text in paragraphs]
