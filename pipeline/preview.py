@@ -183,6 +183,9 @@ class Preview:
             self._writing = threading.Thread(target=lambda: [write() for write in later], daemon=True)
             self._writing.start()
 
+    def writing_figures(self) -> bool:
+        return self._writing is not None and self._writing.is_alive()
+
     def finish_figures(self) -> None:
         """Wait for the figures' PNG and PDF files of the last build (before the next build rewrites the figures)."""
         if self._writing is not None:
@@ -308,8 +311,11 @@ def serve(*, wave: str, waves: Path, config: Path, port: int = 8000, say: Callab
     except KeyboardInterrupt:
         pass
     finally:
-        # Not waiting for figures still being written: their files are written beside and moved into
-        # place, so a stop leaves the earlier ones whole (and a hidden part file, removed on the next start).
         server.shutdown()
         server.server_close()
+        # The figures' downloads are finished first: a thread still drawing with matplotlib while the
+        # interpreter shuts down can abort the process.
+        if preview.writing_figures():
+            say("preview    finishing the figures' downloads")
+        preview.finish_figures()
         say("preview    stopped")
