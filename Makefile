@@ -108,8 +108,10 @@ $(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))
 
 report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into reports/WAVE
 
+# On every core (pytest-xdist; PYTEST_XDIST_AUTO_NUM_WORKERS=N to choose; an idle worker takes tests queued
+# for another), with a line per test file as it ends.
 test: install  ## Run the test suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: install  ## Measure speed and memory; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

@@ -7,10 +7,9 @@ import zipfile
 
 import pandas as pd
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from conftest import EMBEDDED_EXPORT
 from test_ingest import _personal_values
 from test_report import pdf_text
-from pipeline.cli import main
 import variants
 
 
@@ -48,16 +47,16 @@ def _readable(path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def test_no_personal_value_in_any_output(tmp_path, capsys):
-    out, processed = tmp_path / "out", tmp_path / "processed"
-    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--out", str(out), "--processed", str(processed)]) == 0
-    printed = capsys.readouterr()
+def test_no_personal_value_in_any_output(embedded_report):
+    """The shared run of the embedded export and supplement: its output folder, its processed tables and
+    everything it printed (conftest.embedded_report keeps that in messages.txt)."""
+    out, processed = embedded_report / "out", embedded_report / "processed"
     files = sorted(p for folder in (out, processed) for p in folder.rglob("*") if p.is_file())
     kinds = {p.suffix for p in files}
     assert {".html", ".pdf", ".docx", ".svg", ".csv", ".xlsx", ".json", ".png", ".parquet"} <= kinds
-    texts = {str(p.relative_to(tmp_path)): _readable(p) for p in files}
-    texts["the run's messages"] = printed.out + printed.err
+    texts = {str(p.relative_to(embedded_report)): _readable(p) for p in files}
+    texts["the run's messages"] = (embedded_report / "messages.txt").read_text(encoding="utf-8")
+    assert texts["the run's messages"].startswith("ingest     reading")
     personal = _all_personal_values()
     assert len(personal) > 90 and any("@" in v for v in personal) and any(v.startswith("192.0.2.") for v in personal)
     found = []
