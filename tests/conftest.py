@@ -111,7 +111,7 @@ LONG_FIRST = ("test_waves.py", "test_make.py", "test_hostile.py", "test_declarat
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.path.name not in LONG_FIRST)
+    items.sort(key=lambda item: LONG_FIRST.index(item.path.name) if item.path.name in LONG_FIRST else len(LONG_FIRST))
 
 
 @pytest.hookimpl(trylast=True)     # after the terminal plugin has made its reporter
