@@ -126,18 +126,22 @@ def shared_run(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
     The workers' temporary folders sit side by side in one folder of the session; the first worker to ask
     builds there under a file lock, and the others wait for it and reuse the result. A build that failed
-    leaves no mark of completion, so the next test to ask tries again (and fails with its own error)."""
+    is not tried again: every later test that asks fails at once with its message."""
     from filelock import FileLock
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         base = base.parent
-    folder, done = base / f"shared-{name}", base / f"shared-{name}.complete"
+    folder, done, failed = (base / f"shared-{name}{suffix}" for suffix in ("", ".complete", ".failed"))
     with FileLock(str(base / f"shared-{name}.lock")):
+        if failed.exists():
+            pytest.fail(f"the shared run {name} failed in an earlier test: {failed.read_text(encoding='utf-8')}")
         if not done.exists():
-            if folder.exists():
-                shutil.rmtree(folder)
             folder.mkdir()
-            build(folder)
+            try:
+                build(folder)
+            except BaseException as exc:
+                failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+                raise
             done.touch()
     return folder
 
