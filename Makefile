@@ -71,7 +71,8 @@ define due
 endef
 
 $(PROCESSED)/responses.parquet: $(if $(wildcard $(EXPORT)),$(EXPORT),missing-export) $(SUPPLEMENT) $(INGEST_ARGS) \
-		pipeline/ingest.py pipeline/qualtrics.py config/instrument.yaml config/settings.yaml $(WAVE_DIR)/wave.yaml \
+		pipeline/ingest.py pipeline/qualtrics.py pipeline/deidentify.py config/instrument.yaml config/settings.yaml \
+		config/not_names.txt $(WAVE_DIR)/wave.yaml \
 		$(COMMON)
 	$(call due,ingest)
 
@@ -87,8 +88,9 @@ $(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pip
 	$(call due,code)
 
 $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py config/codebook.yaml config/taxonomies.yaml \
-		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) $(COMMON)
+		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py pipeline/spss.py config/codebook.yaml config/taxonomies.yaml \
+		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) \
+		pipeline/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
 	$(call due,aggregate)
 
 $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)

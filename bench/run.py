@@ -3,9 +3,10 @@
 (a) `make report` on the embedded dataset against the bare import time of the dependencies;
 (b) `make report` when nothing changed; (c) after a template edit, and which stages ran;
 (d) ingest to tables on N synthetic responses against pandas.read_csv of the same file, with peak memory;
-(e) render (HTML and PDF) for 100 and 500 networks.
+(e) render (HTML and PDF) for 100 and 500 networks;
+and codebook-eval: precision, recall and F1 of the coding rules and of the coder's suggestions.
 
-    python bench/run.py [--sizes 10000 100000] [--networks 100 500] [--out bench/RESULTS.md]
+    python bench/run.py [--sizes 10000 100000] [--networks 100 500] [--out bench/RESULTS.md] [--codebook-only]
 """
 
 from __future__ import annotations
@@ -169,6 +170,63 @@ def report(make_figures: dict, scale: list[dict], render: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- codebook-eval: how well the rules and the suggestions find the themes -----------------------------
+CODEBOOK_HEADING = "## Coding: codebook-eval"
+
+
+def codebook_section() -> str:
+    """The figures of `python -m pipeline codebook-eval --suggestions --json`: precision, recall and F1 of
+    the rules on the codebook's examples and on the validation set, and of the coder's suggestions."""
+    done = subprocess.run([PYTHON, "-m", "pipeline", "codebook-eval", "--suggestions", "--json"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"codebook-eval failed:\n{done.stderr[-2000:]}")
+    result = __import__("json").loads(done.stdout)
+
+    def share(value):
+        return "n/a" if value is None else f"{value:.2f}"
+    lines = [CODEBOOK_HEADING, "",
+             "`python -m pipeline codebook-eval` (written by `make bench`). The rules are written from the codebook's "
+             "examples and the development set; the validation set is held out (answers coded by hand from the theme "
+             "definitions only). Targets of issue 14: themes F1 at least 0.85 with precision at least 0.85 on unseen "
+             "answers, methods F1 at least 0.95.", "",
+             "| Set | Answers | Group | Precision | Recall | F1 | tp | fp | fn | Target |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in ("examples", "validation"):
+        if name not in result:
+            continue
+        for r in result[name]["overall"]:
+            target = ""
+            if name == "validation":
+                ok = (r["f1"] or 0) >= 0.85 and (r["precision"] or 0) >= 0.85 if r["set"] == "themes" \
+                    else (r["f1"] or 0) >= 0.95
+                target = verdict(ok)
+            lines.append(f"| {name} | {result[name]['answers']} | {r['set']} | {share(r['precision'])} | "
+                         f"{share(r['recall'])} | {share(r['f1'])} | {r['tp']} | {r['fp']} | {r['fn']} | {target} |")
+    offered = result.get("validation", {}).get("suggestions")
+    if offered:
+        lines += ["", "Suggestions for the coder on the validation set (model fitted on the codebook's examples only, "
+                  "threshold chosen on the development set): of the themes the rules missed, how many a suggestion "
+                  "offers (recall) and how many suggestions are right (precision); *with rules* is the recall a coder "
+                  "reaches who accepts every right suggestion.", "",
+                  "| Group | Threshold | Suggestions | Precision | Recall | With rules |", "|---|---|---|---|---|---|"]
+        for r in offered["after rules"]:
+            lines.append(f"| {r['group']} | {r['threshold']:.2f} | {r['suggestions']} | {share(r['precision'])} | "
+                         f"{share(r['recall'])} | {share(r['recall_with_rules'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_codebook_section(text: str, section: str) -> str:
+    """`text` (RESULTS.md) with its codebook-eval section replaced by `section`, or `section` added."""
+    start = text.find(CODEBOOK_HEADING)
+    if start < 0:
+        analysis = text.find("\n## Analysis")    # the section stands above the appended analysis
+        if analysis >= 0:
+            return text[:analysis + 1] + section + "\n" + text[analysis + 1:]
+        return text.rstrip("\n") + "\n\n" + section
+    end = text.find("\n## ", start + len(CODEBOOK_HEADING))
+    return text[:start] + section + (text[end:] if end >= 0 else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark the pipeline and write bench/RESULTS.md.")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -176,7 +234,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--analysis", type=Path, default=ROOT / "bench" / "ANALYSIS.md",
                         help="a hand-written analysis appended under the figures, if it exists")
+    parser.add_argument("--codebook-only", action="store_true",
+                        help="only run codebook-eval and rewrite its section of --out")
     args = parser.parse_args()
+    print("bench      codebook-eval", flush=True)
+    codebook = codebook_section()
+    if args.codebook_only:
+        old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        args.out.write_text(with_codebook_section(old, codebook), encoding="utf-8")
+        print(codebook)
+        return
     with tempfile.TemporaryDirectory(prefix="wsd-bench-") as tmp:
         work = Path(tmp)
         print("bench      (a-c) make report on the embedded dataset", flush=True)
@@ -185,7 +252,7 @@ def main() -> None:
         scale = bench_scale(work, args.sizes)
         print(f"bench      (e) render for {', '.join(map(str, args.networks))} networks", flush=True)
         render = bench_render(work, args.networks)
-    text = report(make_figures, scale, render)
+    text = report(make_figures, scale, render) + "\n" + codebook
     if args.analysis.exists():
         text += "\n" + args.analysis.read_text(encoding="utf-8")
     args.out.write_text(text, encoding="utf-8")

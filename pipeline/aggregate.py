@@ -21,15 +21,15 @@ import pandas as pd
 from pipeline.coding import Codebook
 from pipeline.config import Config, Instrument, Item, Taxonomies
 from pipeline.errors import PipelineError
+from pipeline.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
 from pipeline.schemas import write_atomic
+from pipeline import spss
 from pipeline.workbook import StreamedWorkbook, csv_safe
 
 NOT_GIVEN = "Niet ingevuld"
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
 SOURCE_LABELS = {"survey": "vragenlijst", "supplement": "aanvulling"}
 ANSWER_LABELS = {"ja": "Ja", "nee": "Nee", "": NOT_GIVEN}
-QUOTES = 3
-QUOTE_LENGTH = 160
 TYPED_FOLDER = "typed"
 
 
@@ -171,38 +171,27 @@ def yes_no_detail(networks: pd.DataFrame, item: str) -> pd.DataFrame:
                          "explanation": text.fillna(""), "answer": answers})
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= QUOTE_LENGTH else text[:QUOTE_LENGTH - 1].rsplit(" ", 1)[0] + " …"
-
-
-def _quotes(evidence: pd.Series) -> list[str]:
-    """The QUOTES shortest distinct evidence sentences, whitespace collapsed and cut at QUOTE_LENGTH."""
-    quotes = pd.Series(evidence.unique(), dtype=str).str.split().str.join(" ")
-    long = (quotes.str.len() > QUOTE_LENGTH).to_numpy(dtype=bool)
-    quotes[long] = [_short(q) for q in quotes[long]]
-    ranked = pd.DataFrame({"quote": quotes, "length": quotes.str.len()}).drop_duplicates("quote")
-    return ranked.sort_values(["length", "quote"])["quote"].head(QUOTES).tolist()
-
-
 def _answered(networks: pd.DataFrame, item: str) -> int:
     return int(networks[item].fillna("").ne("").sum()) if item in networks else 0
 
 
-def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str) -> pd.DataFrame:
+def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str,
+           quotes: dict[str, list[Quote]] | None = None) -> pd.DataFrame:
     """Per theme of `item`: category, category_label, theme_label, theme, networks naming it, percent of
-    the networks that answered, quote_1..3 (the shortest distinct evidence sentences of rule codes)."""
+    the networks that answered, quote_1..3 (see pipeline.quotes; chosen without decisions when not given)."""
     answered = _answered(networks, item)
     item_codes = codes[codes["item"] == item]
+    if quotes is None:
+        quotes = choose(codes=codes, networks=networks, codebook=codebook, item=item, decisions=Decisions())
     records = []
     for theme in codebook.themes_for(item):
         rows = item_codes[item_codes["theme"] == theme.code]
-        quotes = _quotes(rows.loc[rows["origin"] != "manual", "evidence"])
+        shown = [q.candidate.sentence for q in quotes.get(theme.code, [])]
         record = {"category": theme.category, "category_label": codebook.categories[theme.category]["label"],
                   "theme_label": theme.label, "theme": theme.code, "networks": int(rows["network_id"].nunique()),
                   "percent": percent(int(rows["network_id"].nunique()), answered)}
         for i in range(QUOTES):
-            record[f"quote_{i + 1}"] = quotes[i] if i < len(quotes) else ""
+            record[f"quote_{i + 1}"] = shown[i] if i < len(shown) else ""
         records.append(record)
     columns = ["category", "category_label", "theme_label", "theme", "networks", "percent",
                *(f"quote_{i + 1}" for i in range(QUOTES))]
@@ -303,13 +292,39 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
     return tables, compared
 
 
+def withhold_answers(*, networks: pd.DataFrame, codes: pd.DataFrame, instrument: Instrument,
+                     unpublished: set[str] | frozenset[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The networks and codes tables with the typed answers of the `unpublished` networks (ids) replaced by
+    NOT_PUBLISHED: the text and coded items, the texts of the yes/no items, the evidence of codes; their
+    stop reason emptied. Counts stay as they were (an answer withheld is still an answer)."""
+    if not unpublished:
+        return networks, codes
+    hidden = networks["network_id"].isin(unpublished).to_numpy(dtype=bool)
+    networks = networks.copy()
+    columns = [it.id for it in instrument.with_role("text", "coded")] + \
+        [f"{it.id}_text" for it in instrument.with_role("yes_no")]
+    for column in (c for c in columns if c in networks):
+        given = networks[column].fillna("").ne("").to_numpy(dtype=bool)
+        networks.loc[hidden & given, column] = NOT_PUBLISHED
+    networks.loc[hidden, "stop_reason"] = ""
+    codes = codes.copy()
+    codes.loc[codes["network_id"].isin(unpublished), "evidence"] = NOT_PUBLISHED
+    return networks, codes
+
+
 def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook,
               taxonomies: Taxonomies, instrument: Instrument, previous: Previous | None = None,
-              minimum: int = 5) -> list[Table]:
+              minimum: int = 5, quotes: dict[str, dict[str, list[Quote]]] | None = None,
+              unpublished: frozenset[str] = frozenset()) -> list[Table]:
     """Every table of the report, in report order, from the instrument's declarations (and, with the
     previous wave's tables, the comparison).
 
-    Takes the networks, involvement and codes tables of the processed folder; gives Table objects."""
+    Takes the networks, involvement and codes tables of the processed folder, the quotes per item and
+    theme (see pipeline.quotes.select; chosen without decisions when not given) and the ids of the
+    networks whose answers are not for publication; gives Table objects."""
+    if quotes is None:
+        quotes = select(codes=codes, networks=networks, codebook=codebook, decisions=Decisions())[0]
+    networks, codes = withhold_answers(networks=networks, codes=codes, instrument=instrument, unpublished=unpublished)
     n = len(networks)
     status, start, initiator, matrix = (instrument.the(r) for r in ("status", "start", "initiator", "involvement"))
     tables = [
@@ -349,7 +364,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     for item_id in codebook.items:
         item = instrument.item(item_id)
         answered = _answered(networks, item.id)
-        tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id),
+        tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id, quotes[item.id]),
                             {"category_label": "Categorie", "theme_label": "Thema", "theme": "Code",
                              "networks": "Netwerken", "percent": "Percentage", **quote_headers},
                             f"Percentage van de {answered} netwerken die {item.id} beantwoordden.", base=answered,
@@ -365,12 +380,13 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
                                     codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
-    tables += contract_tables(networks=networks, involvement=involvement, codes=codes)
+    tables += contract_tables(networks=networks, involvement=involvement, codes=codes, instrument=instrument,
+                              taxonomies=taxonomies)
     return tables
 
 
-def contract_tables(*, networks, involvement, codes) -> list[Table]:
-    """The tables of the output contract, with its column names."""
+def contract_tables(*, networks, involvement, codes, instrument: Instrument, taxonomies: Taxonomies) -> list[Table]:
+    """The tables of the output contract, with its column names, and the codebook of their SPSS files."""
     def same(columns):
         return {c: c for c in columns}
     out = networks[["network_id", "werkplaats", "name", "initiator", "initiator_types", "start_year", "start_text",
@@ -381,6 +397,10 @@ def contract_tables(*, networks, involvement, codes) -> list[Table]:
         Table("networks", "Netwerken (gegevens)", out, same(out.columns)),
         Table("involvement", "Deelnemerscategorieën (gegevens)", people, same(people.columns)),
         Table("codes", "Codes van de open antwoorden (gegevens)", coded, same(coded.columns), long_text=("evidence",)),
+        Table(spss.CODEBOOK, "Variabelen van networks.sav en involvement.sav (SPSS, R)",
+              spss.codebook(networks=out, involvement=people, instrument=instrument, taxonomies=taxonomies),
+              spss.CODEBOOK_HEADERS, "Waarden: de codes van de categorieën met hun label, zoals in de .sav-bestanden.",
+              long_text=("values",)),
     ]
 
 
@@ -439,21 +459,33 @@ def read_tables(processed: Path) -> list[Table]:
 
 
 def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
-        processed: Path, timestamp: datetime, previous: Previous | None = None) -> tuple[list[Table], list[Path], list[str]]:
-    """The stage: every table from the given frames, written to `processed`; with a previous wave, also
-    processed/network_links_suggested.csv (the matches to check). Gives the tables, the paths, warnings."""
+        processed: Path, timestamp: datetime, previous: Previous | None = None,
+        quotes: Path | None = None) -> tuple[list[Table], list[Path], list[str]]:
+    """The stage: every table from the given frames, written to `processed`, with the quotes chosen under
+    the decisions of the `quotes` file (a wave's quotes.csv; none: not reviewed) and processed/quotes.json
+    (what render says about them); with a previous wave, also processed/network_links_suggested.csv (the
+    matches to check). Gives the tables, the paths, warnings."""
     minimum = config.settings.min_networks_compared
+    decisions = load_decisions(quotes, codebook=config.codebook, networks=networks, codes=codes)
+    chosen, review = select(codes=codes, networks=networks, codebook=config.codebook, decisions=decisions)
     tables = aggregate(networks=networks, involvement=involvement, codes=codes, codebook=config.codebook,
                        taxonomies=config.taxonomies, instrument=config.instrument, previous=previous,
-                       minimum=minimum)
-    written, warnings = write_tables(tables, processed, timestamp=timestamp), []
+                       minimum=minimum, quotes=chosen, unpublished=frozenset(review.unpublished))
+    written, warnings = write_tables(tables, processed, timestamp=timestamp), list(review.warnings)
+    summary = processed / QUOTES_SUMMARY
+    write_atomic(summary, (json.dumps(review.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    written.append(summary)
+    contract = {t.name: t.frame for t in tables}
+    written += spss.write_sav_files(networks=contract["networks"], involvement=contract["involvement"],
+                               instrument=config.instrument, taxonomies=config.taxonomies,
+                               folder=processed / "tables", timestamp=timestamp)
     suggested = processed / "network_links_suggested.csv"
     if previous is not None:
         _, compared = comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
                                         codebook=config.codebook, taxonomies=config.taxonomies, minimum=minimum)
         write_atomic(suggested, table_csv(compared.suggestions))
         written.append(suggested)
-        warnings = compared.warnings
+        warnings += compared.warnings
     else:
         suggested.unlink(missing_ok=True)
     return tables, written, warnings

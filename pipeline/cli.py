@@ -2,8 +2,8 @@
 place errors become messages and exit codes.
 
 `run` takes an export through the stages (pipeline.runner); `ingest` ... `render` run one stage on the
-files in data/processed; `inspect`, `coding-sheet`, `coding-import` and `agreement` are tools for the
-researcher.
+files in data/processed; `inspect`, `coding-sheet`, `coding-import`, `agreement` and `quotes` are tools
+for the researcher.
 """
 
 from __future__ import annotations
@@ -19,6 +19,16 @@ from pipeline.config import CONFIG_DIR
 from pipeline.errors import PipelineError
 from pipeline.runner import STAGE_NAMES as STAGES
 from pipeline.wave import WAVES_DIR
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a score between 0 and 1, such as 0.35")
+    return value
+
 
 def _optional_path(text: str) -> Path | None:
     """A path, or none for "" (what an empty shell variable gives: SUPPLEMENT=)."""
@@ -68,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
     run.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey")
     run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+    run.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
     run.add_argument("--keep-unfinished", action="store_true", default=None,
                      help="keep responses that Qualtrics marks as not finished")
     report_options(run)
@@ -89,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         wave(stage)
         if name == "code":
             stage.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
+        if name == "aggregate":
+            stage.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
         processed(stage)
         quiet(stage)
 
@@ -113,7 +126,11 @@ def _parser() -> argparse.ArgumentParser:
     wave(sheet)
     sheet.add_argument("--out", type=Path, required=True, help="the .xlsx to write")
     sheet.add_argument("--blind", action="store_true",
-                       help="leave the marks empty and hide the automatic codes, for independent coding")
+                       help="leave the marks empty and hide the automatic codes and suggestions, for independent coding")
+    sheet.add_argument("--no-suggestions", action="store_true", help="offer no suggestions of the model")
+    sheet.add_argument("--threshold", type=_share, default=None,
+                       help="the score from which a sentence is suggested (0-1; default: the one chosen on the "
+                            "development set, pipeline.suggest.THRESHOLD)")
     processed(sheet)
 
     imp = sub.add_parser("coding-import", help="turn a coder's edits in the workbook into the wave's corrections")
@@ -121,6 +138,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("workbook", type=Path)
     imp.add_argument("--coder", help="initials to use for reviewed rows that leave 'codeur' empty")
     processed(imp)
+
+    quotes = sub.add_parser("quotes", help="write the wave's quotes file, pre-filled with the quotes the run "
+                            "chooses, to approve, replace or withhold them in Excel")
+    wave(quotes, required=True)
+    quotes.add_argument("--out", type=Path, help="the file to write (default: waves/<name>/quotes.csv)")
+    processed(quotes)
 
     migrate = sub.add_parser("migrate-corrections",
                              help="turn an old coding_overrides.csv (keyed by network id) into a wave's corrections")
@@ -133,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--validation", type=Path, help="the validation set (default tests/data/coding_validation.yaml)")
     evaluate.add_argument("--themes", action="store_true", help="also print every theme")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (for scripts and make bench)")
+    evaluate.add_argument("--suggestions", action="store_true",
+                          help="also judge the coder's suggestions (model fitted on the examples): on what the rules "
+                               "missed, and alone (as if no rule coded anything)")
+    evaluate.add_argument("--thresholds", type=_share, nargs="+",
+                          help="suggestion thresholds to compare (default: the one in use); choose one on the "
+                               "development set, never on the validation set")
 
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
@@ -190,7 +219,8 @@ def _run(args) -> int:
     result = run_pipeline(wave=wave, export=getattr(args, "export", None), supplement=getattr(args, "supplement", None),
                           out=getattr(args, "out", None), processed=args.processed, config=_config(args, wave),
                           templates=getattr(args, "templates", None), texts=getattr(args, "texts", None),
-                          corrections=getattr(args, "corrections", None), start=start, stop=stop, say=say)
+                          corrections=getattr(args, "corrections", None),
+                          quotes=getattr(args, "quotes", None), start=start, stop=stop, say=say)
     _wrote(say, result.written)
     return 0
 
@@ -297,7 +327,7 @@ def _migrate_corrections(args) -> int:
         network = by_id.loc[o.network_id]
         rows.append({"response_key": network["response_key"], "item": o.item,
                      "answer_sha": answer_sha(network[o.item]), "theme": o.theme, "action": o.action,
-                     "coder": o.coder, "reason": o.reason, "network_id": o.network_id})
+                     "coder": o.coder, "reason": o.reason, "network_id": o.network_id, "evidence": ""})
     merged = pd.concat([existing, pd.DataFrame(rows, columns=existing.columns)], ignore_index=True).astype(str)
     write_atomic(wave.corrections, corrections_csv(merged))
     load_corrections(wave.corrections, codebook=codebook)   # the result must read back cleanly
@@ -318,9 +348,20 @@ def _codebook_eval(args) -> int:
     elif args.validation:
         raise PipelineError(f"{path}: not found; give the YAML file of hand-coded answers.")
     results = {name: evaluate(answers, codebook) for name, answers in sets.items()}
+    offered = {}
+    if args.suggestions:
+        from pipeline.codebook_eval import evaluate_suggestions
+        from pipeline.suggest import THRESHOLD
+        thresholds = tuple(args.thresholds or (THRESHOLD,))
+        offered = {name: {"after rules": evaluate_suggestions(answers, codebook, thresholds=thresholds),
+                          "alone": evaluate_suggestions(answers, codebook, thresholds=thresholds, rules=False)}
+                   for name, answers in sets.items() if name != "examples"}
     if args.json:
         print(json.dumps({name: {"answers": len(sets[name]), "overall": overall.to_dict(orient="records"),
-                                 "themes": per_theme.to_dict(orient="records")}
+                                 "themes": per_theme.to_dict(orient="records"),
+                                 **({"suggestions": {mode: table.to_dict(orient="records")
+                                                     for mode, table in offered[name].items()}}
+                                    if name in offered else {})}
                           for name, (per_theme, overall) in results.items()}, ensure_ascii=False, indent=2))
         return 0
 
@@ -337,6 +378,14 @@ def _codebook_eval(args) -> int:
             for r in per_theme.itertuples(index=False):
                 print(f"    {r.item:<4} {r.theme:<24} {share(r.precision):>6} {share(r.recall):>6} {share(r.f1):>6}"
                       f"  {r.tp}/{r.answers} found, {r.fp} false")
+        for mode, table in offered.get(name, {}).items():
+            what = "of what the rules missed" if mode == "after rules" else "the model alone, no rules"
+            print(f"  suggestions, {what}:")
+            print(f"  {'':<9} {'threshold':>9} {'offered':>7} {'precision':>9} {'recall':>7} {'with rules':>10}"
+                  "   tp   fp   fn")
+            for r in table.itertuples(index=False):
+                print(f"  {r.group:<9} {r.threshold:>9.2f} {r.suggestions:>7} {share(r.precision):>9} "
+                      f"{share(r.recall):>7} {share(r.recall_with_rules):>10} {r.tp:>4} {r.fp:>4} {r.fn:>4}")
     return 0
 
 
@@ -377,16 +426,67 @@ def _coded_networks(args):
     return wave, networks, codebook, corrections, code(networks=networks, codebook=codebook, corrections=corrections)
 
 
+def _sheet_time() -> datetime:
+    """Now, or the moment SOURCE_DATE_EPOCH names, so that a rerun can give the same workbook bytes."""
+    import os
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise PipelineError(f"SOURCE_DATE_EPOCH={epoch!r} is not a number of seconds since 1970; unset it or give one.")
+
+
 def _coding_sheet(args) -> int:
     from pipeline.coding_sheet import write_coding_sheet
     wave, networks, codebook, _, coded = _coded_networks(args)
     if args.out.suffix.lower() != ".xlsx":
         raise PipelineError(f"{args.out}: give a file name ending in .xlsx.")
+    offered = None
+    if not args.blind and not args.no_suggestions:
+        from pipeline.coding_sheet import load_reviews
+        from pipeline.suggest import THRESHOLD, fit, reviewed_answers, reviewed_in_waves, suggest
+        reviews = load_reviews(wave.reviews if wave else None)
+        training, notes = reviewed_in_waves(wave, config=_config(args, wave), networks=networks, codes=coded.codes,
+                                            reviews=reviews)
+        for note in notes:
+            print(f"warning    {note}")
+        model = fit(codebook=codebook, reviewed=training)
+        offered = suggest(networks=networks, codes=coded.codes, codebook=codebook, model=model,
+                          threshold=THRESHOLD if args.threshold is None else args.threshold,
+                          skip=reviewed_answers(networks=networks, reviews=reviews, codebook=codebook))
     rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
-                              blind=args.blind, timestamp=datetime.now(timezone.utc).replace(microsecond=0))
+                              blind=args.blind, timestamp=_sheet_time(), suggestions=offered)
     print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
-          + (" (blind)" if args.blind else "") + ". Mark themes with x, put your initials under 'codeur', "
+          + (" (blind)" if args.blind else "")
+          + (f", {len(offered)} suggestion(s) in {offered[['network_id', 'item']].drop_duplicates().shape[0]} "
+             f"answer(s) first (model of {model.trained_on} sentences, {model.from_reviews} of them reviewed)"
+             if offered is not None else "")
+          + ". Mark themes with x (a suggestion counts only when you mark it), put your initials under 'codeur', "
           f"then run: python -m pipeline coding-import --wave {wave.name if wave else 'NAME'} {args.out}")
+    return 0
+
+
+def _quotes(args) -> int:
+    import shutil
+    from pipeline.quotes import load_decisions, quotes_file, read_quotes_file, select, write_quotes_file
+    wave, networks, codebook, _, coded = _coded_networks(args)
+    path = args.out or wave.quotes
+    existing = read_quotes_file(path)
+    decisions = load_decisions(path, frame=existing, codebook=codebook, networks=networks, codes=coded.codes)
+    chosen, review = select(codes=coded.codes, networks=networks, codebook=codebook, decisions=decisions)
+    frame = quotes_file(chosen=chosen, networks=networks, codebook=codebook, existing=existing)
+    if path.exists():
+        shutil.copy2(path, path.with_name(path.name + ".bak"))    # the researcher's file as it was
+    write_quotes_file(path, frame)
+    for warning in review.warnings:
+        print(f"warning    {warning}")
+    new = int(((frame["kind"] == "quote") & (frame["decision"] == "")).sum())
+    print(f"wrote {path}: {review.shown} quotes shown, {review.reviewed} decided by a researcher, {new} to review, and "
+          f"a row per network. In the decision column write approve, replace (with the sentence in replacement) or "
+          f"withhold; on a network's row withhold keeps its answers out of the report. Then run "
+          f"`make report WAVE={wave.name}`.")
     return 0
 
 
@@ -406,8 +506,8 @@ def _coding_import(args) -> int:
     write_atomic(wave.reviews, reviews_csv(reviews))
     for warning in warnings:
         print(f"warning    {warning}")
-    print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added and {counts['remove']} removed "
-          f"against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
+    print(f"read {counts['rows']} reviewed answers: {counts['add']} code(s) added ({counts['accepted']} of them "
+          f"accepted suggestions) and {counts['remove']} removed against the rules" + (f", {counts['skipped']} row(s) skipped" if counts["skipped"] else "")
           + f". {wave.corrections} now holds {len(corrections)} correction(s) and {wave.reviews} "
           f"{len(reviews)} reviewed answer(s); run `make report WAVE={wave.name}` to follow them.")
     return 0
@@ -448,7 +548,8 @@ def _agreement(args) -> int:
 COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
             "aggregate": _run, "charts": _run, "render": _run,
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
-            "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement}
+            "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
+            "quotes": _quotes}
 
 
 def _arrow_memory_returned_soon() -> None:

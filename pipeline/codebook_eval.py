@@ -95,3 +95,44 @@ def evaluate(answers: list[Answer], codebook: Codebook) -> tuple[pd.DataFrame, p
         overall.append({"set": name, "items": ", ".join(sorted(set(part["item"]))), "tp": tp, "fp": fp, "fn": fn,
                         **dict(zip(("precision", "recall", "f1"), _f1(tp, fp, fn)))})
     return per_theme, pd.DataFrame(overall)
+
+
+def evaluate_suggestions(answers: list[Answer], codebook: Codebook, *,
+                         thresholds: tuple[float, ...], rules: bool = True) -> pd.DataFrame:
+    """How well the coder's suggestions (pipeline.suggest, fitted on the codebook's examples only) find
+    what the rules missed, per threshold: suggestions made, right (tp) and wrong (fp), themes the rules
+    missed that no suggestion offers (fn), precision, recall (of what the rules missed), and the recall of
+    rules and right suggestions together. Gives threshold, group (themes, methods) and those counts.
+
+    With `rules` False the model is judged alone, as if no rule had coded anything: on a set the rules
+    were written from (the development set), they leave too little for the suggestions to be judged on."""
+    from pipeline.suggest import fit, suggest
+    frame = pd.DataFrame({"network_id": [a.id for a in answers], "response_key": [a.id for a in answers],
+                          "werkplaats": "", "name": ""})
+    for item in codebook.items:
+        frame[item] = [a.text if a.item == item else "" for a in answers]
+    found = apply_rules(networks=frame, codebook=codebook)
+    if not rules:
+        found = found.iloc[0:0]
+    by_rule = set(zip(found["network_id"], found["theme"]))
+    gold = {(a.id, t) for a in answers for t in a.themes}
+    item_of = {a.id: a.item for a in answers}
+    model = fit(codebook=codebook)
+    lowest = suggest(networks=frame, codes=found, codebook=codebook, model=model, threshold=min(thresholds))
+    rows = []
+    for threshold in thresholds:
+        offered = lowest[lowest["score"] >= threshold]
+        pairs = set(zip(offered["network_id"], offered["theme"]))
+        for group, is_method in (("themes", False), ("methods", True)):
+            def ours(pair):
+                return (item_of[pair[0]] in METHOD_ITEMS) == is_method
+            mine = {p for p in pairs if ours(p)}
+            missed = {p for p in gold - by_rule if ours(p)}
+            tp, fp = len(mine & gold), len(mine - gold)
+            fn = len(missed - mine)
+            precision, recall, _ = _f1(tp, fp, fn)
+            total = {p for p in gold if ours(p)}
+            rows.append({"threshold": threshold, "group": group, "suggestions": len(mine), "tp": tp, "fp": fp,
+                         "fn": fn, "precision": precision, "recall": recall,
+                         "recall_with_rules": (len(total & by_rule) + tp) / len(total) if total else None})
+    return pd.DataFrame(rows)

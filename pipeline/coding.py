@@ -23,14 +23,20 @@ from typing import Any
 import pandas as pd
 
 from pipeline.config import CONFIG_DIR, read_yaml
-from pipeline.dutch import SPELL_MIN, Haystack, Speller, Term, find, haystack, term, word_keys, words
+from pipeline.dutch import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, Term, find, haystack, term, \
+    whole_word_keys, word_keys, words
 from pipeline.errors import ConfigError
 from pipeline.schemas import CODES, write_atomic, write_parquet
 
-CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id")
+CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id",
+                      "evidence")
+# evidence (the sentence an added code rests on, as for an accepted suggestion) came later: a file without
+# it is read as having none.
+OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
 LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
 CORRECTION_ACTIONS = ("add", "remove")
 EVIDENCE_LENGTH = 240
+_SPELLING_NOTE = re.compile(r"\s\[[^\[\]]* gelezen als [^\[\]]*\]$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|\n+")
 
 
@@ -41,12 +47,34 @@ class Rule:
     with_terms: tuple[Term, ...] = ()
     unless: tuple[Term, ...] = ()
 
+    def __post_init__(self):
+        # The ids of each kind of term, and the terms by id: a sentence's possible terms are intersected
+        # with these sets instead of testing the rule's terms one by one.
+        object.__setattr__(self, "_by_id", {id(t): t for t in (*self.terms, *self.with_terms, *self.unless)})
+        object.__setattr__(self, "_ids", tuple(frozenset(id(t) for t in kind)
+                                               for kind in (self.terms, self.with_terms, self.unless)))
+
+    @property
+    def term_ids(self) -> frozenset[int]:
+        return self._ids[0]
+
     def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
         """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
         to occur in it (see RuleIndex)."""
-        def found(terms: tuple[Term, ...]) -> bool:
-            return any(find(t, sentence) for t in terms if possible is None or id(t) in possible)
-        return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
+        if possible is None:
+            def found(terms: tuple[Term, ...]) -> bool:
+                return any(find(t, sentence) for t in terms)
+            return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
+        by_id = self._by_id
+        terms, with_terms, unless = self._ids
+        hit = terms & possible
+        if not hit or not any(find(by_id[i], sentence) for i in hit):
+            return False
+        if self.with_terms:
+            hit = with_terms & possible
+            if not hit or not any(find(by_id[i], sentence) for i in hit):
+                return False
+        return not unless or not any(find(by_id[i], sentence) for i in unless & possible)
 
 
 @dataclass(frozen=True)
@@ -154,48 +182,73 @@ class RuleIndex:
     the speller of the terms' long words (spelling slips)."""
 
     def __init__(self, rules):
+        # A term whose first word is matched as a whole word only (a "=" term, or a word too short to be
+        # part of a compound) can only start at a word with its stem or that is it plus an inflection:
+        # such terms are kept apart (`_whole`) and looked up by those forms, not by every substring.
         self._by_key: dict[str, set[int]] = {}
+        self._whole: dict[str, set[int]] = {}
         vocabulary = set()
         for rule in rules:
             for t in (*rule.terms, *rule.with_terms, *rule.unless):
-                for key in t.parts[0].keys:
-                    self._by_key.setdefault(key, set()).add(id(t))
+                first = t.parts[0]
+                index = self._whole if t.whole_word or len(first.stem) < MIN_COMPOUND_PART else self._by_key
+                for key in first.keys:
+                    index.setdefault(key, set()).add(id(t))
                 vocabulary.update(p.word for p in t.parts if len(p.word) >= SPELL_MIN)
         self._keys = frozenset(self._by_key)
+        self._whole_keys = frozenset(self._whole)
         self._per_word: dict[str, frozenset[int]] = {}
+        # Numbers (years, counts, dates) are words of their own; without a term holding a digit they start none.
+        self._digits = any(c.isdigit() for key in (*self._keys, *self._whole_keys) for c in key)
         self.speller = Speller(frozenset(vocabulary))
+
+    def _terms_of(self, word: str) -> frozenset[int]:
+        if not self._digits and word.isdigit():
+            return frozenset()
+        return frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys),
+                                 *(self._whole[k] for k in whole_word_keys(word) & self._whole_keys))
 
     def read_as(self, sentence_words: list[str]) -> dict[str, str]:
         """The sentence's words that are spelling slips of a term word, with that word."""
+        correct = self.speller.correct
         out = {}
         for word in sentence_words:
-            known = self.speller.correct(word)
-            if known:
-                out[word] = known
+            if len(word) >= SPELL_MIN:
+                known = correct(word)
+                if known:
+                    out[word] = known
         return out
 
-    def terms_for(self, sentence_words: list[str]) -> frozenset[int]:
-        found: set[int] = set()
-        for word in sentence_words:
-            terms = self._per_word.get(word)
+    def starts_for(self, sentence_words: list[str]) -> dict[int, list[int]]:
+        """For each term that may occur in the sentence, the positions of the words that can start it."""
+        per_word = self._per_word
+        starts: dict[int, list[int]] = {}
+        for i, word in enumerate(sentence_words):
+            terms = per_word.get(word)
             if terms is None:
-                terms = frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys))
-                self._per_word[word] = terms
-            found |= terms
-        return frozenset(found)
+                terms = per_word[word] = self._terms_of(word)
+            for t in terms:
+                at = starts.get(t)
+                if at is None:
+                    starts[t] = [i]
+                else:
+                    at.append(i)
+        return starts
 
 
 class Sentence:
-    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), and
-    `read_as` its spelling slips with the term word each is read as. Matches in the scope of a negation
-    do not count (pipeline.dutch.negation_scope)."""
+    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), with
+    `starts` the positions of the words that can start each, and `read_as` its spelling slips with the term
+    word each is read as. Matches in the scope of a negation do not count (pipeline.dutch.negation_scope)."""
 
-    def __init__(self, text: str, terms: frozenset[int] | None = None, read_as: dict[str, str] | None = None):
-        self.text, self.terms, self.read_as = text, terms, read_as or {}
+    def __init__(self, text: str, starts: dict[int, list[int]] | None = None, read_as: dict[str, str] | None = None,
+                 words_of_text: list[str] | None = None):
+        self.text, self.starts, self.read_as, self.words = text, starts, read_as or {}, words_of_text
+        self.terms = None if starts is None else frozenset(starts)
 
     @cached_property
     def haystack(self) -> Haystack:
-        return haystack(self.text, negation=True, read_as=self.read_as)
+        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words, starts=self.starts)
 
     @property
     def evidence(self) -> str:
@@ -208,6 +261,13 @@ class Sentence:
         return f"{text} [{note}]" if note else text
 
 
+def evidence_sentence_text(evidence: str) -> str:
+    """The sentence part of a rule code's evidence (see Sentence.evidence): the note on spelling slips and
+    the cut-off mark taken off, spaces folded."""
+    text = _SPELLING_NOTE.sub("", evidence or "")
+    return " ".join((text[:-1] if text.endswith("…") else text).split())
+
+
 def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
     """The sentences of an answer, prepared once per answer and shared by every theme. Without an index
     every term is tried and no spelling slip is read."""
@@ -217,7 +277,7 @@ def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
     for s in sentences(text):
         ws = words(s)
         read_as = index.read_as(ws)
-        out.append(Sentence(s, index.terms_for([read_as.get(w, w) for w in ws]), read_as))
+        out.append(Sentence(s, index.starts_for([read_as.get(w, w) for w in ws] if read_as else ws), read_as, ws))
     return out
 
 
@@ -235,8 +295,12 @@ def _index_for(theme: Theme) -> RuleIndex:
 def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | None:
     """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
     for sentence in (tokenised(text, _index_for(theme)) if isinstance(text, str) else text):
+        possible = sentence.terms
         for rule in theme.rules:
-            if rule.matches(sentence.haystack, sentence.terms):
+            # A sentence none of whose words can start one of the rule's terms is not prepared for it.
+            if possible is not None and possible.isdisjoint(rule.term_ids):
+                continue
+            if rule.matches(sentence.haystack, possible):
                 return rule.id, sentence.evidence
     return None
 
@@ -289,6 +353,9 @@ def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
         raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
                           "apply to another wave's answer of the same name; convert them with `python -m pipeline "
                           f"migrate-corrections {path} --wave NAME`.")
+    for column in OPTIONAL_CORRECTION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -344,7 +411,8 @@ def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answere
 
     Takes codes (network_id, item, theme, origin, evidence), corrections (CORRECTION_COLUMNS) and the
     answers (see `answers`); gives the corrected codes and an audit table of every correction with its
-    effect. A correction whose answer is not in this wave, or has changed, is not applied."""
+    effect. An added code's evidence is the correction's evidence (the sentence of an accepted suggestion),
+    else its reason and coder. A correction whose answer is not in this wave, or has changed, is not applied."""
     by_answer = {(r.response_key, r.item): (r.network_id, r.answer_sha) for r in answered.itertuples(index=False)}
     keys = codes["network_id"] + "\x00" + codes["item"] + "\x00" + codes["theme"]
     named_networks = {by_answer[(r, i)][0] for r, i in zip(corrections["response_key"], corrections["item"])
@@ -373,8 +441,9 @@ def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answere
                     effect = "kept: a rule already codes it"
                 else:
                     effect = "added"
+                    evidence = c.evidence or (f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})")
                     current[key] = {"network_id": network_id, "item": c.item, "theme": c.theme, "origin": "manual",
-                                    "evidence": f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})"}
+                                    "evidence": evidence[:EVIDENCE_LENGTH]}
             else:
                 effect = "removed" if current.pop(key, None) else "nothing to remove"
         audit.append({**c._asdict(), "effect": effect})

@@ -1,31 +1,39 @@
 """The coding workbook: a human coder checks the automatic codes; the edits come back as the wave's
 corrections, and the rows reviewed as its reviews.
 
-One sheet per coded item, one row per network that answered it: the answer, the automatic codes, one
-column per theme of the item (a mark means "this answer names the theme"), the coder's initials and a
-reason. A hidden sheet keeps the rule codes at the time of writing, so agreement needs only the file.
+One sheet per coded item, one row per network that answered it: the answer, the automatic codes, the
+suggestions of the model (pipeline.suggest), one column per theme of the item (a mark means "this answer
+names the theme"), the coder's initials and a reason. A suggested theme's cell is coloured but left empty:
+the suggestion counts only when the coder marks it, and then becomes a reviewed code with the suggested
+sentence as its evidence. Answers with a suggestion, where the rules and the model disagree, come first.
+Hidden sheets keep the rule codes and the suggestions at the time of writing, so agreement and the
+import need only the file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipeline.coding import CORRECTION_COLUMNS, Codebook, answer_sha, apply_rules
+from pipeline.coding import CORRECTION_COLUMNS, Codebook, answer_sha, apply_rules, sentences
 from pipeline.errors import PipelineError
 from pipeline.workbook import add_sheet, new_workbook, put, save
 
-FIXED_COLUMNS = ("network_id", "response_key", "werkplaats", "netwerk", "antwoord", "automatische codes")
+FIXED_COLUMNS = ("network_id", "response_key", "werkplaats", "netwerk", "antwoord", "automatische codes", "suggesties")
+SUGGESTIONS_SHEET = "_suggesties"
+SUGGESTED_FILL = PatternFill("solid", fgColor="FFF2CC")
+ACCEPTED = "suggestie aanvaard"
 REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
 CODER_COLUMNS = ("codeur", "toelichting")
 RULES_SHEET = "_regelcodes"
+UNSEEN = ("automatische codes", "suggesties")   # left off a blind sheet
 MARK = "x"
 YES = {"x", "1", "ja", "j", "yes", "y", "v", "✓"}
 NO = {"", "0", "nee", "n", "no", "-"}
@@ -35,13 +43,23 @@ def _theme_header(theme) -> str:
     return f"{theme.label} ({theme.code})"
 
 
+def _score(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
 def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, path: Path,
-                       blind: bool = False, timestamp: datetime) -> int:
+                       blind: bool = False, timestamp: datetime, suggestions: pd.DataFrame | None = None) -> int:
     """Write the workbook; returns the number of rows to code.
 
-    Takes networks (network_id, response_key, werkplaats, name and the coded items) and codes (network_id,
-    item, theme, origin).
+    Takes networks (network_id, response_key, werkplaats, name and the coded items), codes (network_id,
+    item, theme, origin) and suggestions (pipeline.suggest.SUGGESTION_COLUMNS; none on a blind sheet).
     Marks are prefilled with the current codes unless `blind`, for coding without seeing the rules."""
+    if blind or suggestions is None:
+        from pipeline.suggest import SUGGESTION_COLUMNS
+        suggestions = pd.DataFrame(columns=list(SUGGESTION_COLUMNS))
+    suggested: dict[tuple[str, str], list] = {}
+    for r in suggestions.itertuples(index=False):
+        suggested.setdefault((r.network_id, r.item), []).append(r)
     wb = new_workbook()
     guide = wb.create_sheet("uitleg")
     lines = [
@@ -51,10 +69,16 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
         "Zet een x in de kolom van elk thema dat het antwoord noemt; maak de cel leeg als het thema er niet in staat.",
         "Vul bij elke rij die je hebt beoordeeld je initialen in onder 'codeur'; rijen zonder codeur tellen niet mee.",
         "Licht een wijziging desgewenst toe onder 'toelichting'.",
+        "",
+        "Suggesties: zinnen die geen regel codeerde, maar die volgens een model lijken op een thema (kolom "
+        "'suggesties': het thema, een score van 0 tot 1 en de zin). De cel van een voorgesteld thema is geel en leeg.",
+        "Neem je een suggestie over, zet dan een x in die gele cel: de code komt erbij met de voorgestelde zin als "
+        "onderbouwing. Laat je de gele cel leeg, dan verandert er niets.",
+        "Antwoorden met suggesties (waar regels en model het oneens zijn) staan bovenaan, de hoogste score eerst.",
         "Lees het blad daarna in met: python -m pipeline coding-import <dit bestand>",
         "Overeenstemming met de regels (Cohen's kappa): python -m pipeline agreement <dit bestand>",
         "",
-        f"Codeboek versie {codebook.version}. " + ("Blind: de automatische codes staan niet op dit blad."
+        f"Codeboek versie {codebook.version}. " + ("Blind: de automatische codes en suggesties staan niet op dit blad."
                                                     if blind else "De kruisjes zijn vooraf ingevuld met de huidige codes."),
         "",
         "Thema's:",
@@ -72,27 +96,41 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
     for item in codebook.items:
         themes = codebook.themes_for(item)
         answered = networks[networks[item].fillna("").ne("")] if item in networks.columns else networks.iloc[0:0]
-        records = []
-        for n in answered.itertuples(index=False):
+        records, order, marked = [], [], []
+        labels = {t.code: t.label for t in themes}
+        for position, n in enumerate(answered.itertuples(index=False)):
             nid, text = n.network_id, getattr(n, item)
             named = [t for t in themes if (nid, item, t.code) in current]
+            offered = suggested.get((nid, item), [])
             record = {"network_id": nid, "response_key": n.response_key, "werkplaats": n.werkplaats,
                       "netwerk": n.name, "antwoord": text,
-                      "automatische codes": "\n".join(t.label for t in named)}
+                      "automatische codes": "\n".join(t.label for t in named),
+                      "suggesties": "\n".join(f"{labels[r.theme]} ({_score(r.score)}): {r.sentence}" for r in offered)}
             for t in themes:
                 record[_theme_header(t)] = "" if blind or t not in named else MARK
             record.update({c: "" for c in CODER_COLUMNS})
             records.append(record)
-        columns = [c for c in FIXED_COLUMNS if not (blind and c == "automatische codes")]
+            marked.append({r.theme for r in offered})
+            order.append((-max((r.score for r in offered), default=-1.0), position))
+        # Answers where the model offers what the rules did not code first, the surest suggestion first.
+        ranked = [i for _, i in sorted(order)]
+        records, marked = [records[i] for i in ranked], [marked[i] for i in ranked]
+        columns = [c for c in FIXED_COLUMNS if not (blind and c in UNSEEN)]
         columns += [_theme_header(t) for t in themes] + list(CODER_COLUMNS)
         frame = pd.DataFrame(records, columns=columns)
-        widths = {"antwoord": 70, "automatische codes": 28, "network_id": 24, "netwerk": 28, "toelichting": 30}
+        widths = {"antwoord": 70, "automatische codes": 28, "suggesties": 50, "network_id": 24, "netwerk": 28,
+                  "toelichting": 30}
         widths.update({_theme_header(t): 14 for t in themes})
-        ws = add_sheet(wb, item, frame, wrap=("antwoord", "automatische codes", "netwerk"), widths=widths)
-        ws.freeze_panes = "F2" if blind else "G2"
+        ws = add_sheet(wb, item, frame, wrap=("antwoord", "automatische codes", "suggesties", "netwerk"),
+                       widths=widths)
+        ws.freeze_panes = "F2" if blind else "H2"
         ws.column_dimensions["B"].hidden = True   # response_key: names the answer for the import
         ws.row_dimensions[1].height = 60
         first = len(columns) - len(themes) - len(CODER_COLUMNS) + 1
+        for r, offered in enumerate(marked, start=2):
+            for c, t in enumerate(themes, start=first):
+                if t.code in offered:
+                    ws.cell(row=r, column=c).fill = SUGGESTED_FILL
         if records:
             marks = DataValidation(type="list", formula1=f'"{MARK}"', allow_blank=True,
                                    error="Zet een x of laat de cel leeg.", showErrorMessage=True)
@@ -106,6 +144,9 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
     rule_codes = codes[codes["origin"] != "manual"][["network_id", "item", "theme", "origin"]]
     hidden = add_sheet(wb, RULES_SHEET, rule_codes.reset_index(drop=True))
     hidden.sheet_state = "hidden"
+    offered = add_sheet(wb, SUGGESTIONS_SHEET, suggestions[["network_id", "item", "theme", "score", "sentence"]]
+                        .reset_index(drop=True))
+    offered.sheet_state = "hidden"
     save(wb, path, timestamp=timestamp)
     return rows
 
@@ -119,6 +160,7 @@ class CodedRow:
     coder: str
     reason: str
     themes: frozenset[str]
+    suggested: dict[str, tuple[float, str]] = field(default_factory=dict)   # theme -> (score, sentence)
 
 
 def read_coding_sheet(path: Path, *, codebook: Codebook,
@@ -137,6 +179,17 @@ def read_coding_sheet(path: Path, *, codebook: Codebook,
                             "written by `python -m pipeline coding-sheet`.")
     rules = list(wb[RULES_SHEET].iter_rows(values_only=True))
     rule_codes = pd.DataFrame(rules[1:], columns=rules[0]).fillna("").astype(str)
+    offered: dict[tuple[str, str], dict[str, tuple[float, str]]] = {}
+    if SUGGESTIONS_SHEET in wb.sheetnames:
+        table = list(wb[SUGGESTIONS_SHEET].iter_rows(values_only=True))
+        for values in table[1:]:
+            r = dict(zip(table[0], values))
+            try:
+                offered.setdefault((str(r["network_id"]), str(r["item"])), {})[str(r["theme"])] = (
+                    float(r["score"]), str(r["sentence"] or ""))
+            except (KeyError, TypeError, ValueError):
+                raise PipelineError(f"{path}: the hidden sheet {SUGGESTIONS_SHEET} was changed; write the sheet "
+                                    "again with `python -m pipeline coding-sheet`.")
     reviewed: list[CodedRow] = []
     for item in codebook.items:
         if item not in wb.sheetnames:
@@ -169,7 +222,8 @@ def read_coding_sheet(path: Path, *, codebook: Codebook,
                                         "put an x or leave the cell empty.")
             reviewed.append(CodedRow(network_id=cell["network_id"], response_key=cell["response_key"], item=item,
                                      text=cell["antwoord"],
-                                     coder=coder, reason=cell["toelichting"], themes=frozenset(marks)))
+                                     coder=coder, reason=cell["toelichting"], themes=frozenset(marks),
+                                     suggested=offered.get((cell["network_id"], item), {})))
     return reviewed, rule_codes
 
 
@@ -192,13 +246,15 @@ def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, 
                            sheet_name: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[str]]:
     """The wave's corrections and reviews after a coder's review: for each reviewed row whose answer is
     unchanged, the differences between the coder and the current rules replace that answer's earlier
-    corrections, and the row is recorded as reviewed. Returns (corrections, reviews, counts, warnings)."""
+    corrections, and the row is recorded as reviewed. A marked theme that the sheet suggested is an accepted
+    suggestion: its reason says so and its evidence is the suggested sentence. Returns (corrections,
+    reviews, counts, warnings)."""
     rules = apply_rules(networks=networks, codebook=codebook)
     rule_set = {(r.network_id, r.item, r.theme) for r in rules.itertuples(index=False)}
     texts = {(k, item): (n, t) for item in codebook.items if item in networks.columns
              for k, n, t in zip(networks["response_key"], networks["network_id"], networks[item].fillna(""))}
     warnings, new, done, seen = [], [], set(), []
-    counts = {"rows": 0, "add": 0, "remove": 0, "skipped": 0}
+    counts = {"rows": 0, "add": 0, "remove": 0, "accepted": 0, "skipped": 0}
     for row in reviewed:
         network_id, current = texts.get((row.response_key, row.item), (row.network_id, None))
         if current is None or not _same_text(current, row.text):
@@ -216,9 +272,20 @@ def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, 
             if (theme.code in row.themes) != by_rule:
                 action = "add" if theme.code in row.themes else "remove"
                 counts[action] += 1
+                reason, evidence = row.reason or f"codeerblad {sheet_name}", ""
+                if action == "add" and theme.code in row.suggested:
+                    score, sentence = row.suggested[theme.code]
+                    if sentence in sentences(current):
+                        counts["accepted"] += 1
+                        reason = f"{ACCEPTED} (score {_score(score)}, {sheet_name})" + \
+                                 (f": {row.reason}" if row.reason else "")
+                        evidence = sentence
+                    else:
+                        warnings.append(f"{sheet_name}: the suggested sentence for {theme.code} in {row.item} of "
+                                        f"{network_id} is not in the answer; added as the coder's own code.")
                 new.append({"response_key": row.response_key, "item": row.item, "answer_sha": sha,
                             "theme": theme.code, "action": action, "coder": row.coder,
-                            "reason": row.reason or f"codeerblad {sheet_name}", "network_id": network_id})
+                            "reason": reason, "network_id": network_id, "evidence": evidence})
 
     def replaced(frame, columns, rows):
         keep = frame[[(k, i) not in done for k, i in zip(frame["response_key"], frame["item"])]]

@@ -400,7 +400,7 @@ class Config:
     @property
     def files(self) -> list[Path]:
         """The files of the config folder a run reads (for the manifest)."""
-        return sorted(p for p in self.folder.glob("*") if p.suffix in (".yaml", ".csv"))
+        return sorted(p for p in self.folder.glob("*") if p.suffix in (".yaml", ".csv", ".txt"))
 
     @property
     def coded_items(self) -> tuple[Item, ...]:

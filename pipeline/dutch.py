@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 
@@ -56,12 +56,14 @@ def _fold(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower-cased and without accents; hyphens, slashes and '&' separate words."""
-    return [_fold(w) for w in _WORD.findall((text or "").casefold())]
+    folded = (text or "").casefold()
+    found = _WORD.findall(folded)
+    return found if folded.isascii() else [_fold(w) for w in found]
 
 
 def tokens(text: str) -> list[Token]:
     """The words of `text` with their stems."""
-    return [Token(w, _stem(w)) for w in words(text)]
+    return [_token(w) for w in words(text)]
 
 
 @dataclass(frozen=True)
@@ -159,17 +161,22 @@ def _segment_at(parts: tuple[Part, ...], window: list[Token], whole_word: bool) 
             and all(_same_word(t, p) for t, p in zip(window[1:-1], parts[1:-1])))
 
 
-def _occurrences(term_: Term, text_tokens: list[Token]):
-    """(start, end) of every occurrence of the term, end exclusive."""
+def _occurrences(term_: Term, text_tokens: list[Token], starts: list[int] | None = None):
+    """(start, end) of every occurrence of the term, end exclusive; `starts` (when known) are the only
+    positions where it can start."""
     parts = term_.parts
     if not term_.segments:
         n = len(parts)
-        for start in range(len(text_tokens) - n + 1):
-            if _segment_at(parts, text_tokens[start:start + n], term_.whole_word):
+        last = len(text_tokens) - n
+        for start in (range(last + 1) if starts is None else starts):
+            if start <= last and _segment_at(parts, text_tokens[start:start + n], term_.whole_word):
                 yield start, start + n
         return
     first = term_.segments[0]
-    for start in range(len(text_tokens) - first + 1):
+    last = len(text_tokens) - first
+    for start in (range(last + 1) if starts is None else starts):
+        if start > last:
+            continue
         if not _segment_at(parts[:first], text_tokens[start:start + first], term_.whole_word):
             continue
         end, offset, ok = start + first, first, True
@@ -187,13 +194,13 @@ def _occurrences(term_: Term, text_tokens: list[Token]):
             yield start, end
 
 
-def find_at(term_: Term, text_tokens: list[Token], negated=None) -> int | None:
+def find_at(term_: Term, text_tokens: list[Token], negated=None, starts: list[int] | None = None) -> int | None:
     """Index of the first token where the term occurs in the text, or None. Words must follow each other
     (or, across " ... ", stand close after each other); the first may be the tail of a compound and the last
     its head, unless the term is whole-word only. `negated(start, end)` rules an occurrence out."""
     if not term_.parts:
         return None
-    for start, end in _occurrences(term_, text_tokens):
+    for start, end in _occurrences(term_, text_tokens, starts):
         if negated is None or not negated(start, end):
             return start
     return None
@@ -215,22 +222,28 @@ NOT_NEGATING_BEFORE = {"zonder": frozenset({"niet", "geen", "nooit"}), "weinig":
                        "nauwelijks": frozenset(), "geen": frozenset(), "niet": frozenset()}
 CONTRAST = frozenset({"maar", "wel", "echter", "toch", "behalve", "integendeel"})
 NO_PROBLEM = frozenset({"probleem", "belemmering", "issue", "knelpunt", "obstakel", "struikelblok", "rol",
-                        "punt", "drempel", "factor", "zorg"})
+                        "punt", "drempel", "factor", "zorg", "doel"})
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
+
+
+# One pass over a text finds its words and the clause breaks between them (breaks hold no word character).
+_WORD_OR_BREAK = re.compile(f"({_WORD.pattern})|{_CLAUSE_BREAK.pattern}", re.UNICODE)
 
 
 def clauses(text: str) -> list[int]:
     """For each word of `text` (as `words` gives them), the number of its clause."""
-    out, clause, last = [], 0, 0
-    folded = (text or "").casefold()
-    for m in _WORD.finditer(folded):
-        if _CLAUSE_BREAK.search(folded[last:m.start()]):
+    out, clause, broken = [], 0, False
+    for m in _WORD_OR_BREAK.finditer((text or "").casefold()):
+        word = m.group(1)
+        if word is None:
+            broken = True
+            continue
+        if broken:
             clause += 1
-        word = _fold(m.group())
-        if word in CONTRAST:
+            broken = False
+        if _fold(word) in CONTRAST:
             clause += 1
         out.append(clause)
-        last = m.end()
     return out
 
 
@@ -313,19 +326,44 @@ def word_keys(word: str) -> frozenset[str]:
     return frozenset(substrings | {_stem(word)} | _compound_heads(word))
 
 
+# A word is a term word plus at most this many letters of inflection (a Latin -um/-a plural included).
+MAX_ENDING = 6
+
+
+def whole_word_keys(word: str) -> frozenset[str]:
+    """The keys by which a part matched as a whole word only can match `word`: its stem, and the word less
+    an inflection (every prefix that leaves off at most MAX_ENDING letters)."""
+    return frozenset({_stem(word)} | {word[:i] for i in range(max(1, len(word) - MAX_ENDING), len(word) + 1)})
+
+
 @dataclass(frozen=True)
 class Haystack:
-    """A text prepared for many term look-ups: its tokens, every stem and compound head, and its words;
-    with `negated`, occurrences in the scope of a negation do not count."""
+    """A text prepared for many term look-ups: its tokens and, worked out when first asked for, every stem
+    and compound head (`keys`) and its words joined; with `negated`, occurrences in the scope of a negation
+    do not count."""
 
     tokens: list[Token]
-    keys: frozenset[str]
-    joined: str
     negated: object = None
+    starts: dict[int, list[int]] | None = None   # id of a term -> the only positions where it can start
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        return frozenset().union(*(_own_keys(t.word) for t in self.tokens))
+
+    @cached_property
+    def joined(self) -> str:
+        return " ".join(t.word for t in self.tokens)
 
 
-def _lazy_scope(found: list[Token], text: str):
-    """negation_scope, worked out only once a term is found (most sentences match nothing)."""
+def _never(start: int, end: int) -> bool:
+    return False
+
+
+def _lazy_scope(found: list[Token], text: str, ws: list[str]):
+    """negation_scope, worked out only once a term is found (most sentences match nothing), and not at all
+    for a sentence without a negation word."""
+    if NEGATIONS.isdisjoint(ws):
+        return _never
     scope = []
 
     def negated(start: int, end: int) -> bool:
@@ -335,17 +373,27 @@ def _lazy_scope(found: list[Token], text: str):
     return negated
 
 
-def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None) -> Haystack:
-    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations."""
-    ws = words(text)
+def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None,
+             words_of_text: list[str] | None = None, starts: dict[int, list[int]] | None = None) -> Haystack:
+    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations;
+    `words_of_text` are words(text) when the caller has them already; `starts` says where each term can
+    start (a term it does not name is then taken to be nowhere)."""
+    ws = words(text) if words_of_text is None else words_of_text
     if read_as:
         ws = [read_as.get(w, w) for w in ws]
-    found = [Token(w, _stem(w)) for w in ws]
-    keys = {t.stem for t in found}
-    for t in found:
-        keys |= _compound_heads(t.word)
-    negated = _lazy_scope(found, text) if negation else None
-    return Haystack(found, frozenset(keys), " ".join(t.word for t in found), negated)
+    found = [_token(w) for w in ws]
+    return Haystack(found, _lazy_scope(found, text, ws) if negation else None, starts)
+
+
+@lru_cache(maxsize=200_000)
+def _token(word: str) -> Token:
+    return Token(word, _stem(word))
+
+
+@lru_cache(maxsize=200_000)
+def _own_keys(word: str) -> frozenset[str]:
+    """The word's stem and the stems of its possible compound heads."""
+    return _compound_heads(word) | {_stem(word)}
 
 
 def _could_occur(term_: Term, text: Haystack) -> bool:
@@ -356,6 +404,10 @@ def _could_occur(term_: Term, text: Haystack) -> bool:
 
 def find(term_: Term, text: list[Token] | Haystack) -> bool:
     if isinstance(text, Haystack):
+        if text.starts is not None:
+            starts = text.starts.get(id(term_))
+            # Knowing where the term can start leaves so few places to look that a pre-check costs more.
+            return starts is not None and find_at(term_, text.tokens, text.negated, starts) is not None
         return _could_occur(term_, text) and find_at(term_, text.tokens, text.negated) is not None
     return find_at(term_, text) is not None
 

@@ -22,6 +22,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from pipeline.config import Config, Instrument, Item, Settings
+from pipeline.deidentify import load_not_names, scrub_third_parties
 from pipeline.errors import ExportError
 from pipeline.qualtrics import (RECOGNISED_MAGIC, SAV_MAGIC, ZIP_MAGIC, RawExport, read_export, read_input,
                                 strip_html)
@@ -819,8 +820,11 @@ def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame
 
 
 def ingest(*, export_path: str | Path, instrument: Instrument, settings: Settings,
-           supplement_path: str | Path | None = None, require_instrument: bool = True) -> IngestResult:
-    """Read, map, filter and de-identify an export (and supplement) into the responses table.
+           supplement_path: str | Path | None = None, require_instrument: bool = True,
+           not_names: frozenset[str] = frozenset()) -> IngestResult:
+    """Read, map, filter and de-identify an export (and supplement) into the responses table. Third
+    persons' names, e-mail addresses and phone numbers in typed answers become markers (pipeline.deidentify;
+    `not_names` are the researcher's exceptions, case-folded).
 
     Gives responses with response_key, source (survey or supplement), row, the dates, progress, duration,
     distribution_channel, user_language and every non-personal item field, all as text.
@@ -873,6 +877,11 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
         extra.insert(2, "row", range(1, len(extra) + 1))
         clean = pd.concat([clean, extra], ignore_index=True)
 
+    # Third persons, in the survey's answers and the supplement's alike; the werkplaats and network name
+    # stay as typed and their words are no names in the same response.
+    context = [f for it in instrument.with_role("werkplaats", "network_name") for f in it.fields]
+    clean = scrub_third_parties(clean, columns=[f for f in instrument.typed_fields if f not in personal],
+                                context_columns=context, keep=not_names)
     fields = [f for f in instrument.response_fields if f not in personal]
     columns = ["response_key", "source", "row", *DATE_COLUMNS, "progress", "duration", "distribution_channel",
                "user_language", *fields]
@@ -929,5 +938,5 @@ def write_ingest(result: IngestResult, processed_dir: str | Path, *, settings: S
 def run(config: Config, *, export: Path, supplement: Path | None, processed: Path) -> tuple[IngestResult, list[Path]]:
     """The stage: the export (and supplement) read, filtered and de-identified into `processed`."""
     result = ingest(export_path=export, supplement_path=supplement, instrument=config.instrument,
-                    settings=config.settings)
+                    settings=config.settings, not_names=load_not_names(config.folder))
     return result, write_ingest(result, processed, settings=config.settings)

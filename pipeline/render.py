@@ -26,6 +26,7 @@ from pipeline import __version__, output_folder
 from pipeline.aggregate import Table, read_tables
 from pipeline.config import PROJECT_ROOT, Config, Instrument
 from pipeline.errors import PipelineError
+from pipeline.quotes import QUOTES_SUMMARY
 from pipeline.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.wave import TEXT_FILES, inherited_from, without_mark
 
@@ -225,6 +226,8 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         return json.loads(path.read_text(encoding="utf-8"))
 
     ingest, normalise_summary, coding = summary("ingest.json"), summary("normalise.json"), summary("coding.json")
+    quotes = summary(QUOTES_SUMMARY)
+    unpublished = set(quotes["unpublished"])
     text_items = [it.id for it in instrument.with_role("text", "coded")]
     networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
     involvement = read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT)
@@ -253,11 +256,16 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
     network_list = []
     for n in networks.to_dict(orient="records"):
         people = people_by_network.get(n["network_id"], no_people)
+        published = n["network_id"] not in unpublished
+        if not published:
+            # Not for publication: no answer of it reaches the report, here or in a table that lists answers.
+            n = {**n, "stop_reason": "", **{item: "" for item in text_items},
+                 **{f"{it.id}_text": "" for it in yes_no_items}}
         network_list.append({
             "id": n["network_id"], "werkplaats": n["werkplaats"], "name": n["name"], "initiator": n["initiator"],
             "start_text": n["start_text"] or "-", "status": n["status"], "stop_reason": n["stop_reason"],
             "status_shown": status_shown.get(n["network_id"], n["status"]),
-            "source": n["source"],
+            "source": n["source"], "published": published,
             "text": {item: shown(n["network_id"], item, n.get(item, "") or "") for item in text_items},
             "participants": [{"label": p["category_label"],
                               "head_count": None if pd.isna(p["head_count"]) else int(p["head_count"]),
@@ -311,11 +319,14 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "supplement_networks": int((networks["source"] == "supplement").sum()),
             "items_mapped": ingest["items_mapped"], "items_missing": ingest["items_missing"],
             "format": ingest["format"],
-            "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + long_answers),
+            "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + quotes["warnings"]
+                         + long_answers),
             "codes": coding["codes"], "manual_codes": coding["manual"],
             "corrections_applied": coding.get("applied", 0), "corrections_stale": coding.get("stale", 0),
             "codes_added": coding.get("added", 0), "codes_removed": coding.get("removed", 0),
             "reviewed_answers": status.reviewed, "coded_answers": status.coded,
+            "quotes_shown": quotes["quotes_shown"], "quotes_reviewed": quotes["quotes_reviewed"],
+            "quotes_stale": quotes["stale"], "unpublished_networks": len(unpublished),
             "distinct_networks": bool(networks[["werkplaats", "name"]].apply(
                 lambda c: c.str.casefold().str.split().str.join(" ")).drop_duplicates().shape[0] == len(networks)),
         },

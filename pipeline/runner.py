@@ -31,20 +31,20 @@ class Stage:
 
 
 STAGES = (
-    Stage("ingest", ("ingest", "qualtrics"), ("instrument.yaml", "settings.yaml"), (),
+    Stage("ingest", ("ingest", "qualtrics", "deidentify"), ("instrument.yaml", "settings.yaml", "not_names.txt"), (),
           ("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"), ("wave.yaml",)),
     Stage("normalise", ("normalise", "dutch"), ("taxonomies.yaml", "instrument.yaml"), ("responses.parquet",),
           ("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json")),
     Stage("code", ("coding", "dutch"), ("codebook.yaml",), ("networks.parquet",),
           ("codes.parquet", "code_audit.csv", "coding.json"), ("coding_corrections.csv",)),
-    Stage("aggregate", ("aggregate", "workbook", "compare"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
-          ("codes.parquet", "networks.parquet", "involvement.parquet"), ("tables.json", "tables.xlsx", "typed/", "tables/"),
-          ("network_links.csv",)),
+    Stage("aggregate", ("aggregate", "workbook", "compare", "spss", "quotes"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
+          ("codes.parquet", "networks.parquet", "involvement.parquet"),
+          ("tables.json", "tables.xlsx", "typed/", "tables/", "quotes.json"), ("network_links.csv", "quotes.csv")),
     Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
     Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave"),
           ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
-           "coding.json"), (), ("wave.yaml", "coding_reviews.csv")),
+           "coding.json", "quotes.json"), (), ("wave.yaml", "coding_reviews.csv")),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
 
@@ -104,12 +104,12 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
                  out: str | Path | None = None, processed: str | Path | None = None,
                  config: Config | str | Path = CONFIG_DIR, templates: str | Path | None = None,
                  texts: str | Path | None = None, corrections: str | Path | None = None,
-                 start: str | list[str] = "ingest", stop: str = "render", keep_unfinished: bool | None = None,
+                 quotes: str | Path | None = None, start: str | list[str] = "ingest", stop: str = "render", keep_unfinished: bool | None = None,
                  say: Callable[[str], None] = lambda line: None) -> RunResult:
     """Run the stages from the earliest of `start` to `stop`, into `processed` and `out`.
 
     `wave` (a name or a pipeline.wave.Wave) gives the export, supplement, texts, templates, corrections,
-    settings and the folders; anything given here as well wins. Without a wave, `processed` defaults to
+    quote decisions, settings and the folders; anything given here as well wins. Without a wave, `processed` defaults to
     data/processed and the report is a draft. `config` is a loaded Config or the folder to load it from.
     `say` receives one line per stage and per warning (the command line prints them). Raises
     PipelineError with a message for the researcher."""
@@ -124,6 +124,7 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         templates = templates if templates is not None else wave.templates
         texts = texts if texts is not None else wave.texts
         corrections = corrections if corrections is not None else wave.corrections
+        quotes = quotes if quotes is not None else wave.quotes
     # Without a wave: the project's data/processed, wherever the command is started from.
     processed = processed if processed is not None else PROJECT_ROOT / "data" / "processed"
     starts = [start] if isinstance(start, str) else list(start)
@@ -140,7 +141,8 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
     if isinstance(config, (str, Path)):
         config = load_config(Path(config), **{**(wave.settings if wave else {}), "keep_unfinished": keep_unfinished})
     processed = Path(processed)
-    export, supplement, corrections = (Path(p) if p is not None else None for p in (export, supplement, corrections))
+    export, supplement, corrections, quotes = (Path(p) if p is not None else None
+                                               for p in (export, supplement, corrections, quotes))
     templates, texts, out = (Path(p) if p is not None else None for p in (templates, texts, out))
     guard = {"inputs": inputs_of(export=export, supplement=supplement, templates=templates, texts=texts,
                                  config=config, processed=processed),
@@ -213,7 +215,7 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         previous = _previous(wave) if wave is not None else None
         tables, written, notes = aggregate.run(config, networks=networks, involvement=involvement, codes=codes,
                                                processed=processed, timestamp=_data_time(processed),
-                                               previous=previous)
+                                               previous=previous, quotes=quotes)
         networks = involvement = codes = None
         tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
         warn(notes)

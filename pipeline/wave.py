@@ -2,7 +2,7 @@
 
 A wave folder holds wave.yaml (title, year, authors, the export and supplement, the previous wave,
 template and text folders, settings that differ from config/settings.yaml, whether the report is
-final), its texts, its coding corrections and reviews, its processed data and its links to the
+final), its texts, its coding corrections and reviews, its quote decisions, its processed data and its links to the
 previous wave's networks. Its report goes to reports/<name>/. Paths in wave.yaml are relative to the
 wave folder, so a copied folder gives the same report.
 """
@@ -23,6 +23,7 @@ from pipeline.errors import ConfigError, PipelineError
 WAVES_DIR = PROJECT_ROOT / "waves"
 CORRECTIONS = "coding_corrections.csv"
 REVIEWS = "coding_reviews.csv"
+QUOTES = "quotes.csv"
 LINKS = "network_links.csv"
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
 # The first line of a text carried over from the previous wave; the researcher removes it on rewriting.
@@ -62,6 +63,11 @@ class Wave:
     @property
     def corrections(self) -> Path:
         return self.folder / CORRECTIONS
+
+    @property
+    def quotes(self) -> Path:
+        """The researcher's decisions on the report's quotes (pipeline.quotes)."""
+        return self.folder / QUOTES
 
     @property
     def reviews(self) -> Path:

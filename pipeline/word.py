@@ -890,6 +890,9 @@ def _appendix_networks(w: _Writer, context):
             if n["source"] == "supplement":
                 facts.append(("Bron", "beschreven buiten de vragenlijst om (aanvulling)"))
             w.facts(facts)
+            if not n["published"]:
+                w.para("De antwoorden van dit leernetwerk zijn niet voor publicatie bestemd.", "Note")
+                continue
             for part in context["appendix_sections"]:
                 if part["kind"] == "participants":
                     if n["participants"]:

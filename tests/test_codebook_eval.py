@@ -47,9 +47,23 @@ def test_an_example_speaks_only_for_the_themes_it_is_an_example_of():
 
 
 def test_the_rules_keep_the_level_they_reached_on_the_validation_set():
-    """Codebook 2019.2 on the held-out answers: themes P 0.87 R 0.69 F1 0.77, methods F1 0.94. A codebook
+    """Codebook 2019.3 on the held-out answers: themes P 0.87 R 0.70 F1 0.78, methods F1 0.94. A codebook
     edit that loses recall or precision there fails here (raise the floor when the rules improve)."""
     _, overall = evaluate(load_validation(VALIDATION, CODEBOOK), CODEBOOK)
     themes, methods = overall.set_index("set").loc["themes"], overall.set_index("set").loc["methods"]
-    assert themes["f1"] >= 0.765 and themes["precision"] >= 0.85
+    assert themes["f1"] >= 0.775 and themes["precision"] >= 0.85
     assert methods["f1"] >= 0.94
+
+
+def test_make_bench_rewrites_only_its_codebook_section():
+    import importlib.util
+    from pipeline.config import PROJECT_ROOT
+    spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    section = f"{bench.CODEBOOK_HEADING}\n\nnew figures\n"
+    old = f"# Benchmark results\n\n| a |\n\n{bench.CODEBOOK_HEADING}\n\nold figures\n\n## Analysis\n\ntext\n"
+    assert bench.with_codebook_section(old, section) == \
+        f"# Benchmark results\n\n| a |\n\n{section}\n## Analysis\n\ntext\n"
+    assert bench.with_codebook_section("# Benchmark results\n\n## Analysis\n\ntext\n", section) == \
+        f"# Benchmark results\n\n{section}\n## Analysis\n\ntext\n"

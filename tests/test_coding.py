@@ -205,10 +205,10 @@ def test_coding_workbook_round_trip(embedded_networks, tmp_path):
     common = ["--waves", str(waves)]
     assert main([*common, "coding-sheet", "--wave", "t", "--out", str(sheet)]) == 0
     wb = load_workbook(sheet)
-    assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes"]
-    assert wb["_regelcodes"].sheet_state == "hidden"
+    assert wb.sheetnames == ["uitleg", "q23", "q17", "q19", "_regelcodes", "_suggesties"]
+    assert wb["_regelcodes"].sheet_state == wb["_suggesties"].sheet_state == "hidden"
     q23 = wb["q23"]
-    assert q23.freeze_panes == "G2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
+    assert q23.freeze_panes == "H2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
     assert q23.column_dimensions["B"].hidden
 
     venlo = "wsd-nijmegen-project-venlo"
@@ -286,7 +286,7 @@ def test_import_skips_rows_whose_answer_changed(embedded_networks, tmp_path):
     _, reviews, counts, warnings = corrections_from_sheet(reviewed=reviewed, networks=changed, codebook=CODEBOOK,
                                                           existing=empty_corrections(), reviews=empty_reviews(),
                                                           sheet_name="s.xlsx")
-    assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "skipped": 1}
+    assert counts == {"rows": len(reviewed) - 1, "add": 0, "remove": 0, "accepted": 0, "skipped": 1}
     assert "different answer" in warnings[0] and len(reviews) == len(reviewed) - 1
 
 
@@ -311,6 +311,8 @@ def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
     ("tijd_ruimte", "Er is te weinig ruimte in de roosters.", True),                   # "te weinig" is the theme
     ("tijd_ruimte", "Medewerkers hebben geen tijd voor het netwerk.", True),           # the term holds "geen"
     ("praktisch_doen", "Waken dat leren geen vergaderen wordt.", True),
+    ("prestatiedruk", "Snel resultaat is niet het doel.", False),                      # "... is niet het doel"
+    ("praktisch_doen", "Niet vergaderen, maar samen een huisbezoek doen.", True),      # the term holds "niet"
     # contrast and near misses
     ("tijd_ruimte", "Lastig om jongeren langere tijd betrokken te houden.", False),
     ("tijd", "Partners die zich voor langere tijd verbinden.", False),
@@ -324,6 +326,12 @@ def test_import_of_something_else_is_one_clear_error(tmp_path, capsys):
     ("bereidheid", "De bereidheid om aannames ter discussie te stellen.", False),
     ("client_centraal", "De inwoner echt centraal stellen.", True),
     ("client_centraal", "Zorgorganisaties roosteren centraal.", False),
+    ("bottom_up", "De onderwerpen komen vanuit de werkvloer.", True),
+    ("draagvlak", "Draagvlak op de werkvloer.", True),
+    ("bottom_up", "Draagvlak op de werkvloer.", False),                                # not where topics come from
+    ("draagvlak", "De directeur en de wethouder staan er volledig achter.", True),
+    ("continuiteit", "Het netwerk moet blijven draaien als de subsidie stopt.", True),
+    ("prestatiedruk", "Elk kwartaal rapporteren wat het heeft opgeleverd.", True),
     # compounds and accents
     ("intervisie", "casuistiek bespreken", True),
     ("procesbegeleiding", "Een procesbegeleidster die tijd heeft.", True),

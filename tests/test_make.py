@@ -62,7 +62,7 @@ def test_run_to_a_stage_stops_there(tmp_path, capsys):
     assert main(["run", "--export", str(ROOT / "data" / "raw" / "wsd_leernetwerken_2018.csv"),
                  "--processed", str(processed), "--to", "aggregate"]) == 0
     printed = capsys.readouterr().out
-    assert "aggregate  22 tables" in printed and "charts" not in printed and "render" not in printed
+    assert "aggregate  23 tables" in printed and "charts" not in printed and "render" not in printed
     assert (processed / "tables.xlsx").exists() and not (processed / "charts.json").exists()
 
 
