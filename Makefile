@@ -16,7 +16,7 @@ OUT        ?= $(if $(filter waves,$(WAVES)),reports/$(WAVE),$(WAVES)/../reports/
 WAVE_MK    := $(PROCESSED)/.wave.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help install report test lint bench clean
+.PHONY: help install report preview browser test lint bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -93,11 +93,11 @@ $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parqu
 		pipeline/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
 	$(call due,aggregate)
 
-$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py config/instrument.yaml $(COMMON)
+$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py pipeline/background.py config/instrument.yaml $(COMMON)
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py pipeline/background.py \
 		pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
 		config/instrument.yaml config/codebook.yaml config/taxonomies.yaml $(WAVE_DIR)/wave.yaml \
 		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
@@ -110,9 +110,23 @@ $(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))
 
 report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into reports/WAVE
 
+preview: install  ## Serve WAVE's report on 127.0.0.1 (PORT=8000) and rebuild it on every save
+	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" preview --wave "$(WAVE)" --port "$(or $(PORT),8000)"
+
+# The browser tests (the preview, accessibility) drive Debian's Chromium through its chromedriver. Where
+# they are missing and apt can install them (root, as on CI), they are installed; elsewhere those tests
+# skip with a reason (and fail when CI=true).
+browser:  ## Install Chromium and chromedriver for the browser tests, when missing (Debian, as root)
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "browser: installing chromium and chromium-driver (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "browser: chromium and chromedriver are missing; install the Debian packages chromium and" \
+	  "chromium-driver, or the browser tests skip"; fi
+
 # On every core (pytest-xdist; PYTEST_XDIST_AUTO_NUM_WORKERS=N to choose; an idle worker takes tests queued
 # for another), with a line per test file as it ends.
-test: install  ## Run the test suite
+test: install browser  ## Run the test suite
 	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: install  ## Measure speed and memory; writes bench/RESULTS.md

@@ -13,6 +13,7 @@ import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -248,22 +249,53 @@ def _rendered(figure: Figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument) -> list[Path]:
+def _laid_out_as_saved_as_png(figure: Figure) -> None:
+    """The layout a save as PNG leaves (at the PNG's resolution) without drawing a pixel, so that the SVG
+    saved next has the same bytes as when the PNG was saved first."""
+    from matplotlib import rc_context
+    with rc_context(STYLE):
+        dpi = figure.figure.dpi
+        figure.figure.set_dpi(STYLE["savefig.dpi"])
+        try:
+            figure.figure.draw_without_rendering()
+        finally:
+            figure.figure.set_dpi(dpi)
+
+
+def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument,
+                   defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
     """figures/<name>.png|svg|pdf|csv for every figure and charts.json, which names them in report order
-    with their number, title and caption (render takes the figures from it); returns the paths."""
+    with their number, title and caption (render takes the figures from it); returns the paths.
+    With `defer`, the PNG and PDF files are not written here but handed to it, at once, as a function
+    that writes them from the figures as they are at that moment (the runner writes them in a forked
+    second process while this one goes on with the SVG and the report, which shows the SVG)."""
     from matplotlib import rc_context
     folder = Path(out_dir) / "figures"
     written = []
     with rc_context(STYLE):
         figures = charts(tables, instrument)
+
+    # Each save lays a figure out again, starting from the layout of the save before, so the formats are
+    # always saved in this order, png, svg, pdf: the same order gives the same bytes.
+    def write_png_and_pdf() -> None:
+        for figure in figures:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png"))
+            _rendered(figure, "svg")   # for the layout the PDF is saved from
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf"))
+    if defer is not None:
+        defer(write_png_and_pdf)
     for figure in figures:
-        for fmt in ("png", "svg", "pdf"):
-            path = folder / f"{figure.name}.{fmt}"
-            write_atomic(path, _rendered(figure, fmt))
-            written.append(path)
+        if defer is None:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png"))
+        else:
+            _laid_out_as_saved_as_png(figure)
+        write_atomic(folder / f"{figure.name}.svg", _rendered(figure, "svg"))
         path = folder / f"{figure.name}.csv"
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-        written.append(path)
+        written += [folder / f"{figure.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")]
+    if defer is None:
+        for figure in figures:
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf"))
     summary = Path(out_dir) / "charts.json"
     record = [{"name": f.name, "number": number, "item": f.item, "title": f.title, "caption": f.caption,
                "files": {fmt: f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")}}
@@ -272,6 +304,8 @@ def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Inst
     return written + [summary]
 
 
-def run(config: Config, *, tables: list[Table], processed: Path) -> list[Path]:
-    """The stage: every declared figure from the typed tables, written to `processed`."""
-    return draw_and_write(tables, processed, instrument=config.instrument)
+def run(config: Config, *, tables: list[Table], processed: Path,
+        defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
+    """The stage: every declared figure from the typed tables, written to `processed` (see draw_and_write
+    for `defer`)."""
+    return draw_and_write(tables, processed, instrument=config.instrument, defer=defer)

@@ -111,6 +111,10 @@ def _parser() -> argparse.ArgumentParser:
     processed(render)
     quiet(render)
 
+    live = sub.add_parser("preview", help="serve the report's HTML on 127.0.0.1 and rebuild it on every save")
+    live.add_argument("--wave", default="2018", help="the wave to preview (default 2018)")
+    live.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
+
     new = sub.add_parser("new-wave", help="start a wave: waves/<name>/ with the export, wave.yaml and texts")
     new.add_argument("name")
     new.add_argument("--export", type=Path, required=True, help="the Qualtrics export (copied into the wave)")
@@ -545,7 +549,16 @@ def _agreement(args) -> int:
     return 0
 
 
-COMMANDS = {"inspect": _inspect, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
+def _preview(args) -> int:
+    from pipeline.preview import serve
+    if not 0 <= args.port <= 65535:
+        raise PipelineError(f"preview: --port {args.port} is not a port; give a number from 1024 to 65535 "
+                            "(0: any free one).")
+    serve(wave=args.wave, waves=args.waves, config=args.config, port=args.port, say=_say(args))
+    return 0
+
+
+COMMANDS = {"inspect": _inspect, "preview": _preview, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
             "aggregate": _run, "charts": _run, "render": _run,
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
             "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,

@@ -435,31 +435,47 @@ def word_reference(templates: Path | None) -> Path:
     return DEFAULT_TEMPLATES / "reference.docx"
 
 
+def _write_pdf(html_text: str, *, base: Path, out: Path) -> int:
+    pdf, pages = render_pdf(html_text, base=base)
+    out.write_bytes(pdf)
+    return pages
+
+
 def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None,
-            log: str = "", context: dict | None = None, reference: Path | None = None) -> Published:
+            log: str = "", context: dict | None = None, reference: Path | None = None,
+            pending: list | None = None) -> Published:
     """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
     only when the pipeline made it (see pipeline.output_folder). With the template `context`, the folder
-    also gets the Word edition, report.docx, in the look of `reference` (templates/reference.docx if none)."""
+    also gets the Word edition, report.docx, in the look of `reference` (templates/reference.docx if none).
+    `pending` are background jobs still writing processed/figures (the PNG and PDF files)."""
+    from pipeline.background import Job, wait_all
     guard = guard or {}
     out = output_folder.check_output_folder(out, **guard)
     staging = output_folder.new_staging(out)
+    pdf_job = None
     try:
         shutil.copytree(processed / "tables", staging / "tables")
-        shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
         shutil.copy2(processed / "tables.xlsx", staging / "tables.xlsx")
         (staging / "report.html").write_text(html_text, encoding="utf-8")
         (staging / "run.log").write_text(log, encoding="utf-8")
-        pdf, pages = render_pdf(html_text, base=staging)
-        (staging / "report.pdf").write_bytes(pdf)
+        # The PDF layout is the longest step: a second process does it (from the SVG figures in processed/)
+        # while this one waits for the figures' PNG and PDF files and writes the Word edition from them.
+        pdf_job = Job(lambda: _write_pdf(html_text, base=processed, out=staging / "report.pdf"),
+                      what="the PDF (WeasyPrint)")
+        wait_all(pending or [])
+        shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
         if context is not None:
             from pipeline.word import write_docx
             write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
+        pages = pdf_job.wait()
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                                encoding="utf-8")
         output_folder.swap_in(staging, out, **guard)
     except BaseException:
+        if pdf_job is not None:
+            pdf_job.stop()
         output_folder.discard_staging(staging)
         raise
     return Published(out=out, files=sorted(out.rglob("*")), pages=pages)
@@ -522,24 +538,36 @@ def manifest(*, config: Config, processed: Path, templates: Path | None, texts_f
     }
 
 
-def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
-        tables: list[Table] | None = None, guard: dict | None = None, wave=None,
-        status: ReportStatus | None = None, log: list[str] = ()) -> tuple[Published, int]:
-    """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
-    folder published; gives the published folder and the number of networks in Bijlage 2."""
+def report_html(config: Config, *, processed: Path, templates: Path | None = None, texts: Path | None = None,
+                day: date, tables: list[Table] | None = None, wave=None,
+                status: ReportStatus | None = None) -> tuple[str, dict]:
+    """The report's HTML from `processed` and the template context it was rendered from (the preview
+    shows this HTML alone; the stage also prints it to PDF and Word)."""
     if texts and not texts.is_dir():
         raise PipelineError(f"{texts}: not a folder; give the folder that holds your inleiding.md and the others.")
     if templates and not templates.is_dir():
         raise PipelineError(f"{templates}: not a folder; give the folder with your templates.")
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
-    day = run_date()
     context = build_context(processed=processed, config=config, texts=read_texts(folders=texts_folders),
                             run_date=day, tables=tables, wave=wave, status=status)
-    html_text = render_html(context, user_templates=templates)
+    return render_html(context, user_templates=templates), context
+
+
+def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
+        tables: list[Table] | None = None, guard: dict | None = None, wave=None,
+        status: ReportStatus | None = None, log: list[str] = (), pending: list | None = None
+        ) -> tuple[Published, int]:
+    """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
+    folder published; gives the published folder and the number of networks in Bijlage 2. `pending`:
+    background jobs still writing figures (see publish)."""
+    texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
+    day = run_date()
+    html_text, context = report_html(config, processed=processed, templates=templates, texts=texts, day=day,
+                                     tables=tables, wave=wave, status=status)
     record = manifest(config=config, processed=processed, templates=templates, texts_folders=texts_folders, day=day)
     record["wave"] = wave.name if wave else None
     record["draft"] = context["meta"]["draft"]
     published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,
                         log="".join(f"{line}\n" for line in log), context=context,
-                        reference=word_reference(templates))
+                        reference=word_reference(templates), pending=pending)
     return published, len(context["networks"])

@@ -40,8 +40,8 @@ STAGES = (
     Stage("aggregate", ("aggregate", "workbook", "compare", "spss", "quotes"), ("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
           ("codes.parquet", "networks.parquet", "involvement.parquet"),
           ("tables.json", "tables.xlsx", "typed/", "tables/", "quotes.json"), ("network_links.csv", "quotes.csv")),
-    Stage("charts", ("charts",), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
-    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave"),
+    Stage("charts", ("charts", "background"), ("instrument.yaml",), ("tables.json",), ("charts.json", "figures/")),
+    Stage("render", ("render", "word", "dutch_format", "output_folder", "coding_sheet", "wave", "background"),
           ("instrument.yaml", "codebook.yaml", "taxonomies.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
            "coding.json", "quotes.json"), (), ("wave.yaml", "coding_reviews.csv")),
@@ -105,14 +105,18 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
                  config: Config | str | Path = CONFIG_DIR, templates: str | Path | None = None,
                  texts: str | Path | None = None, corrections: str | Path | None = None,
                  quotes: str | Path | None = None, start: str | list[str] = "ingest", stop: str = "render", keep_unfinished: bool | None = None,
-                 say: Callable[[str], None] = lambda line: None) -> RunResult:
+                 say: Callable[[str], None] = lambda line: None,
+                 defer: Callable[[Callable[[], None]], None] | None = None) -> RunResult:
     """Run the stages from the earliest of `start` to `stop`, into `processed` and `out`.
 
     `wave` (a name or a pipeline.wave.Wave) gives the export, supplement, texts, templates, corrections,
     quote decisions, settings and the folders; anything given here as well wins. Without a wave, `processed` defaults to
     data/processed and the report is a draft. `config` is a loaded Config or the folder to load it from.
     `say` receives one line per stage and per warning (the command line prints them). Raises
-    PipelineError with a message for the researcher."""
+    PipelineError with a message for the researcher. The figures' PNG and PDF files are written by a forked
+    second process while the report is rendered (see pipeline.background; render lays out the report's
+    PDF in one too); with `defer`, they are handed to it as a function to call instead (the preview, which
+    runs threads of its own, writes them after it has served the new HTML)."""
     from pipeline.wave import Wave, load_wave
     if isinstance(wave, str):
         wave = load_wave(wave)
@@ -220,22 +224,43 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
         tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
         warn(notes)
         result.written += written
-    if due("charts"):
-        from pipeline import charts
-        from pipeline.aggregate import read_tables
-        if tables is None:
-            tables = read_tables(processed)
-        written = charts.run(config, tables=tables, processed=processed)
-        tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
-        result.written += written
+    # The figures' PNG and PDF are written in a second process while render lays out the report (which
+    # shows the SVG); render waits for them before it copies the figures, and so does a run without render.
+    figure_files: list = []
+    try:
+        if due("charts"):
+            from pipeline import charts
+            from pipeline.aggregate import read_tables
+            from pipeline.background import Job
+            if tables is None:
+                tables = read_tables(processed)
+            written = charts.run(config, tables=tables, processed=processed,
+                                 defer=defer or (lambda write: figure_files.append(Job(write,
+                                                                                       what="writing the figures"))))
+            tell(f"charts     {(len(written) - 1) // 4} figures, each as PNG, SVG, PDF and CSV")
+            result.written += written
+        if due("render"):
+            from pipeline import render
+            status = render.report_status(config, processed=processed, wave=wave, texts=texts)
+            warn(status.warnings)
+            tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
+            published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
+                                                   texts=texts, tables=tables, guard=guard, wave=wave,
+                                                   status=status, log=log, pending=figure_files)
+        from pipeline.background import wait_all
+        wait_all(figure_files)
+    except PipelineError:
+        from pipeline.background import wait_all
+        try:   # the figures are finished all the same, so that processed/figures is whole
+            wait_all(figure_files)
+        except PipelineError:
+            pass
+        raise
+    except BaseException:
+        for job in figure_files:
+            job.stop()
+        raise
     if due("render"):
-        from pipeline import render
-        status = render.report_status(config, processed=processed, wave=wave, texts=texts)
-        warn(status.warnings)
-        tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
-        published, networks_shown = render.run(config, processed=processed, out=out, templates=templates,
-                                               texts=texts, tables=tables, guard=guard, wave=wave, status=status,
-                                               log=log)
         say(f"render     {published.pages} PDF pages, {networks_shown} networks in Bijlage 2; {out} is complete")
         result.out, result.pages, result.draft = published.out, published.pages, status.draft
         result.written = [out / "report.html", out / "report.pdf", out / "tables.xlsx", out / "manifest.json",
