@@ -133,8 +133,10 @@ browser:  ## Install Chromium and chromedriver for the browser tests, when missi
 	else echo "browser: chromium and chromedriver are missing; install the Debian packages chromium and" \
 	  "chromium-driver, or the browser tests skip"; fi
 
+# On every core (pytest-xdist; PYTEST_XDIST_AUTO_NUM_WORKERS=N to choose; an idle worker takes tests queued
+# for another), with a line per test file as it ends.
 test: install browser  ## Run the test suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 bench: install  ## Measure speed and memory; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

@@ -1,9 +1,37 @@
-"""Shared fixtures: paths to the embedded dataset and to ../shared, which a user's clone may lack."""
+"""Shared fixtures: paths to the embedded dataset and to ../shared, which a user's clone may lack, and the
+pipeline runs that several tests read.
+
+A whole run (ingest to the PDF and the Word edition) costs seconds; the suite runs on two workers
+(`make test` calls pytest-xdist). A test that only reads a run's outputs takes one of the shared runs below
+instead of running the pipeline itself:
+
+    def test_something(embedded_report):          # tmp folder with out/ (the report) and processed/
+        html = (embedded_report / "out" / "report.html").read_text(encoding="utf-8")
+
+- `embedded_report`: the embedded export and supplement, SOURCE_DATE_EPOCH 1 January 2019, as
+  `python -m pipeline run`; `messages.txt` beside out/ holds what it printed (stdout, then stderr).
+- `embedded_report_again`: the same run a second time, for tests that compare two runs byte for byte.
+- `hostile_report`: the embedded export with hostile text (`test_report.HOSTILE`) in a name and answers.
+
+Shared runs are read-only: a test that changes files copies them first (`shutil.copytree(report / "out",
+tmp_path / "out")`), or renders into its own folder from the shared processed/ (render only reads it).
+A new kind of run that two or more tests need becomes a session fixture here, built with `shared_run(
+tmp_path_factory, "name", build)`: it is made once for the whole session, whichever worker asks first,
+and the other worker waits for it (a file lock) instead of making it again. A test whose behaviour is
+the run itself (a refused input, a stage that stops) still runs the pipeline in its own tmp_path, and
+stops after the stage it checks (`run --to aggregate`, `run_pipeline(stop=...)`) when later ones add
+nothing to what it asserts.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import shutil
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -15,6 +43,7 @@ EMBEDDED_EXPORT = RAW / "wsd_leernetwerken_2018.csv"
 EMBEDDED_SUPPLEMENT = RAW / "wsd_leernetwerken_2018_supplement.csv"
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "qualtrics"
+EPOCH = "1546300800"   # 1 January 2019, the embedded report's date
 
 
 def shared_fixtures() -> Path:
@@ -41,26 +70,135 @@ def pytest_addoption(parser):
                      help="rewrite tests/snapshots/ from the current templates and stages")
 
 
-@pytest.fixture(scope="session")
-def embedded_report(tmp_path_factory):
-    """One full run of the embedded wave (export and supplement), dated 1 January 2019, shared by tests
-    that only read its outputs."""
-    from pipeline import run_pipeline
-    folder = tmp_path_factory.mktemp("embedded_report")
+class FileProgress:
+    """On the xdist controller: one line per test file when its last test is done (its outcomes and the
+    time since the session began), so that a slow file says where the suite is; xdist's dots do not."""
+
+    def __init__(self, reporter):
+        self.reporter, self.total, self.done, self.outcomes, self.outcome = reporter, {}, {}, {}, {}
+        self.started = time.monotonic()
+
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        if not self.total:      # every worker collects the same tests
+            for nodeid in ids:
+                name = nodeid.split("::", 1)[0]
+                self.total[name] = self.total.get(name, 0) + 1
+
+    def pytest_runtest_logreport(self, report):
+        name = report.nodeid.split("::", 1)[0]
+        if report.failed:
+            self.outcome[report.nodeid] = "failed" if report.when == "call" else "error"
+        elif report.skipped or (report.when == "call" and report.nodeid not in self.outcome):
+            self.outcome[report.nodeid] = report.outcome
+        if report.when != "teardown" or name not in self.total:
+            return
+        tally = self.outcomes.setdefault(name, {})
+        outcome = self.outcome.pop(report.nodeid, "passed")
+        tally[outcome] = tally.get(outcome, 0) + 1
+        self.done[name] = self.done.get(name, 0) + 1
+        if self.done[name] == self.total[name]:
+            counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items()))
+            finished = sum(self.done.values()) * 100 // sum(self.total.values())
+            if self.reporter._tw.width_of_current_line:     # after a row of dots
+                self.reporter.write("\n")
+            self.reporter.write_line(f"{name}: {counts} ({time.monotonic() - self.started:.0f} s into the run, "
+                                     f"{finished}% of the tests done)")
+
+
+# Files whose tests run the whole pipeline in their own folders, tens of seconds each: they go first, so that
+# the two workers end together on the short tests instead of one waiting for the other's last long one.
+LONG_FIRST = ("test_waves.py", "test_make.py", "test_hostile.py", "test_declarations.py", "test_output_folder.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: LONG_FIRST.index(item.path.name) if item.path.name in LONG_FIRST else len(LONG_FIRST))
+
+
+@pytest.hookimpl(trylast=True)     # after the terminal plugin has made its reporter
+def pytest_configure(config):
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput") and config.getoption("numprocesses", None):
+        config.pluginmanager.register(FileProgress(reporter), "file-progress")
+
+
+def shared_run(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that `build(folder)` fills once per test session, shared by every test on every xdist worker.
+
+    The workers' temporary folders sit side by side in one folder of the session; the first worker to ask
+    builds there under a file lock, and the others wait for it and reuse the result. A build that failed
+    is not tried again: every later test that asks fails at once with its message."""
+    from filelock import FileLock
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder, done, failed = (base / f"shared-{name}{suffix}" for suffix in ("", ".complete", ".failed"))
+    with FileLock(str(base / f"shared-{name}.lock")):
+        if failed.exists():
+            pytest.fail(f"the shared run {name} failed in an earlier test: {failed.read_text(encoding='utf-8')}")
+        if not done.exists():
+            folder.mkdir()
+            try:
+                build(folder)
+            except BaseException as exc:
+                failed.write_text(f"{type(exc).__name__}: {exc}", encoding="utf-8")
+                raise
+            done.touch()
+    return folder
+
+
+def run_cli(folder: Path, argv: list[str], *, epoch: str | None = EPOCH) -> None:
+    """`python -m pipeline` with `argv` in this process (SOURCE_DATE_EPOCH set to `epoch`); what it printed
+    goes to folder/messages.txt. Fails when it exits with an error."""
+    from pipeline.cli import main
+    printed, errors = io.StringIO(), io.StringIO()
     patch = pytest.MonkeyPatch()
-    patch.setenv("SOURCE_DATE_EPOCH", "1546300800")
+    if epoch is not None:
+        patch.setenv("SOURCE_DATE_EPOCH", epoch)
     try:
-        run_pipeline(export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, out=folder / "out",
-                     processed=folder / "processed")
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+            code = main(argv)
     finally:
         patch.undo()
-    return folder
+    (folder / "messages.txt").write_text(printed.getvalue() + errors.getvalue(), encoding="utf-8")
+    assert code == 0, f"{' '.join(argv)}: exit status {code}: {errors.getvalue()}"
+
+
+def _embedded_run(folder: Path) -> None:
+    run_cli(folder, ["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                     "--out", str(folder / "out"), "--processed", str(folder / "processed")])
+
+
+@pytest.fixture(scope="session")
+def embedded_report(tmp_path_factory) -> Path:
+    """One full run of the embedded wave (export and supplement), dated 1 January 2019, shared by tests
+    that only read its outputs: out/ (the report folder), processed/ and messages.txt (what it printed)."""
+    return shared_run(tmp_path_factory, "embedded_report", _embedded_run)
+
+
+@pytest.fixture(scope="session")
+def embedded_report_again(tmp_path_factory) -> Path:
+    """A second run exactly like embedded_report, in its own folders: for tests that two runs give the same
+    bytes."""
+    return shared_run(tmp_path_factory, "embedded_report_again", _embedded_run)
+
+
+@pytest.fixture(scope="session")
+def hostile_report(tmp_path_factory) -> Path:
+    """A full run of the embedded export with hostile text in a network name and in answers (see
+    test_report._hostile_export): out/, processed/, messages.txt and hostile.csv, the export."""
+    from test_report import _hostile_export
+
+    def build(folder: Path) -> None:
+        export = _hostile_export(folder)
+        run_cli(folder, ["run", "--export", str(export), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                         "--out", str(folder / "out"), "--processed", str(folder / "processed"), "--quiet"],
+                epoch=None)
+    return shared_run(tmp_path_factory, "hostile_report", build)
 
 
 def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplement: Path | None = EMBEDDED_SUPPLEMENT,
               texts_from: Path = ROOT / "waves" / "2018" / "texts", **fields) -> Path:
     """A wave folder waves/<name>/ for a test: wave.yaml with absolute paths, and a copy of the texts."""
-    import shutil
     import yaml
     folder = waves / name
     folder.mkdir(parents=True)

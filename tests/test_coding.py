@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, make_wave
+from conftest import make_wave
 from test_ingest import ANSWERS
 from pipeline.cli import main
 from pipeline.coding import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
@@ -154,10 +154,8 @@ def test_a_broken_codebook_names_the_theme(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def embedded_networks(tmp_path_factory):
-    processed = tmp_path_factory.mktemp("processed")
-    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--processed", str(processed), "--out", str(processed / "out"), "--quiet"]) == 0
+def embedded_networks(embedded_report):
+    processed = embedded_report / "processed"
     return processed, pd.read_parquet(processed / "networks.parquet")
 
 

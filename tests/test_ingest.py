@@ -116,10 +116,8 @@ def _personal_values() -> list[str]:
     return sorted(values)
 
 
-def test_no_personal_data_reaches_processed(tmp_path, capsys):
-    processed = tmp_path / "processed"
-    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--out", str(tmp_path / "out"), "--processed", str(processed)]) == 0
+def test_no_personal_data_reaches_processed(embedded_report):
+    processed = embedded_report / "processed"
     written = sorted(p for p in processed.rglob("*") if p.is_file())
     assert {p.name for p in written} >= {"responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"}
     texts = [p.read_bytes().decode("utf-8", errors="replace") for p in written]

@@ -7,10 +7,9 @@ import zipfile
 
 import pandas as pd
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from conftest import EMBEDDED_EXPORT
 from test_ingest import _personal_values
 from test_report import pdf_text
-from pipeline.cli import main
 import variants
 
 
@@ -48,20 +47,27 @@ def _readable(path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
-def test_no_personal_value_in_any_output(tmp_path, capsys):
-    out, processed = tmp_path / "out", tmp_path / "processed"
-    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--out", str(out), "--processed", str(processed)]) == 0
-    printed = capsys.readouterr()
+def test_no_personal_value_in_any_output(embedded_report):
+    """The shared run of the embedded export and supplement: its output folder, its processed tables and
+    everything it printed (conftest.embedded_report keeps that in messages.txt)."""
+    out, processed = embedded_report / "out", embedded_report / "processed"
     files = sorted(p for folder in (out, processed) for p in folder.rglob("*") if p.is_file())
     kinds = {p.suffix for p in files}
     assert {".html", ".pdf", ".docx", ".svg", ".csv", ".xlsx", ".json", ".png", ".parquet"} <= kinds
-    texts = {str(p.relative_to(tmp_path)): _readable(p) for p in files}
-    texts["the run's messages"] = printed.out + printed.err
+    texts = {str(p.relative_to(embedded_report)): _readable(p) for p in files}
+    texts["the run's messages"] = (embedded_report / "messages.txt").read_text(encoding="utf-8")
+    assert texts["the run's messages"].startswith("ingest     reading")
     personal = _all_personal_values()
     assert len(personal) > 90 and any("@" in v for v in personal) and any(v.startswith("192.0.2.") for v in personal)
-    found = []
-    for value in personal:
-        pattern = re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w])")
-        found += [f"{value!r} in {name}" for name, text in texts.items() if pattern.search(text)]
+    found = [f"{value!r} in {name}" for name, value in _occurrences(personal, texts)]
     assert found == []
+
+
+def _occurrences(values: list[str], texts: dict[str, str]) -> list[tuple[str, str]]:
+    """(text name, value) for each value that stands in a text as a whole word. One pass over each text
+    finds the texts that hold any value (one pattern of them all); only those are searched value by value."""
+    def whole(alternatives: str) -> re.Pattern:
+        return re.compile(rf"(?<![\w.])(?:{alternatives})(?![\w])")
+    anyone = whole("|".join(re.escape(v) for v in values))
+    holding = [name for name, text in texts.items() if anyone.search(text)]
+    return [(name, value) for value in values for name in holding if whole(re.escape(value)).search(texts[name])]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
+from conftest import EMBEDDED_EXPORT, ROOT
 from test_ingest import ANSWERS
 from pipeline.cli import main
 from pipeline.render import DEFAULT_TEMPLATES, build_context, text_to_html
@@ -20,26 +20,10 @@ from pipeline.render import DEFAULT_TEMPLATES, build_context, text_to_html
 HOSTILE = ['<script>alert("x")</script>', "{{ 7*7 }}", '=HYPERLINK("http://evil.invalid","klik")']
 
 
-def _run(export: Path, out: Path, processed: Path, *extra: str, supplement=EMBEDDED_SUPPLEMENT) -> int:
-    args = ["run", "--export", str(export), "--out", str(out), "--processed", str(processed), "--quiet", *extra]
-    if supplement:
-        args[3:3] = ["--supplement", str(supplement)]
-    return main(args)
-
-
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, monkeypatch_module):
-    folder = tmp_path_factory.mktemp("report")
-    monkeypatch_module.setenv("SOURCE_DATE_EPOCH", "1546300800")   # 1 January 2019
-    assert _run(EMBEDDED_EXPORT, folder / "out", folder / "processed") == 0
-    return folder
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
+def report(embedded_report):
+    """The embedded wave's run, dated 1 January 2019, that the other tests share (conftest.embedded_report)."""
+    return embedded_report
 
 
 def pdf_text(path: Path) -> str:
@@ -105,11 +89,10 @@ def test_manifest(report):
     assert manifest["run_date"] == "2019-01-01" and manifest["versions"]["weasyprint"]
 
 
-def test_two_runs_are_byte_identical_pdf_included(report, tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1546300800")
-    assert _run(EMBEDDED_EXPORT, tmp_path / "out", tmp_path / "processed") == 0
+def test_two_runs_are_byte_identical_pdf_included(report, embedded_report_again):
+    again = embedded_report_again / "out"
     first = {str(p.relative_to(report / "out")): p.read_bytes() for p in (report / "out").rglob("*") if p.is_file()}
-    second = {str(p.relative_to(tmp_path / "out")): p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    second = {str(p.relative_to(again)): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
     assert [name for name in first if first[name] != second[name]] == []
 
@@ -131,9 +114,8 @@ def _hostile_export(tmp_path: Path) -> Path:
     return path
 
 
-def test_hostile_text_appears_literally_everywhere(tmp_path):
-    out = tmp_path / "out"
-    assert _run(_hostile_export(tmp_path), out, tmp_path / "processed") == 0
+def test_hostile_text_appears_literally_everywhere(hostile_report):
+    out = hostile_report / "out"
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html.split("</style>", 1)[1]
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html or "&lt;script&gt;alert(&quot;x&quot;)" in html

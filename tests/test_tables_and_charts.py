@@ -12,10 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 from test_coding import REPORT_COUNTS
 from pipeline.aggregate import write_tables
-from pipeline.cli import main
 from pipeline.coding import load_codebook
 from pipeline import workbook
 from pipeline.workbook import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
@@ -24,16 +22,10 @@ from pipeline.quotes import MAX_QUOTE, is_complete
 FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
 
 
-def _run(processed: Path) -> None:
-    assert main(["run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--processed", str(processed), "--out", str(processed / "out"), "--quiet"]) == 0
-
-
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("processed")
-    _run(folder)
-    return folder
+def processed(embedded_report) -> Path:
+    """The processed folder of the shared run of the embedded export and supplement (conftest)."""
+    return embedded_report / "processed"
 
 
 def _table(processed: Path, name: str) -> pd.DataFrame:
@@ -180,9 +172,8 @@ def _digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
-def test_two_runs_give_byte_identical_tables_and_figures(processed, tmp_path):
-    _run(tmp_path)
-    first, second = _digests(processed), _digests(tmp_path)
+def test_two_runs_give_byte_identical_tables_and_figures(processed, embedded_report_again):
+    first, second = _digests(processed), _digests(embedded_report_again / "processed")
     assert len(first) == 2 * 24 + 1 + 2 + 5 * len(FIGURES)   # 24 tables, tables.xlsx, the two .sav files;
     # per figure png, svg, pdf, csv and the phone svg
     assert first == second

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.cli import main
 from pipeline.coding import answer_sha
@@ -29,6 +29,38 @@ def _digests(folder, *, skip=("manifest.json", "run.log")):
 def _build(waves, name):
     wave = load_wave(name, waves_dir=waves)
     return run_pipeline(wave=wave), wave
+
+
+def _built_wave(tmp_path_factory, key: str, name: str, **fields):
+    """A folder with waves/<name>/ (make_wave with `fields`) built into reports/<name>/, dated EPOCH, made once
+    for the session; a test copies it (`_copy`) before it changes or adds anything."""
+    def build(folder):
+        patch = pytest.MonkeyPatch()
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        try:
+            _build(make_wave(folder / "waves", name, **fields), name)
+        finally:
+            patch.undo()
+    return shared_run(tmp_path_factory, key, build)
+
+
+def _copy(built, tmp_path):
+    """The waves and reports folders of a built wave, copied into tmp_path; gives tmp_path / "waves"."""
+    shutil.copytree(built, tmp_path, dirs_exist_ok=True)
+    return tmp_path / "waves"
+
+
+@pytest.fixture(scope="session")
+def final_2018(tmp_path_factory):
+    """Wave 2018, the embedded export marked final, built: the previous wave of the comparison tests."""
+    return _built_wave(tmp_path_factory, "waves-final-2018", "2018", final=True)
+
+
+@pytest.fixture(scope="session")
+def wave_t(tmp_path_factory):
+    """Wave t, the embedded export with its own title, authors and institutions, built (a draft)."""
+    return _built_wave(tmp_path_factory, "waves-t", "t", authors=["A. Verzonnen", "B. Bedacht"],
+                       institutions=["Hogeschool Denkbeeld"], title="Leernetwerken 2025")
 
 
 def test_new_wave_copies_the_export_and_marks_the_texts(tmp_path):
@@ -76,26 +108,24 @@ def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_t
     assert not any("marked as a draft" in line or "not yet rewritten" in line for line in lines), lines
 
 
-def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(tmp_path):
-    waves = make_wave(tmp_path / "waves", "t", authors=["A. Verzonnen", "B. Bedacht"],
-                      institutions=["Hogeschool Denkbeeld"], title="Leernetwerken 2025")
-    result, _ = _build(waves, "t")
-    html = (result.out / "report.html").read_text(encoding="utf-8")
+def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(wave_t):
+    out = wave_t / "reports" / "t"
+    html = (out / "report.html").read_text(encoding="utf-8")
     cover = html.split('<section class="cover">', 1)[1].split("</section>", 1)[0]
     assert "Leernetwerken 2025" in cover and "A. Verzonnen, B. Bedacht" in cover and "Hogeschool Denkbeeld" in cover
     method = html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0]
     assert "category label" not in method and "warning" not in method.replace('class="warning"', "")
-    log = (result.out / "run.log").read_text(encoding="utf-8")
+    log = (out / "run.log").read_text(encoding="utf-8")
     assert log.startswith("ingest     reading") and "category label(s) match no participant group" in log
 
 
-def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(tmp_path, monkeypatch):
+def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(final_2018, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = make_wave(tmp_path / "waves", "2018", final=True)
+    waves = _copy(final_2018, tmp_path)
     make_wave(waves, "2025", previous="2018")
-    first, _ = _build(waves, "2018")
-    before = _digests(first.out)
-    result, wave = _build(waves, "2025")
+    before = _digests(final_2018 / "reports" / "2018")
+    wave = load_wave("2025", waves_dir=waves)
+    run_pipeline(wave=wave, stop="normalise")        # the networks, to write a correction of an answer
     networks = pd.read_parquet(wave.processed / "networks.parquet").set_index("network_id")
     venlo = networks.loc["wsd-nijmegen-project-venlo"]
     # Both waves hold a network of this werkplaats and name: a correction of 2025 must not reach 2018.
@@ -210,10 +240,9 @@ def _second_wave_export(path):
     return variants.write_csv(kept + [new], path)
 
 
-def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(tmp_path, monkeypatch):
+def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(final_2018, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = make_wave(tmp_path / "waves", "2018", final=True)
-    _build(waves, "2018")
+    waves = _copy(final_2018, tmp_path)
     export = _second_wave_export(tmp_path / "export2025.csv")
     make_wave(waves, "2025", export=export, previous="2018")
     lines = []
@@ -263,14 +292,13 @@ def test_a_wave_compared_with_one_not_built_says_so(tmp_path):
         run_pipeline(wave=load_wave("2025", waves_dir=waves), stop="aggregate")
 
 
-def test_the_methode_follows_the_review_state(tmp_path, monkeypatch):
+def test_the_methode_follows_the_review_state(wave_t, tmp_path, monkeypatch):
     """No review: said plainly. Some reviewed, with a code added and one removed: both counted."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = make_wave(tmp_path / "waves", "t")
-    result, wave = _build(waves, "t")
+    wave = load_wave("t", waves_dir=_copy(wave_t, tmp_path))
 
     def method():
-        html = (result.out / "report.html").read_text(encoding="utf-8")
+        html = (wave.out / "report.html").read_text(encoding="utf-8")
         return " ".join(html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0].split())
     assert "geen onderzoeker heeft ze nagekeken" in method()
     networks = pd.read_parquet(wave.processed / "networks.parquet").set_index("network_id")
@@ -283,7 +311,7 @@ def test_the_methode_follows_the_review_state(tmp_path, monkeypatch):
         encoding="utf-8")
     wave.reviews.write_text(f"response_key,item,answer_sha,coder,network_id\n{venlo['response_key']},q23,{sha},JV,"
                             "wsd-nijmegen-project-venlo\n", encoding="utf-8")
-    result = run_pipeline(wave=wave, start="code")
+    run_pipeline(wave=wave, start="code")
     text = method()
     assert "Een onderzoeker heeft 1 code toegevoegd en 1 code verwijderd" in text
     assert "zijn er 1 door een onderzoeker nagekeken" in text
