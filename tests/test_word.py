@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from test_ingest import ANSWERS
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 from test_report import HOSTILE
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
