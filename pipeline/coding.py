@@ -261,6 +261,18 @@ class Sentence:
         return f"{text} [{note}]" if note else text
 
 
+def checked_theme(codebook: Codebook, code: str, item: str, where: str):
+    """The theme `code` of the codebook, which must code `item`; otherwise a ConfigError naming `where`
+    (a file and line the researcher wrote)."""
+    try:
+        theme = codebook.theme(code)
+    except KeyError:
+        raise ConfigError(f"{where}: theme {code!r} is not in the codebook.")
+    if theme.item != item:
+        raise ConfigError(f"{where}: theme {code} codes {theme.item}, not {item!r}.")
+    return theme
+
+
 def evidence_sentence_text(evidence: str) -> str:
     """The sentence part of a rule code's evidence (see Sentence.evidence): the note on spelling slips and
     the cut-off mark taken off, spaces folded."""
@@ -365,12 +377,7 @@ def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
         where = f"{path}, line {line}"
         if row.action not in CORRECTION_ACTIONS:
             raise ConfigError(f"{where}: action {row.action!r} must be add or remove.")
-        try:
-            theme = codebook.theme(row.theme)
-        except KeyError:
-            raise ConfigError(f"{where}: theme {row.theme!r} is not in the codebook.")
-        if theme.item != row.item:
-            raise ConfigError(f"{where}: theme {row.theme} codes {theme.item}, not {row.item!r}.")
+        checked_theme(codebook, row.theme, row.item, where)
         if not row.coder:
             raise ConfigError(f"{where}: say who made the correction in the coder column.")
         if not row.response_key or not row.answer_sha:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding import Codebook, answer_sha, evidence_sentence_text
+from pipeline.coding import Codebook, answer_sha, checked_theme, evidence_sentence_text
 from pipeline.errors import ConfigError
 from pipeline.schemas import write_atomic
 
@@ -247,12 +247,7 @@ def load_decisions(path: Path | None, *, frame: pd.DataFrame | None = None, code
             raise ConfigError(f"{where}: decision {row.decision!r} must be empty, approve, replace or withhold.")
         if not row.decision:
             continue
-        try:
-            theme = codebook.theme(row.theme)
-        except KeyError:
-            raise ConfigError(f"{where}: theme {row.theme!r} is not in the codebook.")
-        if theme.item != row.item:
-            raise ConfigError(f"{where}: theme {row.theme} codes {theme.item}, not {row.item!r}.")
+        checked_theme(codebook, row.theme, row.item, where)
         found = answers.get((row.response_key, row.item))
         if found is None:
             out.warnings.append(f"quotes file line {line}: the answer to {row.item} it names is not in this wave; "

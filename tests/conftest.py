@@ -208,3 +208,14 @@ def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplem
               **fields}
     (folder / "wave.yaml").write_text(yaml.safe_dump(record, allow_unicode=True), encoding="utf-8")
     return waves
+
+
+def networks_frame(**answers):
+    """A networks table of one network per keyword (network_id, response_key, werkplaats, name) whose
+    q17, q19 and q23 answers are given as a dict per network, for stage tests on small frames."""
+    import pandas as pd
+    frame = pd.DataFrame({"network_id": list(answers), "response_key": [f"rk-{a}" for a in answers],
+                          "werkplaats": "W", "name": list(answers)})
+    for item in ("q17", "q19", "q23"):
+        frame[item] = [a.get(item, "") for a in answers.values()]
+    return frame

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import make_wave
+from conftest import make_wave, networks_frame
 from test_ingest import ANSWERS
 from pipeline.cli import main
 from pipeline.coding import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
@@ -81,16 +81,10 @@ def test_a_with_rule_needs_both_in_one_sentence():
     assert rule == "onderwijs_continuiteit.trekker" and evidence.startswith("De hogeschool")
 
 
-def _networks(**answers):
-    frame = pd.DataFrame({"network_id": list(answers), "response_key": [f"rk-{a}" for a in answers],
-                          "werkplaats": "W", "name": list(answers)})
-    for item in ("q17", "q19", "q23"):
-        frame[item] = [a.get(item, "") for a in answers.values()]
-    return frame
 
 
 def test_codes_carry_origin_and_evidence():
-    networks = _networks(a={"q23": "Dat kost tijd. Een procesbegeleider is nodig."})
+    networks = networks_frame(a={"q23": "Dat kost tijd. Een procesbegeleider is nodig."})
     codes = code(networks=networks, codebook=CODEBOOK).codes
     assert codes.set_index("theme").loc["procesbegeleiding", ["origin", "evidence"]].tolist() == [
         "procesbegeleiding.termen", "Een procesbegeleider is nodig."]
@@ -107,7 +101,7 @@ def _corrections(tmp_path, text):
 
 
 def test_corrections_win_over_rules_and_apply_only_to_the_answer_they_were_made_for(tmp_path):
-    networks = _networks(a={"q23": "Dat kost tijd."}, b={"q23": "Niets bijzonders."}, c={"q23": "Tijd en draagvlak."})
+    networks = networks_frame(a={"q23": "Dat kost tijd."}, b={"q23": "Niets bijzonders."}, c={"q23": "Tijd en draagvlak."})
     sha = {n: answer_sha(t) for n, t in zip(networks["network_id"], networks["q23"])}
     corrections = _corrections(tmp_path, f"rk-a,q23,{sha['a']},tijd,remove,JV,gaat over de planning,a\n"
                                          f"rk-b,q23,{sha['b']},draagvlak,add,JV,staat in de toelichting,b\n"
@@ -267,7 +261,7 @@ def test_cohen_kappa():
 
 
 def test_coder_text_stays_text_in_the_workbook(tmp_path):
-    networks = _networks(a={"q17": '=HYPERLINK("http://example.invalid","klik")'})
+    networks = networks_frame(a={"q17": '=HYPERLINK("http://example.invalid","klik")'})
     sheet = tmp_path / "s.xlsx"
     write_coding_sheet(networks=networks, codes=apply_rules(networks=networks, codebook=CODEBOOK),
                        codebook=CODEBOOK, path=sheet, timestamp=STAMP)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import make_wave
+from conftest import make_wave, networks_frame
 from pipeline.cli import main
 from pipeline.codebook_eval import Answer, evaluate_suggestions
 from pipeline.coding import answer_sha, code, load_codebook
@@ -23,12 +23,6 @@ PARAPHRASE = "Partners die zich voor jaren binden."
 THEME = "commitment"
 
 
-def _networks(**answers):
-    frame = pd.DataFrame({"network_id": list(answers), "response_key": [f"rk-{a}" for a in answers],
-                          "werkplaats": "W", "name": list(answers)})
-    for item in ("q17", "q19", "q23"):
-        frame[item] = [a.get(item, "") for a in answers.values()]
-    return frame
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +45,21 @@ def _rows(path, sheet):
 
 
 def test_a_paraphrase_no_rule_codes_is_suggested_with_its_sentence_and_score(model):
-    networks = _networks(a={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
+    networks = networks_frame(a={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
     codes = code(networks=networks, codebook=CODEBOOK).codes
     assert THEME not in set(codes["theme"])
     offered = suggest(networks=networks, codes=codes, codebook=CODEBOOK, model=model)
     hit = offered.set_index("theme").loc[THEME]
     assert hit["sentence"] == PARAPHRASE and 0.35 <= hit["score"] <= 1
     # A theme the answer is coded with already is never suggested.
-    coded = _networks(a={"q23": f"Tijd. {PARAPHRASE}"})
+    coded = networks_frame(a={"q23": f"Tijd. {PARAPHRASE}"})
     again = suggest(networks=coded, codes=code(networks=coded, codebook=CODEBOOK).codes, codebook=CODEBOOK,
                     model=model, threshold=0.0)
     assert "tijd" not in set(again["theme"]) and len(again)
 
 
 def test_suggestions_are_in_the_workbook_and_not_applied_until_accepted(tmp_path, model):
-    networks = _networks(a={"q23": "Tijd en een procesbegeleider."}, b={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
+    networks = networks_frame(a={"q23": "Tijd en een procesbegeleider."}, b={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
     path, _, offered = _sheet(tmp_path, networks, model)
     rows = _rows(path, "q23")
     b = next(r for r in rows if r["network_id"] == "b")
@@ -85,7 +79,7 @@ def test_suggestions_are_in_the_workbook_and_not_applied_until_accepted(tmp_path
 
 
 def test_answers_where_rules_and_model_disagree_come_first(tmp_path, model):
-    networks = _networks(a={"q23": "Tijd en een procesbegeleider."}, b={"q23": "Goede koffie."},
+    networks = networks_frame(a={"q23": "Tijd en een procesbegeleider."}, b={"q23": "Goede koffie."},
                          c={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
     path, _, offered = _sheet(tmp_path, networks, model)
     order = [r["network_id"] for r in _rows(path, "q23")]
@@ -96,7 +90,7 @@ def test_answers_where_rules_and_model_disagree_come_first(tmp_path, model):
 
 
 def test_the_same_answers_give_the_same_workbook_bytes(tmp_path):
-    networks = _networks(a={"q23": f"Een vaste ruimte. {PARAPHRASE}"}, b={"q17": "Studenten leren van de wijk."},
+    networks = networks_frame(a={"q23": f"Een vaste ruimte. {PARAPHRASE}"}, b={"q17": "Studenten leren van de wijk."},
                          c={"q19": "We komen maandelijks samen om casussen te bespreken."})
     first, _, offered = _sheet(tmp_path, networks, fit(codebook=CODEBOOK), "one.xlsx")
     second, _, _ = _sheet(tmp_path, networks, fit(codebook=CODEBOOK), "two.xlsx")
@@ -104,7 +98,7 @@ def test_the_same_answers_give_the_same_workbook_bytes(tmp_path):
 
 
 def test_a_blind_sheet_shows_no_suggestions(tmp_path, model):
-    networks = _networks(b={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
+    networks = networks_frame(b={"q23": f"Een vaste ruimte. {PARAPHRASE}"})
     codes = code(networks=networks, codebook=CODEBOOK).codes
     path = tmp_path / "blind.xlsx"
     write_coding_sheet(networks=networks, codes=codes, codebook=CODEBOOK, path=path, timestamp=STAMP, blind=True,
@@ -117,7 +111,7 @@ def test_reviewed_codes_teach_the_model(model):
     """A coder's review is training data: a sentence the coder coded with a theme, and the themes the coder
     left out of a reviewed answer, move the scores of sentences like them."""
     text = "Buurtbewoners schuiven aan bij de teamoverleggen."
-    networks = _networks(a={"q23": text})
+    networks = networks_frame(a={"q23": text})
     codes = pd.DataFrame({"network_id": ["a"], "item": ["q23"], "theme": ["diversiteit"], "origin": ["manual"],
                           "evidence": [text]})
     reviews = pd.DataFrame({"response_key": ["rk-a"], "item": ["q23"], "network_id": ["a"], "coder": ["JV"],
@@ -132,7 +126,7 @@ def test_reviewed_codes_teach_the_model(model):
     at = themes.index("diversiteit")
     assert after[0, at] > before[0, at] + 0.1 and taught.from_reviews == 1
     # An answer that is not reviewed (or changed since) teaches nothing.
-    assert reviewed_sentences(networks=_networks(a={"q23": text + " Meer."}), codes=codes, reviews=reviews,
+    assert reviewed_sentences(networks=networks_frame(a={"q23": text + " Meer."}), codes=codes, reviews=reviews,
                               codebook=CODEBOOK) == []
 
 
