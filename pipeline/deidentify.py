@@ -296,8 +296,19 @@ def _trigger_set() -> frozenset[str]:
     return frozenset(_triggers().to_pylist())
 
 
+CHUNK_ROWS = 10_000   # the words of a column are split in pieces of this many cells, so memory stays bounded
+
+
 def _may_hold(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per cell, with Arrow's kernels over the whole column: may it hold a name, a phone number, an @?"""
+    """Per cell, with Arrow's kernels over the column, a piece at a time: may it hold a name, a phone
+    number, an @?"""
+    parts = [_may_hold_piece(values.iloc[at:at + CHUNK_ROWS]) for at in range(0, len(values), CHUNK_ROWS)]
+    if not parts:
+        return (np.zeros(0, dtype=bool),) * 3
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+
+
+def _may_hold_piece(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
     text = pa.array(values.astype(str), type=pa.large_string())
