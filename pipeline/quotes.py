@@ -150,7 +150,9 @@ def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str) -> lis
         if network_id not in by_network:
             continue
         response_key, text = by_network[network_id]
-        sentences = split.setdefault(network_id, split_sentences(text))
+        if network_id not in split:   # once per answer, not once per code of it
+            split[network_id] = split_sentences(text)
+        sentences = split[network_id]
         found = evidence_sentence_text(evidence)
         probe = found[:80]
         for sentence, listed, last in sentences:
