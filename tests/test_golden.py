@@ -1,0 +1,66 @@
+"""The reports of two waves, byte for byte: the embedded wave 2018 and a second wave of 48 networks that is
+compared with it. A change of the package's layout, of the stage runner or of the start method of the
+background work must give the same files; a change that means to alter the report rewrites the digests
+with `pytest tests/test_golden.py --update-snapshots` and says why in its commit.
+
+manifest.json and run.log are left out: they name the run's temporary folders and the package's versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+
+import pytest
+
+from conftest import EPOCH, ROOT, make_wave, shared_run
+
+GOLDEN = ROOT / "tests" / "snapshots" / "golden_reports.json"
+SECOND_WAVE_NETWORKS = 48
+
+
+def digests(folder) -> dict[str, str]:
+    """sha256 of every file of a report folder but manifest.json and run.log, by relative path."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in ("manifest.json", "run.log")}
+
+
+def build_two_waves(folder):
+    """waves/2018 (the embedded export, final) and waves/2025 (a generated export, previous 2018), built."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    from pipeline import run_pipeline
+    from pipeline.wave import load_wave
+    export = generate(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
+    waves = folder / "waves"
+    make_wave(waves, "2018", final=True)
+    make_wave(waves, "2025", export=export, supplement=None, previous="2018")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    try:
+        for name in ("2018", "2025"):
+            run_pipeline(wave=load_wave(name, waves_dir=waves))
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(scope="session")
+def two_waves(tmp_path_factory):
+    return shared_run(tmp_path_factory, "golden-two-waves", build_two_waves)
+
+
+def test_the_reports_of_two_waves_are_the_same_bytes_as_recorded(two_waves, request):
+    found = {name: digests(two_waves / "reports" / name) for name in ("2018", "2025")}
+    assert all(found.values()), "a wave's report folder is empty"
+    if request.config.getoption("--update-snapshots") or not GOLDEN.exists():
+        GOLDEN.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        if not request.config.getoption("--update-snapshots"):
+            pytest.fail(f"{GOLDEN} did not exist; written now from this run: commit it")
+    recorded = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for name in recorded:
+        changed = sorted(path for path in recorded[name].keys() | found[name].keys()
+                         if recorded[name].get(path) != found[name].get(path))
+        assert not changed, f"wave {name}: these files differ from {GOLDEN.name}: {changed}"
