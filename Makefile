@@ -40,9 +40,9 @@ install: $(BIN)/.installed $(VENV)/axe/.installed-$(AXE_VERSION)  ## Create .ven
 # The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
 # in one process (imports paid once), so an edit re-runs what it affects and nothing before it.
-# The prerequisites follow the table of stages in pipeline/runner.py (tests/test_make.py holds them to it).
+# The prerequisites follow the table of stages in pipeline/app/runner.py (tests/test_make.py holds them to it).
 PY         := $(BIN)/python -m pipeline --config config --waves "$(WAVES)"
-COMMON     := $(BIN)/.installed pipeline/cli.py pipeline/runner.py pipeline/config.py pipeline/schemas.py pipeline/errors.py
+COMMON     := $(BIN)/.installed pipeline/app/cli.py pipeline/app/runner.py pipeline/core/config.py pipeline/core/schemas.py pipeline/core/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
 RENDER_ARGS := $(PROCESSED)/.render-args
 DUE        := $(PROCESSED)/.due-stages
@@ -63,7 +63,7 @@ $(call remember,$(INGEST_ARGS),"$(WAVE)" "$(EXPORT)" "$(SUPPLEMENT)")
 $(call remember,$(RENDER_ARGS),"$(WAVE)" "$(TEMPLATES)" "$(TEXTS)")
 endif
 
-$(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/wave.py $(BIN)/.installed
+$(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/waves/wave.py $(BIN)/.installed
 	@mkdir -p "$(@D)" && $(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > "$@.new" && mv "$@.new" "$@"
 
 # A missing export is one line, not make's "No rule to make target".
@@ -78,36 +78,36 @@ define due
 endef
 
 $(PROCESSED)/responses.parquet: $(if $(wildcard $(EXPORT)),$(EXPORT),missing-export) $(SUPPLEMENT) $(INGEST_ARGS) \
-		pipeline/ingest.py pipeline/qualtrics.py pipeline/deidentify.py config/instrument.yaml config/settings.yaml \
+		pipeline/reading/ingest.py pipeline/reading/qualtrics.py pipeline/reading/deidentify.py config/instrument.yaml config/settings.yaml \
 		config/not_names.txt $(WAVE_DIR)/wave.yaml \
 		$(COMMON)
 	$(call due,ingest)
 
-$(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/normalise.py pipeline/dutch.py \
+$(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/analysis/normalise.py pipeline/language/matching.py \
 		config/taxonomies.yaml config/instrument.yaml $(COMMON)
 	$(call due,normalise)
 
 $(PROCESSED)/involvement.parquet: $(PROCESSED)/networks.parquet
 	$(call due,normalise)
 
-$(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding.py pipeline/dutch.py \
+$(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding/rules.py pipeline/language/matching.py \
 		config/codebook.yaml $(wildcard $(WAVE_DIR)/coding_corrections.csv) $(COMMON)
 	$(call due,code)
 
 $(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/aggregate.py pipeline/workbook.py pipeline/compare.py pipeline/spss.py config/codebook.yaml config/taxonomies.yaml \
+		pipeline/analysis/aggregate.py pipeline/core/excel.py pipeline/waves/compare.py pipeline/analysis/spss.py config/codebook.yaml config/taxonomies.yaml \
 		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) \
-		pipeline/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
+		pipeline/coding/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
 	$(call due,aggregate)
 
-$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/charts.py pipeline/style.py pipeline/background.py \
+$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/publishing/charts.py pipeline/core/style.py pipeline/core/background.py \
 		config/instrument.yaml config/style.yaml $(wildcard $(WAVE_DIR)/style.yaml) $(COMMON)
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/render.py pipeline/word.py \
-		pipeline/background.py pipeline/dutch_format.py pipeline/output_folder.py pipeline/coding_sheet.py pipeline/wave.py \
-		pipeline/style.py config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/publishing/render.py pipeline/publishing/word.py \
+		pipeline/core/background.py pipeline/language/formatting.py pipeline/waves/output_folder.py pipeline/coding/sheet.py pipeline/waves/wave.py \
+		pipeline/core/style.py config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml \
 		$(WAVE_DIR)/wave.yaml $(wildcard $(WAVE_DIR)/style.yaml) \
 		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
 		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))

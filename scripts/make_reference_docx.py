@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/make_reference_docx.py [OUT]
 
-The Word edition is built on a copy of this document (pipeline/word.py clears its body and keeps its
+The Word edition is built on a copy of this document (pipeline/publishing/word.py clears its body and keeps its
 styles, page setup, header and footer). An institution replaces it with its own reference document:
 open this one in Word, change the styles (Heading 1-4, Normal, Title, Subtitle, Caption, Quote, List
 Bullet, List Number, TOC Heading, TOC 1-3, Note, Table Text, Table List Bullet, Table List Number,
@@ -26,7 +26,7 @@ from docx.oxml import parse_xml  # noqa: E402
 from docx.oxml.ns import nsdecls, qn  # noqa: E402
 from docx.shared import Cm, Pt, RGBColor  # noqa: E402
 
-from pipeline.word import LANGUAGE, save_deterministic, set_language  # noqa: E402
+from pipeline.publishing.word import LANGUAGE, save_deterministic, set_language  # noqa: E402
 
 ACCENT, INK, MUTED, LINE, TINT, DRAFT = "2F5F8A", "1F2328", "5B6470", "D0D7DE", "EEF3F8", "9A3B00"
 SANS, SERIF = "Arial", "Georgia"

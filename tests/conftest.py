@@ -35,7 +35,7 @@ from typing import Callable
 
 import pytest
 
-from pipeline.config import load_instrument, load_settings
+from pipeline.core.config import load_instrument, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -149,7 +149,7 @@ def shared_run(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 def run_cli(folder: Path, argv: list[str], *, epoch: str | None = EPOCH) -> None:
     """`python -m pipeline` with `argv` in this process (SOURCE_DATE_EPOCH set to `epoch`); what it printed
     goes to folder/messages.txt. Fails when it exits with an error."""
-    from pipeline.cli import main
+    from pipeline.app.cli import main
     printed, errors = io.StringIO(), io.StringIO()
     patch = pytest.MonkeyPatch()
     if epoch is not None:

@@ -1,4 +1,4 @@
-"""Work in a forked second process (pipeline.background): what it returns, its errors as the run's own
+"""Work in a forked second process (pipeline.core.background): what it returns, its errors as the run's own
 messages, and a report whose PDF process fails or dies leaving the previous report and no staging."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.background import Job, wait_all
-from pipeline.errors import PipelineError
+from pipeline.core.background import Job, wait_all
+from pipeline.core.errors import PipelineError
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 
 
@@ -71,7 +71,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("broken", ["error", "death"])
 def test_a_failed_pdf_process_leaves_the_previous_report(rendered_once, monkeypatch, broken):
-    from pipeline import render, run_pipeline
+    from pipeline import run_pipeline
+    from pipeline.publishing import render
     out = rendered_once / "out"
     before = _snapshot(out)
     # The forked PDF process inherits the patched function.

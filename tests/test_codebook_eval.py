@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from pipeline.cli import main
-from pipeline.codebook_eval import VALIDATION, Answer, evaluate, load_validation
-from pipeline.coding import load_codebook
+from pipeline.app.cli import main
+from pipeline.coding.evaluation import VALIDATION, Answer, evaluate, load_validation
+from pipeline.coding.rules import load_codebook
 
 CODEBOOK = load_codebook()
 
@@ -38,7 +38,7 @@ def test_the_command_prints_both_sets(capsys):
 
 
 def test_an_example_speaks_only_for_the_themes_it_is_an_example_of():
-    from pipeline.codebook_eval import examples
+    from pipeline.coding.evaluation import examples
     answers = examples(CODEBOOK)
     negative = next(a for a in answers if "community_of_practice" in (a.judged or ()) and not a.themes)
     per_theme, _ = evaluate([negative], CODEBOOK)
@@ -57,7 +57,7 @@ def test_the_rules_keep_the_level_they_reached_on_the_validation_set():
 
 def test_make_bench_rewrites_only_its_codebook_section():
     import importlib.util
-    from pipeline.config import PROJECT_ROOT
+    from pipeline.core.config import PROJECT_ROOT
     spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

@@ -11,12 +11,12 @@ from openpyxl import load_workbook
 
 from conftest import make_wave, networks_frame
 from test_ingest import ANSWERS
-from pipeline.cli import main
-from pipeline.coding import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
+from pipeline.app.cli import main
+from pipeline.coding.rules import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
     match_theme, sentences
-from pipeline.coding_sheet import (agreement, cohen_kappa, corrections_from_sheet, empty_reviews, read_coding_sheet,
+from pipeline.coding.sheet import (agreement, cohen_kappa, corrections_from_sheet, empty_reviews, read_coding_sheet,
                                    write_coding_sheet)
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 CODEBOOK = load_codebook()
 EXAMPLES = [(t.code, text, True) for t in CODEBOOK.themes for text in t.positive] + \
@@ -346,7 +346,7 @@ def test_a_spelling_slip_in_a_long_word_is_read_as_the_term_and_said_in_the_evid
 
 
 def test_terms_with_a_gap_keep_their_order_and_stay_close():
-    from pipeline.dutch import find, haystack, term
+    from pipeline.language.matching import find, haystack, term
     gap = term("resultaten ... opgeleverd")
     assert find(gap, haystack("Er moeten elk halfjaar resultaten worden opgeleverd."))
     assert not find(gap, haystack("Opgeleverd werden resultaten."))
@@ -354,7 +354,7 @@ def test_terms_with_a_gap_keep_their_order_and_stay_close():
 
 
 def test_gwet_ac1_and_the_kappa_interval_against_hand_computed_values():
-    from pipeline.coding_sheet import gwet_ac1, kappa_interval
+    from pipeline.coding.sheet import gwet_ac1, kappa_interval
     # a=20, b=5, c=10, d=15: po = 0.7; share yes = (25/50 + 30/50)/2 = 0.55; pe = 2*0.55*0.45 = 0.495
     assert gwet_ac1(20, 5, 10, 15) == pytest.approx((0.7 - 0.495) / (1 - 0.495))
     # A rare theme: kappa is 0 although they agree on 48 of 50; AC1 says they agree.

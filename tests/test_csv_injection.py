@@ -9,8 +9,8 @@ import pandas as pd
 
 import variants
 from conftest import EMBEDDED_EXPORT
-from pipeline.cli import main
-from pipeline.workbook import csv_safe
+from pipeline.app.cli import main
+from pipeline.core.excel import csv_safe
 
 DANGEROUS = ["=HYPERLINK(\"http://x.invalid\",\"klik\")", "+31 6 1234", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
 

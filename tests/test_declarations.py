@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
 from pipeline import run_pipeline
-from pipeline.config import load_config
-from pipeline.errors import ConfigError
+from pipeline.core.config import load_config
+from pipeline.core.errors import ConfigError
 
 Q25 = {"type": "choice", "role": "yes_no", "export_tag": "Q25", "import_id": "QID40",
        "wording": "Gebruikt het netwerk **digitale middelen** om samen te leren?",
@@ -157,7 +157,7 @@ def test_yes_no_answers_are_read_by_meaning_not_by_recode_value(tmp_path):
     ("yes please", r"keep_unfinished is 'yes please'; expected true or false"),
 ])
 def test_settings_are_type_checked_with_the_file_the_key_and_what_is_expected(tmp_path, value, message):
-    from pipeline.config import load_settings
+    from pipeline.core.config import load_settings
     key = "min_items_mapped" if "min_items" in message else "keep_unfinished"
     path = tmp_path / "settings.yaml"
     path.write_text(f"{key}: {value}\n", encoding="utf-8")
@@ -189,7 +189,7 @@ def test_two_respondents_describing_networks_of_the_same_name_keep_their_own_met
 
 
 def test_network_ids_are_whole_words_and_differ_where_names_differ():
-    from pipeline.normalise import _network_ids
+    from pipeline.analysis.normalise import _network_ids
     long = "Leernetwerk samenspel formele en informele zorg in de wijk"
     ids = _network_ids(pd.Series(["Utrecht"] * 4), pd.Series([f"{long} Overvecht", f"{long} Kanaleneiland",
                                                                  f"{long} Overvecht", "Vathorst inclusief"]))

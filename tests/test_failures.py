@@ -9,7 +9,7 @@ import pytest
 
 import variants
 from conftest import EMBEDDED_EXPORT, shared_fixtures
-from pipeline.cli import main
+from pipeline.app.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 

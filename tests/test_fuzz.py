@@ -18,9 +18,9 @@ import pytest
 
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
-from pipeline.cli import main
-from pipeline.errors import PipelineError
-from pipeline.ingest import ingest
+from pipeline.app.cli import main
+from pipeline.core.errors import PipelineError
+from pipeline.reading.ingest import ingest
 
 CASES = 240              # mutations; every RUN_EVERY-th goes through `run --to aggregate`, the rest through ingest
 RUN_EVERY = 12
@@ -42,7 +42,7 @@ def _sources() -> dict[str, bytes]:
     """The containers every mutation starts from, made once from the embedded export."""
     import tempfile
 
-    from pipeline.config import load_instrument
+    from pipeline.core.config import load_instrument
     rows = variants.read_rows(EMBEDDED_EXPORT)
     out = {"csv": EMBEDDED_EXPORT.read_bytes(), "supplement": EMBEDDED_SUPPLEMENT.read_bytes()}
     with tempfile.TemporaryDirectory() as folder:

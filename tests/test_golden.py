@@ -33,7 +33,7 @@ def build_two_waves(folder):
     finally:
         sys.path.remove(str(ROOT / "bench"))
     from pipeline import run_pipeline
-    from pipeline.wave import load_wave
+    from pipeline.waves.wave import load_wave
     export = generate(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
     waves = folder / "waves"
     make_wave(waves, "2018", final=True)

@@ -14,7 +14,7 @@ import pytest
 import variants
 from conftest import EMBEDDED_EXPORT
 from hardened import CASES, NETWORKS
-from pipeline.cli import main
+from pipeline.app.cli import main
 
 
 def _digest(path: Path) -> str | None:
@@ -85,7 +85,7 @@ def test_hardened_input(case, tmp_path, capsys):
 
 
 def test_dates_with_z_and_offsets_are_read_in_the_exports_zone(tmp_path, instrument, settings):
-    from pipeline.ingest import ingest
+    from pipeline.reading.ingest import ingest
     table = variants.read_rows(EMBEDDED_EXPORT)
     recorded, q3 = table[0].index("RecordedDate"), table[0].index("Q3")
     stamps = {"Project Venlo": "2018-10-01T10:00:00Z", "Leefwereldteam": "2018-10-01T10:00:00+01:00"}
@@ -99,7 +99,7 @@ def test_dates_with_z_and_offsets_are_read_in_the_exports_zone(tmp_path, instrum
 
 
 def test_a_time_zone_is_looked_up_by_name_only():
-    from pipeline.qualtrics import time_zone_name
+    from pipeline.reading.qualtrics import time_zone_name
     assert time_zone_name("Europe/Amsterdam") == "Europe/Amsterdam"
     assert time_zone_name("Z") == "UTC"
     for bad in ("../../../../etc/passwd", "/etc/localtime", "Europe/../../etc/passwd", "Mars/Olympus_Mons", 5,
@@ -117,7 +117,7 @@ def test_a_huge_head_count_leaves_the_label_and_no_count(tmp_path, capsys):
 
 
 def test_rows_repeating_the_header_are_not_counted_and_keep_their_file_numbers(tmp_path, instrument, settings):
-    from pipeline.ingest import ingest
+    from pipeline.reading.ingest import ingest
     table = variants.read_rows(EMBEDDED_EXPORT)
     table.insert(5, list(table[0]))
     result = ingest(export_path=variants.write_csv(table, tmp_path / "e.csv"), instrument=instrument, settings=settings)
@@ -128,7 +128,7 @@ def test_rows_repeating_the_header_are_not_counted_and_keep_their_file_numbers(t
 
 
 def test_cr_line_endings_read_like_the_original(tmp_path, instrument, settings):
-    from pipeline.ingest import ingest
+    from pipeline.reading.ingest import ingest
     made = CASES["cr_line_endings"][0](tmp_path)
     old_mac = ingest(export_path=made, instrument=instrument, settings=settings).responses
     original = ingest(export_path=EMBEDDED_EXPORT, instrument=instrument, settings=settings).responses
@@ -154,7 +154,7 @@ def test_supplement_without_read_permission(tmp_path, capsys):
 
 
 def test_zip_bomb_is_refused_by_its_unpacked_size(tmp_path, capsys, monkeypatch):
-    from pipeline import qualtrics
+    from pipeline.reading import qualtrics
     monkeypatch.setattr(qualtrics, "MAX_XLSX_RATIO", 10 ** 6)
     monkeypatch.setattr(qualtrics, "MAX_XLSX_UNPACKED", 32 << 20)
     export = CASES["xlsx_zip_bomb"][0](tmp_path)
@@ -164,7 +164,7 @@ def test_zip_bomb_is_refused_by_its_unpacked_size(tmp_path, capsys, monkeypatch)
 
 
 def test_cell_and_row_limits_are_named(tmp_path, capsys, monkeypatch):
-    from pipeline import qualtrics
+    from pipeline.reading import qualtrics
     monkeypatch.setattr(qualtrics, "MAX_CELLS", 500)
     code, out, err = run_to_aggregate(EMBEDDED_EXPORT, None, tmp_path / "p", capsys)
     assert code == 1 and "MAX_CELLS" in err and str(EMBEDDED_EXPORT) in err
@@ -190,8 +190,8 @@ def test_an_export_without_the_q12_text_columns_says_so_at_ingest(tmp_path, caps
 
 @pytest.mark.parametrize("suffix, expected", [(".csv", "new"), (".tsv", "tsv")])
 def test_a_one_column_export_is_named_by_its_file_not_called_tsv(tmp_path, suffix, expected):
-    from pipeline.config import load_instrument, load_settings
-    from pipeline.ingest import ingest
+    from pipeline.core.config import load_instrument, load_settings
+    from pipeline.reading.ingest import ingest
     path = tmp_path / f"api{suffix}"
     path.write_text('ResponseId\nResponse ID\n{"ImportId":"_recordId"}\nR_1\nR_2\n', encoding="utf-8")
     result = ingest(export_path=path, instrument=load_instrument(), settings=load_settings(),

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import shared_run
 from hostile import CASES
-from pipeline.cli import main
+from pipeline.app.cli import main
 
 
 def _digest(path: Path) -> str:

@@ -11,8 +11,8 @@ import yaml
 
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
-from pipeline.cli import main
-from pipeline.ingest import filter_responses, ingest, remove_personal_data
+from pipeline.app.cli import main
+from pipeline.reading.ingest import filter_responses, ingest, remove_personal_data
 
 ANSWERS = yaml.safe_load((ROOT / "scripts" / "embedded_dataset" / "answers.yaml").read_text(encoding="utf-8"))
 

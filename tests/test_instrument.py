@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import load_instrument, load_settings
-from pipeline.errors import ConfigError
+from pipeline.core.config import load_instrument, load_settings
+from pipeline.core.errors import ConfigError
 
 
 def test_the_24_items_of_bijlage_1(instrument):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pipeline.cli import STAGES, main
+from pipeline.app.cli import STAGES, main
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
                                 reason="needs make and the project's .venv (make install)")
@@ -87,11 +87,11 @@ def _makefile_prerequisites(folder: Path) -> dict[str, list[str]]:
 def test_the_makefile_follows_the_table_of_stages(tmp_path):
     """Each stage's Makefile target depends on its modules, its config files and (through the target of the
     stage that writes them) on what it reads, and on no pipeline module or config file the table omits."""
-    from pipeline.runner import STAGES as TABLE
+    from pipeline.app.runner import STAGES as TABLE
     rules = _makefile_prerequisites(tmp_path)
     writer = {f: stage.writes[0] for stage in TABLE for f in stage.writes}
-    common = {"pipeline/cli.py", "pipeline/runner.py", "pipeline/config.py", "pipeline/schemas.py",
-              "pipeline/errors.py"}
+    common = {"pipeline/app/cli.py", "pipeline/app/runner.py", "pipeline/core/config.py", "pipeline/core/schemas.py",
+              "pipeline/core/errors.py"}
     for stage in TABLE:
         target = f"P/{stage.writes[0]}" if stage.writes else "O/manifest.json"
         assert target in rules, f"the Makefile has no target for stage {stage.name}"

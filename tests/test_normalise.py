@@ -8,10 +8,10 @@ import pytest
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 from test_ingest import ANSWERS
-from pipeline.coding import code, load_codebook
-from pipeline.config import load_taxonomies
-from pipeline.ingest import ingest
-from pipeline.normalise import clean_text, decode_choice, normalise, parse_start
+from pipeline.coding.rules import code, load_codebook
+from pipeline.core.config import load_taxonomies
+from pipeline.reading.ingest import ingest
+from pipeline.analysis.normalise import clean_text, decode_choice, normalise, parse_start
 
 EMPTY = load_taxonomies().empty_answers
 

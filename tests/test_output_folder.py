@@ -12,9 +12,9 @@ import sys
 import pytest
 
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
-from pipeline.cli import main
-from pipeline.errors import PipelineError
-from pipeline.output_folder import STAGING_MARK, check_output_folder, remove_stale_staging
+from pipeline.app.cli import main
+from pipeline.core.errors import PipelineError
+from pipeline.waves.output_folder import STAGING_MARK, check_output_folder, remove_stale_staging
 
 
 def _snapshot(folder):
@@ -159,9 +159,9 @@ def test_a_run_without_a_wave_from_another_folder_writes_nothing_there(tmp_path,
     """The processed tables of a run without a wave go to the project's data/processed, not to the
     folder the command was started from."""
     from pipeline import run_pipeline
-    from pipeline.runner import PROJECT_ROOT
+    from pipeline.app.runner import PROJECT_ROOT
     monkeypatch.chdir(tmp_path)
-    import pipeline.runner as runner
+    import pipeline.app.runner as runner
     seen = {}
 
     def spy(**kwargs):

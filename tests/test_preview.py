@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.preview import HTML_ONLY, VERSION_PATH, Watched, earliest, error_page, inject_reload
+from pipeline.app.preview import HTML_ONLY, VERSION_PATH, Watched, earliest, error_page, inject_reload
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium") or "/usr/bin/chromium", \

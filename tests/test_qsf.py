@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.config import load_instrument
-from pipeline.errors import PipelineError
-from pipeline.qsf import differences, read_qsf
+from pipeline.app.cli import main
+from pipeline.core.config import load_instrument
+from pipeline.core.errors import PipelineError
+from pipeline.reading.qsf import differences, read_qsf
 from conftest import EMBEDDED_EXPORT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "qsf"

@@ -8,12 +8,12 @@ import pytest
 
 from conftest import make_wave
 from pipeline import run_pipeline
-from pipeline.cli import main
-from pipeline.coding import answer_sha, load_codebook
-from pipeline.errors import ConfigError
-from pipeline.quotes import (NOT_PUBLISHED, QUOTES, Decisions, choose, is_complete, load_decisions, quotes_file,
+from pipeline.app.cli import main
+from pipeline.coding.rules import answer_sha, load_codebook
+from pipeline.core.errors import ConfigError
+from pipeline.coding.quotes import (NOT_PUBLISHED, QUOTES, Decisions, choose, is_complete, load_decisions, quotes_file,
                              read_quotes_file, select, split_sentences)
-from pipeline.wave import load_wave
+from pipeline.waves.wave import load_wave
 
 
 def _complete(text: str) -> list[str]:

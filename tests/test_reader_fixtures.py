@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import shared_fixtures
-from pipeline.ingest import ingest
-from pipeline.qualtrics import read_export
+from pipeline.reading.ingest import ingest
+from pipeline.reading.qualtrics import read_export
 
 # file -> (format, data rows, columns in the file, time zone of the dates) as SOURCES.md lists them
 EXPECTED = {

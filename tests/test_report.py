@@ -14,8 +14,8 @@ import pytest
 
 from conftest import EMBEDDED_EXPORT, ROOT
 from test_ingest import ANSWERS
-from pipeline.cli import main
-from pipeline.render import DEFAULT_TEMPLATES, build_context, text_to_html
+from pipeline.app.cli import main
+from pipeline.publishing.render import DEFAULT_TEMPLATES, build_context, text_to_html
 
 HOSTILE = ['<script>alert("x")</script>', "{{ 7*7 }}", '=HYPERLINK("http://evil.invalid","klik")']
 
@@ -214,7 +214,7 @@ def _entry_keys(key: str, value) -> set[str]:
 
 
 def test_the_context_and_its_documentation_agree_both_ways(report):
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
     context = build_context(processed=report / "processed", config=load_config(),
                             texts={"inleiding": "", "conclusies": "", "discussie": "", "sections": {}},
                             run_date=date(2019, 1, 1))
@@ -354,8 +354,8 @@ def test_bijlage_1_has_the_questionnaires_own_texts_and_q12_as_its_grid(embedded
 
 
 def test_questionnaire_texts_are_checked(tmp_path):
-    from pipeline.errors import ConfigError
-    from pipeline.render import read_questionnaire_texts
+    from pipeline.core.errors import ConfigError
+    from pipeline.publishing.render import read_questionnaire_texts
     (tmp_path / "questionnaire.yaml").write_text("introduction: Welkom\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"questionnaire\.yaml: expected two texts, introduction: \| and closing: \|"):
         read_questionnaire_texts(tmp_path)

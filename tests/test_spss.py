@@ -6,8 +6,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from pipeline.config import load_instrument, load_taxonomies
-from pipeline.spss import SOURCE_VALUES, STATUS_VALUES
+from pipeline.core.config import load_instrument, load_taxonomies
+from pipeline.analysis.spss import SOURCE_VALUES, STATUS_VALUES
 
 
 @pytest.fixture(scope="module")

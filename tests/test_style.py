@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, make_wave
-from pipeline.errors import ConfigError
-from pipeline.style import contrast, load_style, luminance, style_path
+from pipeline.core.errors import ConfigError
+from pipeline.core.style import contrast, load_style, luminance, style_path
 
 DEFAULT = ROOT / "config" / "style.yaml"
 SECOND = {"colours": {"accent": "#7a1f5c", "ink": "#141414", "muted": "#555555", "line": "#cccccc",
@@ -88,7 +88,7 @@ def _png() -> bytes:
 def styled(tmp_path_factory):
     """A wave with a second style (purple, a monospaced headings font, a logo), built end to end."""
     from pipeline import run_pipeline
-    from pipeline.wave import load_wave
+    from pipeline.waves.wave import load_wave
     folder = tmp_path_factory.mktemp("styled")
     waves = make_wave(folder / "waves", "paars", final=True)
     (waves / "paars" / "logo.png").write_bytes(_png())
@@ -151,7 +151,7 @@ def test_the_style_is_in_the_manifest(styled):
 
 def test_a_wrong_wave_style_stops_the_run_before_anything_is_written(tmp_path):
     from pipeline import run_pipeline
-    from pipeline.wave import load_wave
+    from pipeline.waves.wave import load_wave
     waves = make_wave(tmp_path / "waves", "fout")
     shutil.copy(DEFAULT, waves / "fout" / "style.yaml")
     text = (waves / "fout" / "style.yaml").read_text(encoding="utf-8").replace('"#2f5f8a"', '"#99ccff"')

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import make_wave, networks_frame
-from pipeline.cli import main
-from pipeline.codebook_eval import Answer, evaluate_suggestions
-from pipeline.coding import answer_sha, code, load_codebook
-from pipeline.coding_sheet import SUGGESTED_FILL, read_coding_sheet, write_coding_sheet
-from pipeline.suggest import fit, reviewed_sentences, suggest
+from pipeline.app.cli import main
+from pipeline.coding.evaluation import Answer, evaluate_suggestions
+from pipeline.coding.rules import answer_sha, code, load_codebook
+from pipeline.coding.sheet import SUGGESTED_FILL, read_coding_sheet, write_coding_sheet
+from pipeline.coding.suggest import fit, reviewed_sentences, suggest
 
 CODEBOOK = load_codebook()
 STAMP = datetime(2018, 10, 31, tzinfo=timezone.utc)
@@ -194,7 +194,7 @@ def test_an_accepted_suggestion_becomes_a_reviewed_code_with_its_sentence(wave, 
 
 def test_codebook_eval_judges_the_suggestions_on_a_set(capsys):
     import json
-    from pipeline.config import PROJECT_ROOT
+    from pipeline.core.config import PROJECT_ROOT
     development = PROJECT_ROOT / "tests" / "data" / "coding_development.yaml"
     assert main(["codebook-eval", "--suggestions", "--json", "--validation", str(development),
                  "--thresholds", "0.3", "0.5"]) == 0

@@ -13,11 +13,11 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from test_coding import REPORT_COUNTS
-from pipeline.aggregate import write_tables
-from pipeline.coding import load_codebook
-from pipeline import workbook
-from pipeline.workbook import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
-from pipeline.quotes import MAX_QUOTE, is_complete
+from pipeline.analysis.aggregate import write_tables
+from pipeline.coding.rules import load_codebook
+from pipeline.core import excel as workbook
+from pipeline.core.excel import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
+from pipeline.coding.quotes import MAX_QUOTE, is_complete
 
 FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
 
@@ -181,7 +181,7 @@ def test_two_runs_give_byte_identical_tables_and_figures(processed, embedded_rep
 
 def test_write_tables_replaces_nothing_half(tmp_path):
     """A table is written atomically: no temporary file is left beside it."""
-    from pipeline.aggregate import Table
+    from pipeline.analysis.aggregate import Table
     write_tables([Table("t", "T", pd.DataFrame({"a": [1]}), {"a": "A"})], tmp_path,
                  timestamp=pd.Timestamp("2018-10-31").to_pydatetime())
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["t.csv", "t.parquet", "tables", "tables.json",
@@ -190,7 +190,7 @@ def test_write_tables_replaces_nothing_half(tmp_path):
 
 
 def test_typed_tables_keep_network_id_and_numbers_and_csv_gets_dutch_headers(processed):
-    from pipeline.aggregate import read_tables
+    from pipeline.analysis.aggregate import read_tables
     tables = {t.name: t for t in read_tables(processed)}
     werkvormen = tables["werkvormen"]
     assert "network_id" in werkvormen.frame.columns and "network_id" not in _table(processed, "werkvormen").columns

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
 from test_privacy import _readable
-from pipeline.cli import main
-from pipeline.deidentify import lexicon, load_not_names, replace_names, replace_phones, scrub_third_parties
+from pipeline.app.cli import main
+from pipeline.reading.deidentify import lexicon, load_not_names, replace_names, replace_phones, scrub_third_parties
 import variants
 
 

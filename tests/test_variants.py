@@ -6,7 +6,7 @@ import pytest
 
 import variants
 from conftest import EMBEDDED_EXPORT
-from pipeline.ingest import ingest
+from pipeline.reading.ingest import ingest
 
 TEXT_FIELDS = ["q2", "q3", "q4", "q5", "q7", "q17", "q19", "q23", "q6_text", "q12_1_text", "q12_6_text"]
 

@@ -172,7 +172,7 @@ def test_hostile_text_is_written_literally(hostile_report):
 
 
 def test_control_characters_are_dropped_and_markup_in_researchers_texts_becomes_runs():
-    from pipeline.word import clean, html_blocks
+    from pipeline.publishing.word import clean, html_blocks
     assert clean("a\x00b\x0bc\ufffed\te\n") == "abcd\te\n"
     blocks = html_blocks("<p>Een <strong>vet</strong> en <em>schuin</em> woord.</p><ul><li>een</li><li>twee</li></ul>"
                          "<ol><li>drie</li></ol>")
@@ -185,7 +185,7 @@ def test_control_characters_are_dropped_and_markup_in_researchers_texts_becomes_
 def test_a_reference_docx_in_the_template_folder_gives_its_styles(report, tmp_path, monkeypatch):
     from docx import Document
     from pipeline import run_pipeline
-    from pipeline.render import DEFAULT_TEMPLATES
+    from pipeline.publishing.render import DEFAULT_TEMPLATES
     mine = tmp_path / "huisstijl"
     mine.mkdir()
     reference = Document(str(DEFAULT_TEMPLATES / "reference.docx"))
@@ -204,7 +204,7 @@ def test_a_reference_docx_in_the_template_folder_gives_its_styles(report, tmp_pa
 def test_the_shipped_reference_is_what_its_script_writes(tmp_path):
     import subprocess
     import sys
-    from pipeline.render import DEFAULT_TEMPLATES
+    from pipeline.publishing.render import DEFAULT_TEMPLATES
     out = tmp_path / "reference.docx"
     subprocess.run([sys.executable, str(Path(__file__).parent.parent / "scripts" / "make_reference_docx.py"), str(out)],
                    check=True, capture_output=True)

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.config import Instrument
+from pipeline.core.config import Instrument
 
 LEGACY_METADATA = {  # legacy V-column label -> the current export's tag
     "ResponseID": "ResponseId", "ResponseSet": None, "Name": None, "ExternalDataReference": "ExternalReference",

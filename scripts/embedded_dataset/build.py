@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.config import load_instrument
+from pipeline.core.config import load_instrument
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -1,0 +1,251 @@
+"""Normalise: from responses to the networks and involvement tables.
+
+Decodes choice answers from text or numeric exports alike and reads them by what they mean (ja/nee,
+loopt/gestopt, as config/instrument.yaml declares), parses start years, sorts initiators and participant
+categories into the taxonomies of config/taxonomies.yaml, and cleans free text. Which item is which comes
+from the instrument's roles.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import fuzz
+
+from pipeline.core.config import Choice, Config, Instrument, Taxonomies
+from pipeline.language.matching import all_matches, best_match
+from pipeline.core.schemas import INVOLVEMENT, NETWORKS, RESPONSES, read_parquet, write_atomic, write_parquet
+
+ID_LENGTH = 60
+MONTHS = ("jan", "feb", "mrt", "maa", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+          "voorjaar", "zomer", "najaar", "winter", "begin", "eind")
+APPROXIMATE = re.compile(r"\b(?:ca\.?|circa|ongeveer|rond|omstreeks|±|~)", re.IGNORECASE)
+YEAR = re.compile(r"\b(19[89]\d|20\d\d)\b")
+HEAD_COUNT = re.compile(r"\s*\((\d+)\)\s*$")
+
+
+@dataclass
+class Normalised:
+    networks: pd.DataFrame
+    involvement: pd.DataFrame
+    unmatched_groups: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_texts(values: pd.Series, *, empty_answers: tuple[str, ...]) -> pd.Series:
+    """Whitespace collapsed, bullets as "- " and numbering as "1. "; answers meaning nothing become "".
+    Whole columns at a time (Arrow's string kernels), so a wave of any size is cleaned in seconds."""
+    text = values.fillna("").astype(str).str.normalize("NFC")
+    text = text.str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+    text = text.str.replace("[ \t\u00a0]+", " ", regex=True)               # spaces within lines
+    text = text.str.replace(" ?\n[ \n]*", "\n", regex=True).str.strip(" \n")  # empty lines and line ends
+    text = text.str.replace("(?m)^([0-9]+)[.)] ", "\\1. ", regex=True)      # "1) " and "1. " -> "1. "
+    text = text.str.replace("(?m)^[-–•*·▪] ", "- ", regex=True)             # bullets -> "- "
+    meaningless = text.str.casefold().str.strip(" .").isin({a.strip(" .") for a in empty_answers})
+    return text.where(~meaningless.to_numpy(dtype=bool), "")
+
+
+def clean_text(value: str, *, empty_answers: tuple[str, ...]) -> str:
+    """clean_texts for one answer."""
+    return clean_texts(pd.Series([value], dtype=str), empty_answers=empty_answers).iloc[0]
+
+
+def decode_choice(value: str, choices: tuple[Choice, ...]) -> int | None:
+    """A choice answer as its recode value, from a numeric export ("2") or choice text ("Ja, namelijk:")."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"-?\d+(?:\.0)?", text):
+        number = int(float(text))
+        return number if any(c.value == number for c in choices) else None
+    folded = re.sub(r"\s+", " ", text).casefold().rstrip(" :")
+    for choice in choices:
+        if folded == choice.label.casefold().rstrip(" :"):
+            return choice.value
+    scored = [(fuzz.ratio(folded, c.label.casefold().rstrip(" :")), c.value) for c in choices]
+    score, best = max(scored)
+    return best if score >= 85 else None
+
+
+def parse_start(text: str) -> tuple[int | None, str]:
+    """(start year, precision) of a q5 answer; precision is year, month, approximate or unknown."""
+    years = YEAR.findall(text or "")
+    if not years:
+        return None, "unknown"
+    year = int(years[0])
+    if APPROXIMATE.search(text):
+        return year, "approximate"
+    if any(re.search(rf"\b{m}", text.casefold()) for m in MONTHS):
+        return year, "month"
+    return year, "year"
+
+
+def slug(text: str) -> str:
+    """Lower-case ASCII words joined by hyphens: "Zuid-Holland Zuid" -> "zuid-holland-zuid"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-") or "netwerk"
+
+
+def _words_within(words: list[str], length: int) -> int:
+    """How many of the first words fit in `length` characters joined by hyphens (at least one)."""
+    n, used = 0, -1
+    while n < len(words) and used + 1 + len(words[n]) <= length:
+        used += 1 + len(words[n])
+        n += 1
+    return max(1, n)
+
+
+def _network_ids(werkplaats: pd.Series, names: pd.Series) -> list[str]:
+    """Readable, stable ids from werkplaats and name: whole words up to ID_LENGTH characters; where two
+    different names would shorten to the same id, each keeps words until it differs from the others.
+    Only networks of the same werkplaats and name get -2, -3."""
+    full = [slug(f"{w} {n}") for w, n in zip(werkplaats, names)]
+    words = {f: f.split("-") for f in dict.fromkeys(full)}
+    keep = {f: _words_within(parts, ID_LENGTH) for f, parts in words.items()}
+    by_base: dict[str, list[str]] = {}
+    for f, parts in words.items():
+        by_base.setdefault("-".join(parts[:keep[f]]), []).append(f)
+    for group in (g for g in by_base.values() if len(g) > 1):
+        for f in group:
+            others = [words[g] for g in group if g != f]
+            while keep[f] < len(words[f]) and any(o[:keep[f]] == words[f][:keep[f]] for o in others):
+                keep[f] += 1
+    ids, seen = [], {}
+    for f in full:
+        base = "-".join(words[f][:keep[f]])
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
+def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Taxonomies) -> Normalised:
+    """Networks and involvement from the responses table.
+
+    Takes response_key, source and the item fields (text); which item is which comes from the roles of
+    the instrument. Gives
+    networks: network_id, response_key, werkplaats, name, initiator, initiator_types, start_year, start_text,
+    start_precision, status, stop_reason, source, the cleaned text of every text and coded item, and
+    per yes/no item <q> (ja, nee or "") and <q>_text;
+    involvement: network_id, row, category_label, category_text, head_count, participant_group, level;
+    unmatched_groups: category_label and the networks naming it, for labels no group matched.
+    """
+    warnings: list[str] = []
+    empty = taxonomies.empty_answers
+    text = {c: clean_texts(responses[c], empty_answers=empty)
+            for c in responses.columns if re.fullmatch(r"q\d+(?:_\d+)?(?:_text)?", c)}
+    werkplaats, name, initiator, start, status = (instrument.the(role).id for role in
+                                                  ("werkplaats", "network_name", "initiator", "start", "status"))
+    network_ids = _network_ids(text[werkplaats], text[name])
+    initiator_vocab = taxonomies.vocab(taxonomies.initiator_types)
+
+    networks = pd.DataFrame({
+        "network_id": network_ids,
+        "response_key": responses["response_key"].array,
+        "werkplaats": text[werkplaats],
+        "name": text[name].where(text[name].ne(""), responses[name].str.strip()),
+        "initiator": text[initiator],
+    })
+    networks["initiator_types"] = _each_distinct(
+        text[initiator], lambda v: ";".join(all_matches(v, initiator_vocab) or (["overig"] if v else [])))
+    starts = _each_distinct(responses[start], parse_start)
+    networks["start_year"] = pd.array([y for y, _ in starts], dtype="Int64")
+    networks["start_text"] = responses[start].str.strip()
+    networks["start_precision"] = [p for _, p in starts]
+    status_item = instrument.item(status)
+    meanings = _each_distinct(responses[status], lambda v: status_item.value_meaning(decode_choice(v, status_item.choices)))
+    networks["status"] = meanings.fillna("onbekend").astype(str)
+    stop_text = text.get(f"{status}_text", pd.Series([""] * len(networks), index=responses.index))
+    networks["stop_reason"] = stop_text.where(networks["status"].eq("gestopt"), "")
+    unknown = sorted(set(responses[status][meanings.isna() & responses[status].str.strip().ne("")]))
+    if unknown:
+        warnings.append(f"{status}: unknown answer(s) {', '.join(map(repr, unknown))}; status left 'onbekend'.")
+    networks["source"] = responses["source"].array
+    for item in instrument.with_role("text", "coded"):
+        networks[item.id] = text[item.id].array if item.id in text else ""
+    for item in instrument.with_role("yes_no"):
+        decoded = _each_distinct(responses[item.id], lambda v: item.value_meaning(decode_choice(v, item.choices)))
+        networks[item.id] = decoded.fillna("").astype(str)
+        if f"{item.id}_text" in text:
+            networks[f"{item.id}_text"] = text[f"{item.id}_text"].array
+        bad = sorted(set(responses[item.id][decoded.isna() & responses[item.id].str.strip().ne("")]))
+        if bad:
+            warnings.append(f"{item.id}: unknown answer(s) {', '.join(map(repr, bad))}; left empty.")
+
+    involvement, level_warnings = _involvement(responses=responses, text=text, network_ids=network_ids,
+                                               instrument=instrument, taxonomies=taxonomies)
+    warnings += level_warnings
+    unmatched = (involvement[involvement["participant_group"] == "overig"]
+                 .groupby("category_label", sort=True)["network_id"].agg(lambda s: ";".join(sorted(set(s))))
+                 .reset_index().rename(columns={"network_id": "networks"}))
+    return Normalised(networks=networks.reset_index(drop=True), involvement=involvement,
+                      unmatched_groups=unmatched, warnings=warnings)
+
+
+def _each_distinct(values: pd.Series, decide) -> pd.Series:
+    """`decide` applied once per distinct value: labels, levels, choices and short answers repeat across
+    networks. Gives a Series on the index of `values`."""
+    distinct = pd.unique(values)
+    decided = pd.Series([decide(v) for v in distinct], index=distinct, dtype=object)
+    return pd.Series(decided.reindex(values).to_numpy(), index=values.index, dtype=object)
+
+
+def _split_label(label_text: str) -> tuple[str, int | None]:
+    """("Docenten", 3) from "Docenten (3)"."""
+    match = HEAD_COUNT.search(label_text)
+    return HEAD_COUNT.sub("", label_text).strip(), int(match.group(1)) if match else None
+
+
+def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tuple[pd.DataFrame, list[str]]:
+    q12 = instrument.the("involvement")
+    group_vocab = taxonomies.vocab(taxonomies.participant_groups)
+    parts = []
+    for row in q12.rows:
+        part = pd.DataFrame({"network_id": network_ids, "position": range(len(network_ids)), "row": row.value,
+                             "category_text": text[f"{q12.id}_{row.value}_text"].to_numpy(),
+                             "raw_level": responses[f"{q12.id}_{row.value}"].to_numpy()})
+        parts.append(part[part["category_text"].ne("")])
+    frame = pd.concat(parts).sort_values(["position", "row"], kind="stable").reset_index(drop=True)
+    labels = _each_distinct(frame["category_text"], _split_label)
+    frame["category_label"] = pd.Series([label for label, _ in labels], index=frame.index, dtype=object)
+    frame["head_count"] = pd.array([count for _, count in labels], dtype="Int64")
+    frame["participant_group"] = _each_distinct(frame["category_label"],
+                                                lambda v: best_match(v, group_vocab)[0] or "overig").astype(str)
+    # No network named a category (an export whose q12 boxes are all empty): the table is empty, with
+    # its columns still text.
+    for column in ("category_label", "category_text", "participant_group", "network_id"):
+        frame[column] = frame[column].astype(str) if len(frame) else pd.Series([], dtype=object)
+    frame["level"] = pd.array(_each_distinct(frame["raw_level"], lambda v: decode_choice(v, q12.scale)),
+                              dtype="Int64")
+    raw_level = frame["raw_level"].astype(str).str.strip()
+    warnings = [f"{q12.id}: involvement label {v!r} is not on the scale; its level is left empty."
+                for v in sorted(set(raw_level[frame["level"].isna() & raw_level.ne("")]))]
+    columns = ["network_id", "row", "category_label", "category_text", "head_count", "participant_group", "level"]
+    return frame[columns], warnings
+
+
+def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path]:
+    """Write networks.parquet, involvement.parquet, unmatched_groups.csv and normalise.json; returns their paths."""
+    processed = Path(processed_dir)
+    networks, involvement = processed / "networks.parquet", processed / "involvement.parquet"
+    write_parquet(result.networks, networks, schema=NETWORKS, extra_text_prefix="q")
+    write_parquet(result.involvement, involvement, schema=INVOLVEMENT)
+    unmatched = processed / "unmatched_groups.csv"
+    write_atomic(unmatched, result.unmatched_groups.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    summary = processed / "normalise.json"
+    record = {"networks": len(result.networks), "categories": len(result.involvement),
+              "unmatched_labels": len(result.unmatched_groups), "warnings": result.warnings}
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return [networks, involvement, unmatched, summary]
+
+
+def run(config: Config, *, processed: Path, responses: pd.DataFrame | None = None) -> tuple[Normalised, list[Path]]:
+    """The stage: the responses (given, or read from `processed`) normalised and written to `processed`."""
+    if responses is None:
+        responses = read_parquet(processed / "responses.parquet", schema=RESPONSES, extra_text_prefix="q")
+    result = normalise(responses=responses, instrument=config.instrument, taxonomies=config.taxonomies)
+    return result, write_normalised(result, processed)

@@ -1,0 +1,507 @@
+"""Code: the themes of config/codebook.yaml found in the free text of the coded items.
+
+Rules run per sentence with Dutch-aware matching; the wave's corrections (waves/<name>/coding_corrections.csv)
+are applied after them and win. A correction names the answer it corrects by the response key, the item
+and a hash of the answer's text, so it can only apply to that answer in that wave: when the answer has
+changed it is reported as stale and not applied. Every code keeps its origin (a rule id or "manual") and
+its evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.core.config import CONFIG_DIR, read_yaml
+from pipeline.language.matching import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, Term, find, haystack, term, \
+    whole_word_keys, word_keys, words
+from pipeline.core.errors import ConfigError
+from pipeline.core.schemas import CODES, write_atomic, write_parquet
+
+CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id",
+                      "evidence")
+# evidence (the sentence an added code rests on, as for an accepted suggestion) came later: a file without
+# it is read as having none.
+OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
+LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
+CORRECTION_ACTIONS = ("add", "remove")
+EVIDENCE_LENGTH = 240
+_SPELLING_NOTE = re.compile(r"\s\[[^\[\]]* gelezen als [^\[\]]*\]$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|\n+")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    terms: tuple[Term, ...]
+    with_terms: tuple[Term, ...] = ()
+    unless: tuple[Term, ...] = ()
+
+    def __post_init__(self):
+        # The ids of each kind of term, and the terms by id: a sentence's possible terms are intersected
+        # with these sets instead of testing the rule's terms one by one.
+        object.__setattr__(self, "_by_id", {id(t): t for t in (*self.terms, *self.with_terms, *self.unless)})
+        object.__setattr__(self, "_ids", tuple(frozenset(id(t) for t in kind)
+                                               for kind in (self.terms, self.with_terms, self.unless)))
+
+    @property
+    def term_ids(self) -> frozenset[int]:
+        return self._ids[0]
+
+    def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
+        """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
+        to occur in it (see RuleIndex)."""
+        if possible is None:
+            def found(terms: tuple[Term, ...]) -> bool:
+                return any(find(t, sentence) for t in terms)
+            return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
+        by_id = self._by_id
+        terms, with_terms, unless = self._ids
+        hit = terms & possible
+        if not hit or not any(find(by_id[i], sentence) for i in hit):
+            return False
+        if self.with_terms:
+            hit = with_terms & possible
+            if not hit or not any(find(by_id[i], sentence) for i in hit):
+                return False
+        return not unless or not any(find(by_id[i], sentence) for i in unless & possible)
+
+
+@dataclass(frozen=True)
+class Theme:
+    code: str
+    label: str
+    category: str
+    item: str
+    definition: str
+    rules: tuple[Rule, ...]
+    positive: tuple[str, ...]
+    negative: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    version: str
+    categories: dict[str, dict[str, str]]
+    themes: tuple[Theme, ...]
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        """The coded items, in the order their categories are listed."""
+        return tuple(dict.fromkeys(c["item"] for c in self.categories.values()))
+
+    def themes_for(self, item: str) -> tuple[Theme, ...]:
+        return tuple(t for t in self.themes if t.item == item)
+
+    def theme(self, code: str) -> Theme:
+        for t in self.themes:
+            if t.code == code:
+                return t
+        raise KeyError(code)
+
+
+def _terms(raw: Any, where: str) -> tuple[Term, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(t, (str, int)) for t in raw):
+        raise ConfigError(f"{where}: expected a list of terms in [ ].")
+    terms = tuple(term(str(t)) for t in raw)
+    empty = [t.text for t in terms if not t.stems]
+    if empty:
+        raise ConfigError(f"{where}: term(s) {', '.join(map(repr, empty))} hold no word to match.")
+    return terms
+
+
+def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
+    """Read and check the codebook: categories with their item, themes with rules and examples."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict) or not isinstance(raw.get("themes"), dict):
+        raise ConfigError(f"{path}: expected a mapping with version, categories and themes.")
+    categories = raw.get("categories")
+    if not isinstance(categories, dict) or not categories:
+        raise ConfigError(f"{path}: categories must map each category to its item and Dutch label.")
+    for code, spec in categories.items():
+        if not isinstance(spec, dict) or not re.fullmatch(r"q\d+", str(spec.get("item", ""))) or not spec.get("label"):
+            raise ConfigError(f"{path}: category {code} needs an item (such as q23) and a label.")
+    themes, rule_ids = [], set()
+    for code, spec in raw["themes"].items():
+        where = f"{path}: theme {code}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: expected label, category, definition, rules and examples.")
+        missing = [k for k in ("label", "category", "definition", "rules") if not spec.get(k)]
+        if missing:
+            raise ConfigError(f"{where}: missing {', '.join(missing)}.")
+        if spec["category"] not in categories:
+            raise ConfigError(f"{where}: category {spec['category']!r} is not one of {', '.join(categories)}.")
+        rules = []
+        for i, rule in enumerate(spec["rules"], start=1):
+            if not isinstance(rule, dict) or not rule.get("terms"):
+                raise ConfigError(f"{where}: rule {i} needs terms.")
+            rule_id = str(rule.get("id") or f"{code}.{i}")
+            if rule_id in rule_ids:
+                raise ConfigError(f"{where}: rule id {rule_id} is used twice; rule ids must be unique.")
+            unknown = sorted(set(rule) - {"id", "terms", "with", "unless"})
+            if unknown:
+                raise ConfigError(f"{where}: rule {rule_id} has unknown key(s) {', '.join(unknown)}; "
+                                  "use terms, with and unless.")
+            rule_ids.add(rule_id)
+            rules.append(Rule(id=rule_id, terms=_terms(rule["terms"], f"{where}, rule {rule_id}"),
+                              with_terms=_terms(rule.get("with"), f"{where}, rule {rule_id}, with"),
+                              unless=_terms(rule.get("unless"), f"{where}, rule {rule_id}, unless")))
+        examples = spec.get("examples") or {}
+        themes.append(Theme(code=str(code), label=str(spec["label"]), category=str(spec["category"]),
+                            item=str(categories[spec["category"]]["item"]),
+                            definition=" ".join(str(spec["definition"]).split()), rules=tuple(rules),
+                            positive=tuple(str(e) for e in examples.get("positive") or ()),
+                            negative=tuple(str(e) for e in examples.get("negative") or ())))
+    return Codebook(version=str(raw.get("version", "")),
+                    categories={str(k): {"item": str(v["item"]), "label": str(v["label"])}
+                                for k, v in categories.items()},
+                    themes=tuple(themes))
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences (and list lines) of an answer."""
+    return [s.strip() for s in _SENTENCE_END.split(text or "") if s.strip()]
+
+
+class RuleIndex:
+    """Which terms a word can start: the first word of the term may match it. A sentence is only tried
+    against the terms its words can start, and a theme only when one of its rules' terms is among them.
+    Terms are known by the id of their object, which lives as long as the codebook. The index also holds
+    the speller of the terms' long words (spelling slips)."""
+
+    def __init__(self, rules):
+        # A term whose first word is matched as a whole word only (a "=" term, or a word too short to be
+        # part of a compound) can only start at a word with its stem or that is it plus an inflection:
+        # such terms are kept apart (`_whole`) and looked up by those forms, not by every substring.
+        self._by_key: dict[str, set[int]] = {}
+        self._whole: dict[str, set[int]] = {}
+        vocabulary = set()
+        for rule in rules:
+            for t in (*rule.terms, *rule.with_terms, *rule.unless):
+                first = t.parts[0]
+                index = self._whole if t.whole_word or len(first.stem) < MIN_COMPOUND_PART else self._by_key
+                for key in first.keys:
+                    index.setdefault(key, set()).add(id(t))
+                vocabulary.update(p.word for p in t.parts if len(p.word) >= SPELL_MIN)
+        self._keys = frozenset(self._by_key)
+        self._whole_keys = frozenset(self._whole)
+        self._per_word: dict[str, frozenset[int]] = {}
+        # Numbers (years, counts, dates) are words of their own; without a term holding a digit they start none.
+        self._digits = any(c.isdigit() for key in (*self._keys, *self._whole_keys) for c in key)
+        self.speller = Speller(frozenset(vocabulary))
+
+    def _terms_of(self, word: str) -> frozenset[int]:
+        if not self._digits and word.isdigit():
+            return frozenset()
+        return frozenset().union(*(self._by_key[k] for k in word_keys(word) & self._keys),
+                                 *(self._whole[k] for k in whole_word_keys(word) & self._whole_keys))
+
+    def read_as(self, sentence_words: list[str]) -> dict[str, str]:
+        """The sentence's words that are spelling slips of a term word, with that word."""
+        correct = self.speller.correct
+        out = {}
+        for word in sentence_words:
+            if len(word) >= SPELL_MIN:
+                known = correct(word)
+                if known:
+                    out[word] = known
+        return out
+
+    def starts_for(self, sentence_words: list[str]) -> dict[int, list[int]]:
+        """For each term that may occur in the sentence, the positions of the words that can start it."""
+        per_word = self._per_word
+        starts: dict[int, list[int]] = {}
+        for i, word in enumerate(sentence_words):
+            terms = per_word.get(word)
+            if terms is None:
+                terms = per_word[word] = self._terms_of(word)
+            for t in terms:
+                at = starts.get(t)
+                if at is None:
+                    starts[t] = [i]
+                else:
+                    at.append(i)
+        return starts
+
+
+class Sentence:
+    """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), with
+    `starts` the positions of the words that can start each, and `read_as` its spelling slips with the term
+    word each is read as. Matches in the scope of a negation do not count (pipeline.language.matching.negation_scope)."""
+
+    def __init__(self, text: str, starts: dict[int, list[int]] | None = None, read_as: dict[str, str] | None = None,
+                 words_of_text: list[str] | None = None):
+        self.text, self.starts, self.read_as, self.words = text, starts, read_as or {}, words_of_text
+        self.terms = None if starts is None else frozenset(starts)
+
+    @cached_property
+    def haystack(self) -> Haystack:
+        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words, starts=self.starts)
+
+    @property
+    def evidence(self) -> str:
+        """The sentence, with what was read as a term word when a spelling slip was corrected."""
+        note = "; ".join(f"{w} gelezen als {k}" for w, k in self.read_as.items())
+        text = self.text
+        room = EVIDENCE_LENGTH - (len(note) + 3 if note else 0)
+        if len(text) > room:
+            text = text[:max(room - 1, 0)] + "…"
+        return f"{text} [{note}]" if note else text
+
+
+def checked_theme(codebook: Codebook, code: str, item: str, where: str):
+    """The theme `code` of the codebook, which must code `item`; otherwise a ConfigError naming `where`
+    (a file and line the researcher wrote)."""
+    try:
+        theme = codebook.theme(code)
+    except KeyError:
+        raise ConfigError(f"{where}: theme {code!r} is not in the codebook.")
+    if theme.item != item:
+        raise ConfigError(f"{where}: theme {code} codes {theme.item}, not {item!r}.")
+    return theme
+
+
+def evidence_sentence_text(evidence: str) -> str:
+    """The sentence part of a rule code's evidence (see Sentence.evidence): the note on spelling slips and
+    the cut-off mark taken off, spaces folded."""
+    text = _SPELLING_NOTE.sub("", evidence or "")
+    return " ".join((text[:-1] if text.endswith("…") else text).split())
+
+
+def tokenised(text: str, index: RuleIndex | None = None) -> list[Sentence]:
+    """The sentences of an answer, prepared once per answer and shared by every theme. Without an index
+    every term is tried and no spelling slip is read."""
+    if index is None:
+        return [Sentence(s) for s in sentences(text)]
+    out = []
+    for s in sentences(text):
+        ws = words(s)
+        read_as = index.read_as(ws)
+        out.append(Sentence(s, index.starts_for([read_as.get(w, w) for w in ws] if read_as else ws), read_as, ws))
+    return out
+
+
+_THEME_INDEX: dict[int, tuple[Theme, RuleIndex]] = {}
+
+
+def _index_for(theme: Theme) -> RuleIndex:
+    """The index (and speller) of one theme's rules, kept while the theme lives."""
+    kept = _THEME_INDEX.get(id(theme))
+    if kept is None or kept[0] is not theme:
+        kept = _THEME_INDEX[id(theme)] = (theme, RuleIndex(theme.rules))
+    return kept[1]
+
+
+def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | None:
+    """(rule id, evidence sentence) of the first rule of `theme` matching a sentence of `text`, or None."""
+    for sentence in (tokenised(text, _index_for(theme)) if isinstance(text, str) else text):
+        possible = sentence.terms
+        for rule in theme.rules:
+            # A sentence none of whose words can start one of the rule's terms is not prepared for it.
+            if possible is not None and possible.isdisjoint(rule.term_ids):
+                continue
+            if rule.matches(sentence.haystack, possible):
+                return rule.id, sentence.evidence
+    return None
+
+
+def apply_rules(*, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """Rule codes. Takes network_id and the coded items' text columns (q17, q19, q23);
+    gives network_id, item, theme, origin (rule id), evidence."""
+    index = RuleIndex(rule for theme in codebook.themes for rule in theme.rules)
+    starts = {theme.code: frozenset(id(t) for rule in theme.rules for t in rule.terms) for theme in codebook.themes}
+    columns: dict[str, list[str]] = {c: [] for c in CODES}
+    for item in codebook.items:
+        if item not in networks.columns:
+            continue
+        themes = codebook.themes_for(item)
+        for network_id, text in zip(networks["network_id"].tolist(), networks[item].fillna("").tolist()):
+            if not text:
+                continue
+            answer = tokenised(text, index)
+            possible = frozenset().union(*(s.terms for s in answer))
+            for theme in themes:
+                hit = None if possible.isdisjoint(starts[theme.code]) else match_theme(theme, answer)
+                if hit:
+                    for column, value in zip(CODES, (network_id, item, theme.code, *hit)):
+                        columns[column].append(value)
+    return pd.DataFrame(columns, columns=list(CODES), dtype=str)
+
+
+def answer_sha(text: str) -> str:
+    """A short hash of an answer's text (Unicode NFC, whitespace collapsed): a correction applies only
+    while the answer it was made for is unchanged."""
+    plain = " ".join(unicodedata.normalize("NFC", text or "").split())
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:16]
+
+
+def empty_corrections() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in CORRECTION_COLUMNS})
+
+
+def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
+    """A wave's corrections; no file means none. Checks columns, actions and themes, line by line."""
+    if path is None or not path.exists():
+        return empty_corrections()
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
+    if list(frame.columns) == list(LEGACY_COLUMNS):
+        if frame.empty:
+            return empty_corrections()
+        raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
+                          "apply to another wave's answer of the same name; convert them with `python -m pipeline "
+                          f"migrate-corrections {path} --wave NAME`.")
+    for column in OPTIONAL_CORRECTION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
+                          f"the columns are {','.join(CORRECTION_COLUMNS)}.")
+    frame = frame[list(CORRECTION_COLUMNS)].apply(lambda s: s.str.strip())
+    for line, row in enumerate(frame.itertuples(index=False), start=2):
+        where = f"{path}, line {line}"
+        if row.action not in CORRECTION_ACTIONS:
+            raise ConfigError(f"{where}: action {row.action!r} must be add or remove.")
+        checked_theme(codebook, row.theme, row.item, where)
+        if not row.coder:
+            raise ConfigError(f"{where}: say who made the correction in the coder column.")
+        if not row.response_key or not row.answer_sha:
+            raise ConfigError(f"{where}: response_key and answer_sha name the answer corrected; write corrections "
+                              "with `python -m pipeline coding-import`, which fills them in.")
+    return frame
+
+
+def answers(networks: pd.DataFrame, items) -> pd.DataFrame:
+    """The coded answers: response_key, item, network_id, answer_sha. Takes response_key, network_id and
+    the items' text columns."""
+    parts = []
+    for item in items:
+        if item not in networks.columns:
+            continue
+        text = networks[item].fillna("")
+        answered = text.ne("").to_numpy(dtype=bool)
+        parts.append(pd.DataFrame({"response_key": networks["response_key"][answered], "item": item,
+                                   "network_id": networks["network_id"][answered],
+                                   "answer_sha": [answer_sha(t) for t in text[answered]]}))
+    columns = ["response_key", "item", "network_id", "answer_sha"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns, dtype=str)
+
+
+@dataclass
+class Coded:
+    codes: pd.DataFrame
+    audit: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stale(self) -> int:
+        return int(self.audit["effect"].str.startswith("stale").sum()) if len(self.audit) else 0
+
+
+def apply_corrections(*, codes: pd.DataFrame, corrections: pd.DataFrame, answered: pd.DataFrame) -> Coded:
+    """Rule codes corrected by the wave's corrections, which win; later lines win over earlier ones.
+
+    Takes codes (network_id, item, theme, origin, evidence), corrections (CORRECTION_COLUMNS) and the
+    answers (see `answers`); gives the corrected codes and an audit table of every correction with its
+    effect. An added code's evidence is the correction's evidence (the sentence of an accepted suggestion),
+    else its reason and coder. A correction whose answer is not in this wave, or has changed, is not applied."""
+    by_answer = {(r.response_key, r.item): (r.network_id, r.answer_sha) for r in answered.itertuples(index=False)}
+    keys = codes["network_id"] + "\x00" + codes["item"] + "\x00" + codes["theme"]
+    named_networks = {by_answer[(r, i)][0] for r, i in zip(corrections["response_key"], corrections["item"])
+                      if (r, i) in by_answer}
+    # Only the codes of corrected networks are looked at one by one; the others pass through untouched.
+    named = codes["network_id"].isin(named_networks).to_numpy(dtype=bool)
+    untouched = codes[~named]
+    current = {k: r._asdict() for k, r in zip(keys[named], codes[named].itertuples(index=False))}
+    audit, warnings = [], []
+    for c in corrections.itertuples(index=False):
+        found = by_answer.get((c.response_key, c.item))
+        if found is None:
+            effect = "skipped: no such answer in this wave"
+            warnings.append(f"correction {c.item} {c.theme} ({c.action}, {c.coder}) names an answer that is not in "
+                            f"this wave (response {c.response_key}); not applied.")
+        elif found[1] != c.answer_sha:
+            effect = "stale: the answer changed since it was corrected"
+            warnings.append(f"correction {c.item} {c.theme} ({c.action}, {c.coder}) of network {found[0]} is stale: "
+                            "the answer has changed since; not applied. Review the answer again.")
+        else:
+            network_id = found[0]
+            key = f"{network_id}\x00{c.item}\x00{c.theme}"
+            if c.action == "add":
+                existing = current.get(key)
+                if existing and existing["origin"] != "manual":
+                    effect = "kept: a rule already codes it"
+                else:
+                    effect = "added"
+                    evidence = c.evidence or (f"{c.reason} ({c.coder})" if c.reason else f"({c.coder})")
+                    current[key] = {"network_id": network_id, "item": c.item, "theme": c.theme, "origin": "manual",
+                                    "evidence": evidence[:EVIDENCE_LENGTH]}
+            else:
+                effect = "removed" if current.pop(key, None) else "nothing to remove"
+        audit.append({**c._asdict(), "effect": effect})
+    frame = pd.concat([untouched, pd.DataFrame(list(current.values()), columns=list(CODES), dtype=str)])
+    frame = frame.sort_values(["item", "network_id", "theme"], kind="stable").reset_index(drop=True).astype(str)
+    return Coded(codes=frame, audit=pd.DataFrame(audit, columns=[*CORRECTION_COLUMNS, "effect"]).astype(str),
+                 warnings=warnings)
+
+
+def code(*, networks: pd.DataFrame, codebook: Codebook, corrections: pd.DataFrame | None = None) -> Coded:
+    """The codes table from the networks table (response_key, network_id and the coded items): rules, then
+    the wave's corrections."""
+    rule_codes = apply_rules(networks=networks, codebook=codebook)
+    if corrections is None or corrections.empty:
+        return Coded(codes=rule_codes.sort_values(["item", "network_id", "theme"], kind="stable")
+                     .reset_index(drop=True).astype(str),
+                     audit=pd.DataFrame(columns=[*CORRECTION_COLUMNS, "effect"], dtype=str))
+    return apply_corrections(codes=rule_codes, corrections=corrections,
+                             answered=answers(networks, codebook.items))
+
+
+def corrections_csv(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    frame[list(CORRECTION_COLUMNS)].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook) -> list[Path]:
+    """Write codes.parquet, code_audit.csv and coding.json (codebook version, warnings); returns their paths."""
+    processed = Path(processed_dir)
+    codes, audit, summary = processed / "codes.parquet", processed / "code_audit.csv", processed / "coding.json"
+    write_parquet(result.codes, codes, schema=CODES)
+    write_atomic(audit, result.audit.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    record = {"codebook_version": codebook.version, "codes": len(result.codes),
+              "manual": int((result.codes["origin"] == "manual").sum()), "corrections": len(result.audit),
+              "applied": int(result.audit["effect"].isin(["added", "removed"]).sum()) if len(result.audit) else 0,
+              "added": int((result.audit["effect"] == "added").sum()) if len(result.audit) else 0,
+              "removed": int((result.audit["effect"] == "removed").sum()) if len(result.audit) else 0,
+              "stale": result.stale, "warnings": result.warnings}
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return [codes, audit, summary]
+
+
+def run(config, *, processed: Path, networks: pd.DataFrame | None = None,
+        corrections: Path | None = None) -> tuple[Coded, list[Path]]:
+    """The stage: the coded items of the networks (given, or read from `processed`) coded with the
+    config's codebook and the corrections file (a wave's), written to `processed`."""
+    from pipeline.core.schemas import NETWORKS, read_parquet
+    codebook = config.codebook
+    if networks is None:
+        networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
+                                columns=["network_id", "response_key", "werkplaats", "name", *codebook.items])
+    result = code(networks=networks, codebook=codebook, corrections=load_corrections(corrections, codebook=codebook))
+    return result, write_coded(result, processed, codebook=codebook)

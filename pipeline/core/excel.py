@@ -1,0 +1,274 @@
+"""Excel workbooks researchers can open safely: text stays text, headers stay in view, bytes are stable."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import xl_col_to_name
+
+from pipeline.core.schemas import write_atomic
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
+MAX_WIDTH = 80
+# Excel refuses characters below 0x20 other than tab and newline inside cells.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def put(ws: Worksheet, row: int, column: int, value) -> Cell:
+    """Write one value; strings are always stored as text, so "=HYPERLINK(...)" is never a formula."""
+    cell = ws.cell(row=row, column=column)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return cell
+    if isinstance(value, str):
+        cell.value = _ILLEGAL.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value.item() if hasattr(value, "item") else value
+    return cell
+
+
+def add_sheet(wb: Workbook, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
+              widths: dict[str, int] | None = None) -> Worksheet:
+    """A sheet with a bold, frozen, filterable header row and readable column widths."""
+    ws = wb.create_sheet(title=title[:31])
+    for j, name in enumerate(frame.columns, start=1):
+        cell = put(ws, 1, j, str(name))
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    for i, values in enumerate(frame.itertuples(index=False), start=2):
+        for j, value in enumerate(values, start=1):
+            cell = put(ws, i, j, value)
+            if frame.columns[j - 1] in wrap:
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+    for j, width in enumerate(_widths(frame, widths), start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    ws.freeze_panes = "A2"
+    if len(frame.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    return ws
+
+
+def new_workbook() -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    return wb
+
+
+def _widths(frame: pd.DataFrame, widths: dict[str, int] | None) -> list[float]:
+    """Column widths in characters: the given ones, else the longest line of header and values (capped)."""
+    out = []
+    for j, name in enumerate(frame.columns):
+        if widths and name in widths:
+            out.append(max(8, widths[name]))
+            continue
+        values = frame.iloc[:, j].dropna().astype(str)
+        several = values.str.contains("\n", regex=False).to_numpy(dtype=bool)
+        longest = max([len(str(name)), *values[~several].str.len().nlargest(1).astype(int),
+                       *(len(line) for value in values[several] for line in value.split("\n"))])
+        out.append(max(8, min(MAX_WIDTH, longest + 2)))
+    return out
+
+
+# Excel's limit on the characters of one cell.
+CELL_LIMIT = 32767
+# Sheets longer than this get their rows written as sheet XML in whole columns at a time (XlsxWriter's cell
+# by cell writing takes about a minute per ten million cells); shorter sheets go through XlsxWriter.
+ROWS_WRITTEN_DIRECTLY = 5000
+_ROWS_PER_CHUNK = 20_000
+
+
+def _is_plain_column(values: pd.Series) -> bool:
+    """Whole-column writing handles integer and float columns and columns of text (with gaps)."""
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values):
+        return True
+    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
+
+
+def _rows_xml(frame: pd.DataFrame, styles: dict[int, str]):
+    """The <row> elements of `frame` from sheet row 2 on, as text in chunks: strings inline (never formulas),
+    without the characters Excel refuses and cut at CELL_LIMIT; numbers as values; empty cells left out."""
+    for start in range(0, len(frame), _ROWS_PER_CHUNK):
+        part = frame.iloc[start:start + _ROWS_PER_CHUNK]
+        numbers = pd.Series(range(start + 2, start + 2 + len(part)), index=part.index).astype(str)
+        rows = '<row r="' + numbers + '">'
+        for j, column in enumerate(part.columns):
+            values = part[column]
+            opening = '<c r="' + xl_col_to_name(j) + numbers + (f'" s="{styles[j]}"' if j in styles else '"')
+            if pd.api.types.is_numeric_dtype(values):
+                present = values.notna().to_numpy(dtype=bool)
+                cells = (opening + "><v>" + values.astype(str) + "</v></c>").where(present, "")
+            else:
+                text = (values.fillna("").astype(str).str.replace(_ILLEGAL.pattern, "", regex=True)
+                        .str.slice(0, CELL_LIMIT).str.replace("&", "&amp;", regex=False)
+                        .str.replace("<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False))
+                cells = (opening + ' t="inlineStr"><is><t xml:space="preserve">' + text + "</t></is></c>"
+                         ).where(text.ne("").to_numpy(dtype=bool), "")
+            rows = rows + cells
+        yield "".join((rows + "</row>").tolist())
+
+
+def _lines(value, width: float) -> int:
+    """How many lines a wrapped text cell needs in a column `width` characters wide (a little generous)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(1.0, width * 1.05)
+    return sum(max(1, -(-len(line) // int(per_line))) for line in value.split("\n"))
+
+
+def _column_styles(sheet_xml: str) -> dict[int, str]:
+    """Column number (from 0) -> the style XlsxWriter gave that column, from the sheet's <cols>."""
+    styles = {}
+    for match in re.finditer(r'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"', sheet_xml):
+        for column in range(int(match.group(1)) - 1, int(match.group(2))):
+            styles[column] = match.group(3)
+    return styles
+
+
+class StreamedWorkbook:
+    """A workbook for tables of many thousands of rows, written with XlsxWriter (several times faster than
+    openpyxl); same look as add_sheet: bold frozen filterable header, widths, text as text. The rows of long
+    sheets are added as sheet XML when the workbook is finished (see ROWS_WRITTEN_DIRECTLY)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        import xlsxwriter
+        # constant_memory flushes every row to a temporary file, so memory does not grow with the table.
+        self._folder = tempfile.TemporaryDirectory(prefix="wsd-xlsx-")
+        self._path = Path(self._folder.name) / "tables.xlsx"
+        self.book = xlsxwriter.Workbook(str(self._path), {
+            "constant_memory": True, "tmpdir": self._folder.name, "strings_to_formulas": False,
+            "strings_to_numbers": False, "strings_to_urls": False})
+        self.header = self.book.add_format({"bold": True, "bg_color": "#DDE3EA", "text_wrap": True, "valign": "top"})
+        self.wrapped = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.formats: dict[str, object] = {}
+        self._bodies: dict[str, pd.DataFrame] = {}
+
+    def number_format(self, pattern: str):
+        if pattern not in self.formats:
+            self.formats[pattern] = self.book.add_format({"num_format": pattern, "valign": "top"})
+        return self.formats[pattern]
+
+    def add(self, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
+            widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None,
+            links: str | None = None) -> None:
+        """A sheet of `frame`; the values of the column `links` become links to the sheets they name."""
+        ws = self.book.add_worksheet(title[:31])
+        column_widths = _widths(frame, widths)
+        for j, (name, width) in enumerate(zip(frame.columns, column_widths)):
+            fmt = self.wrapped if name in wrap else (self.number_format((number_formats or {})[name])
+                                                      if name in (number_formats or {}) else None)
+            ws.set_column(j, j, width, fmt)
+            ws.write_string(0, j, _ILLEGAL.sub("", str(name)), self.header)
+        ws.freeze_panes(1, 0)
+        # On paper: A4, as wide as one page (landscape when the columns are wide), the header on every page.
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        if sum(column_widths) > 110:
+            ws.set_landscape()
+        if len(frame.columns):
+            ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        if len(frame) > ROWS_WRITTEN_DIRECTLY and all(_is_plain_column(frame[c]) for c in frame.columns):
+            self._bodies[f"xl/worksheets/sheet{len(self.book.worksheets())}.xml"] = frame
+            return
+        wrapped = [(j, w) for j, (name, w) in enumerate(zip(frame.columns, column_widths)) if name in wrap]
+        link = list(frame.columns).index(links) if links in frame.columns else None
+        for i, values in enumerate(frame.itertuples(index=False), start=1):
+            lines = max([_lines(values[j], w) for j, w in wrapped] or [1])
+            if lines > 1:
+                # Spreadsheets do not grow a row for wrapped text they did not lay out themselves.
+                ws.set_row(i, min(409, 15 * lines))
+            for j, value in enumerate(values):
+                if j == link and isinstance(value, str) and value:
+                    ws.write_url(i, j, f"internal:'{value[:31]}'!A1", string=value)
+                elif isinstance(value, str):
+                    if value:
+                        ws.write_string(i, j, _ILLEGAL.sub("", value))
+                elif value is not None and not pd.isna(value):
+                    ws.write_number(i, j, float(value) if not isinstance(value, (int, bool)) else int(value))
+
+    def bytes(self, *, timestamp: datetime) -> bytes:
+        self.book.set_properties({"author": "WSD leernetwerken pipeline", "created": timestamp})
+        self.book.close()
+        try:
+            return normalised_zip(self._path, timestamp=timestamp, bodies=self._bodies)
+        finally:
+            self._folder.cleanup()
+
+
+def workbook_bytes(wb: Workbook, *, timestamp: datetime) -> bytes:
+    """The .xlsx bytes with `timestamp` as creation and modification time, so equal input gives equal bytes."""
+    wb.properties.creator = "WSD leernetwerken pipeline"
+    raw = io.BytesIO()
+    wb.save(raw)
+    return normalised_zip(io.BytesIO(raw.getvalue()), timestamp=timestamp)
+
+
+def normalised_zip(source_file, *, timestamp: datetime, bodies: dict[str, pd.DataFrame] | None = None) -> bytes:
+    """An .xlsx whose zip entries and document times all carry `timestamp`; the sheets named in `bodies`
+    get those frames' rows after their header row. Entries are copied in pieces, never whole."""
+    stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(source_file) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=timestamp.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(),
+                              source.read(info.filename))
+                target.writestr(entry, data)
+            elif bodies and info.filename in bodies:
+                frame = bodies[info.filename]
+                head, tail = source.read(info.filename).decode("utf-8").split("</sheetData>", 1)
+                if len(frame.columns):
+                    last = f"{xl_col_to_name(len(frame.columns) - 1)}{len(frame) + 1}"
+                    head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head, count=1)
+                with target.open(entry, "w", force_zip64=False) as sheet:
+                    sheet.write(head.encode("utf-8"))
+                    for chunk in _rows_xml(frame, _column_styles(head)):
+                        sheet.write(chunk.encode("utf-8"))
+                    sheet.write(("</sheetData>" + tail).encode("utf-8"))
+            else:
+                with source.open(info) as part, target.open(entry, "w", force_zip64=False) as copy:
+                    shutil.copyfileobj(part, copy, 1 << 20)
+    return out.getvalue()
+
+
+def save(wb: Workbook, path: Path, *, timestamp: datetime) -> None:
+    write_atomic(path, workbook_bytes(wb, timestamp=timestamp))
+
+
+# A cell a spreadsheet would take for a formula when it opens a CSV (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` for CSV in which text cells that start like a formula (=, +, -, @, tab, CR) get a
+    leading single quote, so Excel shows them as text. Numbers, a lone "-" and text that is a plain
+    number ("-3") are left as they are: a spreadsheet reads them as the values they are."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.where(values.map(lambda v: isinstance(v, str)), "")
+        risky = text.str.startswith(_FORMULA_START) & text.ne("-") & ~text.str.fullmatch(_PLAIN_NUMBER)
+        if risky.any():
+            out[column] = values.where(~risky, "'" + text)
+    return out

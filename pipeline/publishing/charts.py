@@ -1,0 +1,380 @@
+"""Charts: the report's figures from the aggregated tables, for print and for papers.
+
+The figures are those config/instrument.yaml declares (report.figure of an item); what is drawn follows
+from the item's role. Every figure is drawn at a fixed size with Dutch labels in the house style
+(pipeline.core.style: the accent colour for bars, the scale's five colours, light to dark, for the levels of
+involvement, the headings font), and written as PNG (300 dpi), SVG and PDF with editable text, plus a CSV
+of exactly the data plotted, and a second SVG drawn 9 cm wide for phones (<name>.smal.svg: the same data,
+its text about twice as large on a narrow screen). charts.json gives each figure a description with its
+main numbers, the alternative text of the HTML, PDF and Word. Equal input gives equal bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from pipeline.analysis.aggregate import NOT_GIVEN, Table, percent
+from pipeline.core.config import Config, FigureSpec, Instrument, Item
+from pipeline.language.formatting import percent as dutch_percent
+from pipeline.core.errors import PipelineError
+from pipeline.core.schemas import write_atomic
+from pipeline.core.style import Style, luminance
+
+WIDTH_CM = 16.0      # print: the text width of the A4 page
+PHONE_WIDTH_CM = 9.0  # the phone variant, shown below 600 px
+GREY = "#bdbdbd"      # what is not a value of the scale (no level given, unknown start year)
+GRID = "#d9d9d9"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a figure is drawn: the house style's colours and font, and the width (print or phone)."""
+
+    style: Style
+    width_cm: float = WIDTH_CM
+
+    @property
+    def wrap(self) -> int:
+        """Characters per line of a bar's label."""
+        return 40 if self.width_cm >= WIDTH_CM else 22
+
+    def rc(self) -> dict:
+        return {"font.family": self.style.heading_font, "font.size": 8.5, "axes.titlesize": 9.5,
+                "axes.labelsize": 8.5, "axes.edgecolor": "#555555", "axes.linewidth": 0.6,
+                "xtick.color": self.style.ink, "ytick.color": self.style.ink, "text.color": self.style.ink,
+                "axes.labelcolor": self.style.ink, "svg.fonttype": "none", "pdf.fonttype": 42,
+                "svg.hashsalt": "wsd-leernetwerken", "figure.dpi": 100, "savefig.dpi": 300}
+
+
+@dataclass
+class Figure:
+    name: str
+    title: str
+    data: pd.DataFrame
+    figure: object   # matplotlib.figure.Figure
+    caption: str = ""
+    item: str = ""
+    description: str = ""
+
+
+def _cm(value: float) -> float:
+    return value / 2.54
+
+
+def _new(look: Look, height_cm: float, rows: int = 1, height_ratios=None):
+    from matplotlib.figure import Figure as MplFigure
+    fig = MplFigure(figsize=(_cm(look.width_cm), _cm(height_cm)), layout="constrained")
+    axes = fig.subplots(rows, 1, squeeze=False, sharex=True, gridspec_kw={"height_ratios": height_ratios}
+                        if height_ratios else None)[:, 0]
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.tick_params(length=2)
+    return fig, axes
+
+
+def _count_axis(ax, maximum: int, label: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, max(1, maximum) * 1.12)
+    ax.set_xlabel(label)
+    ax.grid(axis="x", color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def _axis_label(look: Look, text: str) -> str:
+    """An axis label whose lines fit the figure's width."""
+    width = 80 if look.width_cm >= WIDTH_CM else 28
+    return "\n".join(_wrapped(line, width) for line in text.split("\n"))
+
+
+def _hbars(ax, look: Look, labels: list[str], values: list[int]) -> None:
+    positions = list(range(len(labels)))[::-1]
+    ax.barh(positions, values, color=look.style.accent, height=0.62)
+    ax.set_yticks(positions, [_wrapped(label, look.wrap) for label in labels])
+    ax.tick_params(axis="y", length=0)
+    for y, v in zip(positions, values):
+        ax.text(v, y, f" {v}", va="center", ha="left", color=look.style.ink)
+
+
+def _counts(labels, values) -> str:
+    return "; ".join(f"{label}: {value}" for label, value in zip(labels, values))
+
+
+def count_chart(look: Look, name: str, title: str, labels: list[str], values: list[int], *, axis_label: str,
+                height_cm: float = 7.0, columns=("Categorie", "Netwerken")) -> Figure:
+    """Horizontal bars of counts, in the order given, each bar labelled with its count."""
+    fig, (ax,) = _new(look, height_cm)
+    _hbars(ax, look, labels, values)
+    _count_axis(ax, max(values, default=0), _axis_label(look, axis_label))
+    description = f"Staafdiagram, aantal netwerken per {columns[0].lower()}: {_counts(labels, values)}."
+    return Figure(name, title, pd.DataFrame({columns[0]: labels, columns[1]: values}), fig, description=description)
+
+
+def _wrapped(label: str, width: int = 30) -> str:
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
+def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int) -> Figure:
+    """Columns of networks per start year, in time order, with the unknown start apart at the end.
+    Takes label and networks."""
+    fig, (ax,) = _new(look, 6.5)
+    labels, values = years["label"].tolist(), years["networks"].tolist()
+    colours = [look.style.accent if label.isdigit() else GREY for label in labels]
+    ax.bar(range(len(labels)), values, color=colours, width=0.62)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.tick_params(axis="x", length=0)
+    for x, v in enumerate(values):
+        ax.text(x, v, str(v), ha="center", va="bottom", color=look.style.ink)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(max(values, default=0), 1) * 1.15)
+    ax.set_ylabel("Aantal netwerken")
+    ax.set_xlabel(f"Startjaar (n = {n} netwerken)")
+    ax.grid(axis="y", color=GRID, linewidth=0.5)
+    ax.set_axisbelow(True)
+    if look.width_cm < WIDTH_CM and len(labels) > 8:   # the years side by side do not fit a phone
+        ax.tick_params(axis="x", labelrotation=90)
+    description = (f"Kolommen, aantal netwerken per startjaar (n = {n}): "
+                   + "; ".join(f"{label}: {value}" for label, value in zip(labels, values) if value) + ".")
+    return Figure(name, title, pd.DataFrame({"Startjaar": labels, "Netwerken": values}), fig, description=description)
+
+
+def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, levels: dict[str, str]) -> Figure:
+    """100% stacked bars of involvement per participant group, n in every label; the categories without
+    a level are counted in a separate grey panel, so they neither vanish nor pose as a scale point.
+    Takes label, categories, not_given and the level columns named in `levels` (column -> heading)."""
+    from matplotlib.figure import Figure as MplFigure
+    colours = look.style.scale
+    if len(levels) != len(colours):
+        raise PipelineError(f"figure {name}: the involvement scale has {len(levels)} points; the style's colours "
+                            f"({look.style.source}, colours.scale) are made for {len(colours)}.")
+    shown = table[table["categories"] > 0].copy()
+    shown["n"] = shown[list(levels)].sum(axis=1)
+    fig = MplFigure(figsize=(_cm(look.width_cm), _cm(11.0 if look.width_cm >= WIDTH_CM else 14.0)),
+                    layout="constrained")
+    phone = look.width_cm < WIDTH_CM
+    ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1.9] if phone else [7, 1.2]})
+    positions = list(range(len(shown)))[::-1]
+    left = [0.0] * len(shown)
+    for colour, (column, label) in zip(colours, levels.items()):
+        shares = [100 * c / n if n else 0 for c, n in zip(shown[column], shown["n"])]
+        ax.barh(positions, shares, left=left, color=colour, height=0.66, label=label, edgecolor="white", linewidth=0.6)
+        dark = luminance(colour) < 0.18   # white figures on the dark steps, dark ones on the light
+
+        for y, x0, share in zip(positions, left, shares):
+            if share >= 12:
+                ax.text(x0 + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7,
+                        color="white" if dark else look.style.ink)
+        left = [a + b for a, b in zip(left, shares)]
+    group_names = [g.split(" (")[0] for g in shown["label"]]
+    ax.set_yticks(positions, [f"{_wrapped(g, 28 if look.width_cm >= WIDTH_CM else 16)} (n = {n})"
+                              for g, n in zip(group_names, shown["n"])])
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ticks = range(0, 101, 50 if phone else 25)
+    ax.set_xticks(ticks, [f"{v}%" for v in ticks])
+    ax.set_xlabel(_wrapped("Aandeel van de categorieën met een ingevuld niveau", 30 if phone else 80))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(ncols=5 if look.width_cm >= WIDTH_CM else 2, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, fontsize=7,
+              handlelength=1.0, handletextpad=0.4, columnspacing=0.9, borderaxespad=0)
+    missing = shown["not_given"].tolist()
+    side.barh(positions, missing, color=GREY, height=0.66)
+    for y, m in zip(positions, missing):
+        side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=look.style.ink)
+    side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
+    side.set_xticks([])
+    side.set_title(_wrapped(NOT_GIVEN.lower(), 8 if phone else 30), fontsize=7, color="#555555")
+    side.spines[["top", "right", "bottom"]].set_visible(False)
+    side.tick_params(axis="y", length=0)
+    data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
+    for column, label in levels.items():
+        data[label] = shown[column].to_numpy()
+        data[f"{label} (%)"] = [percent(int(c), int(n)) for c, n in zip(shown[column], shown["n"])]
+    data[NOT_GIVEN] = missing
+    high = list(levels)[-2:]
+    description = ("Gestapelde staven, per deelnemersgroep de verdeling van de betrokkenheid over vijf niveaus, "
+                   "van zeer laag tot zeer hoog. Aandeel hoog of zeer hoog: "
+                   + "; ".join(f"{g} {dutch_percent(percent(int(shown.loc[i, high].sum()), int(shown.loc[i, 'n'])))} "
+                               f"(n = {int(shown.loc[i, 'n'])})"
+                               for g, i in zip(group_names, shown.index) if shown.loc[i, "n"]) + ".")
+    return Figure(name, title, data, fig, description=description)
+
+
+def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answered: int,
+                counted: str = "het thema") -> Figure:
+    """Bars of the themes named at least once, one panel per category, most named first.
+    Takes category_label, theme_label, networks and percent."""
+    named = table[table["networks"] > 0]
+    categories = list(dict.fromkeys(named["category_label"]))
+    sizes = [int((named["category_label"] == c).sum()) for c in categories] or [1]
+    per_bar = 0.8 if look.width_cm >= WIDTH_CM else 1.5
+    fig, axes = _new(look, 3.0 + per_bar * sum(sizes), rows=max(1, len(categories)), height_ratios=sizes)
+    maximum = int(named["networks"].max()) if len(named) else 0
+    parts = []
+    for ax, category in zip(axes, categories):
+        part = named[named["category_label"] == category].sort_values(["networks", "theme_label"],
+                                                                      ascending=[False, True], kind="stable")
+        _hbars(ax, look, part["theme_label"].tolist(), part["networks"].tolist())
+        ax.set_title(category, loc="left", fontweight="bold")
+        parts.append(part)
+    _count_axis(axes[-1], maximum, _axis_label(look, f"Aantal netwerken dat {counted} noemt\n"
+                                                     f"(n = {answered} netwerken met een antwoord)"))
+    for ax in axes[:-1]:
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+    shown = {"category_label": "Categorie", "theme_label": "Thema", "networks": "Netwerken", "percent": "Percentage"}
+    data = pd.concat(parts, ignore_index=True)[list(shown)].rename(columns=shown) if parts else \
+        pd.DataFrame(columns=list(shown.values()))
+    description = (f"Staafdiagram, per thema het aantal netwerken dat {counted} noemt (n = {answered}). "
+                   + " ".join(f"{p['category_label'].iloc[0]}: {_counts(p['theme_label'], p['networks'])}."
+                              for p in parts) if parts else f"Geen netwerk noemde een thema (n = {answered}).")
+    return Figure(name, title, data, fig, description=description)
+
+
+def _figure(look: Look, item: Item, spec: FigureSpec, table: Table, *, n: int) -> Figure:
+    """The figure an item declares, drawn from its table as the item's role asks."""
+    frame, title = table.frame, item.report.title
+    axis = f"Aantal netwerken (n = {n})"
+    if item.role == "involvement":
+        levels = {c: h for c, h in table.headers.items() if c.startswith("level_")}
+        return involvement_chart(look, spec.name, title, frame, levels)
+    if item.role == "start":
+        return year_chart(look, spec.name, title, frame, n=n)
+    if item.role == "status":
+        return count_chart(look, spec.name, title, frame["label"].tolist(), frame["networks"].tolist(), axis_label=axis,
+                           height_cm=5.0, columns=("Status", "Netwerken"))
+    if item.role == "initiator":
+        named = frame[frame["networks"] > 0].sort_values("networks", ascending=False, kind="stable")
+        return count_chart(look, spec.name, title, named["label"].tolist(), named["networks"].tolist(),
+                           axis_label=f"{axis}\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
+                           columns=("Type initiatiefnemer", "Netwerken"))
+    if item.role == "coded":
+        return theme_chart(look, spec.name, title, frame, answered=table.base or 0, counted=item.report.counted)
+    if item.role == "yes_no":
+        labels = list(dict.fromkeys(["Ja", "Nee", NOT_GIVEN]))
+        counts = frame["answer_shown"].value_counts()
+        return count_chart(look, spec.name, title, labels, [int(counts.get(label, 0)) for label in labels],
+                           axis_label=axis, height_cm=4.5, columns=("Antwoord", "Netwerken"))
+    raise PipelineError(f"config/instrument.yaml: item {item.id} has a figure, but items of role {item.role} "
+                        "have no figure to draw; remove report.figure there.")
+
+
+def charts(tables: list[Table], instrument: Instrument, look: Look) -> list[Figure]:
+    """Every figure the instrument declares, in report order, from the aggregated tables."""
+    by_name = {t.name: t for t in tables}
+    n = len(by_name["networks"].frame)
+    figures = []
+    for item, spec in instrument.figures:
+        table = by_name.get(item.report.table)
+        if table is None:
+            raise PipelineError(f"figure {spec.name}: its table {item.report.table} was not made; run the "
+                                "aggregate stage again (make report).")
+        figure = _figure(look, item, spec, table, n=n)
+        figure.caption, figure.item = spec.caption, item.id
+        figures.append(figure)
+    changes = by_name.get("vergelijking_verandering")
+    if changes is not None:   # a wave compared with the previous one
+        frame = changes.frame
+        figure = count_chart(look, "vergelijking", changes.title, frame["label"].tolist(), frame["networks"].tolist(),
+                             axis_label="Aantal netwerken (van een van beide metingen)", height_cm=5.5,
+                             columns=("Verandering", "Netwerken"))
+        figure.caption = f"{changes.title}: aantal netwerken per verandering."
+        figures.append(figure)
+    return figures
+
+
+def _rendered(figure: Figure, fmt: str, look: Look) -> bytes:
+    from matplotlib import rc_context
+    metadata = {"svg": {"Date": None, "Creator": None}, "pdf": {"CreationDate": None, "ModDate": None,
+                "Creator": None, "Producer": None}, "png": {"Software": None}}[fmt]
+    buffer = io.BytesIO()
+    with rc_context(look.rc()):
+        figure.figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+def _laid_out_as_saved_as_png(figure: Figure, look: Look) -> None:
+    """The layout a save as PNG leaves (at the PNG's resolution) without drawing a pixel, so that the SVG
+    saved next has the same bytes as when the PNG was saved first."""
+    from matplotlib import rc_context
+    rc = look.rc()
+    with rc_context(rc):
+        dpi = figure.figure.dpi
+        figure.figure.set_dpi(rc["savefig.dpi"])
+        try:
+            figure.figure.draw_without_rendering()
+        finally:
+            figure.figure.set_dpi(dpi)
+
+
+def check_font(style: Style) -> None:
+    """The style's headings font must be installed: matplotlib would fall back to another one silently."""
+    from matplotlib import font_manager
+    try:
+        font_manager.findfont(font_manager.FontProperties(family=style.heading_font), fallback_to_default=False)
+    except ValueError:
+        raise PipelineError(f"{style.source}: fonts.headings {style.heading_font} is not installed on this computer, "
+                            "and the figures need it; install it or name an installed font (such as DejaVu Sans).")
+
+
+def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Instrument, style: Style,
+                   defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
+    """figures/<name>.png|svg|pdf|csv and <name>.smal.svg (for phones) for every figure, and charts.json,
+    which names them in report order with their number, title, caption and description (render takes the
+    figures from it); returns the paths.
+    With `defer`, the PNG and PDF files are not written here but handed to it, at once, as a function
+    that writes them from the figures as they are at that moment (the runner writes them in a forked
+    second process while this one goes on with the SVG and the report, which shows the SVG)."""
+    from matplotlib import rc_context
+    check_font(style)
+    folder = Path(out_dir) / "figures"
+    written = []
+    wide, narrow = Look(style), Look(style, PHONE_WIDTH_CM)
+    with rc_context(wide.rc()):
+        figures = charts(tables, instrument, wide)
+    with rc_context(narrow.rc()):
+        phone = charts(tables, instrument, narrow)
+
+    # Each save lays a figure out again, starting from the layout of the save before, so the formats are
+    # always saved in this order, png, svg, pdf: the same order gives the same bytes.
+    def write_png_and_pdf() -> None:
+        for figure in figures:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png", wide))
+            _rendered(figure, "svg", wide)   # for the layout the PDF is saved from
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf", wide))
+    if defer is not None:
+        defer(write_png_and_pdf)
+    for figure, small in zip(figures, phone):
+        if defer is None:
+            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png", wide))
+        else:
+            _laid_out_as_saved_as_png(figure, wide)
+        write_atomic(folder / f"{figure.name}.svg", _rendered(figure, "svg", wide))
+        if defer is None:
+            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf", wide))
+        write_atomic(folder / f"{figure.name}.smal.svg", _rendered(small, "svg", narrow))
+        path = folder / f"{figure.name}.csv"
+        write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        written += [folder / f"{figure.name}.{fmt}" for fmt in ("png", "svg", "pdf", "smal.svg", "csv")]
+    summary = Path(out_dir) / "charts.json"
+    record = [{"name": f.name, "number": number, "item": f.item, "title": f.title, "caption": f.caption,
+               "description": f.description,
+               "files": {**{fmt: f"figures/{f.name}.{fmt}" for fmt in ("png", "svg", "pdf", "csv")},
+                         "phone_svg": f"figures/{f.name}.smal.svg"}}
+              for number, f in enumerate(figures, start=1)]
+    write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    return written + [summary]
+
+
+def run(config: Config, *, tables: list[Table], processed: Path, style: Style,
+        defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
+    """The stage: every declared figure from the typed tables, in the house style, written to `processed`
+    (see draw_and_write for `defer`)."""
+    return draw_and_write(tables, processed, instrument=config.instrument, style=style, defer=defer)

@@ -1,0 +1,197 @@
+"""Waves: one round of the questionnaire, and everything that belongs to it, in waves/<name>/.
+
+A wave folder holds wave.yaml (title, year, authors, the export and supplement, the previous wave,
+template and text folders, settings that differ from config/settings.yaml, whether the report is
+final), its texts, its coding corrections and reviews, its quote decisions, its processed data and its links to the
+previous wave's networks. Its report goes to reports/<name>/. Paths in wave.yaml are relative to the
+wave folder, so a copied folder gives the same report.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.core.config import PROJECT_ROOT, SETTING_KINDS, read_yaml
+from pipeline.core.errors import ConfigError, PipelineError
+
+WAVES_DIR = PROJECT_ROOT / "waves"
+CORRECTIONS = "coding_corrections.csv"
+REVIEWS = "coding_reviews.csv"
+QUOTES = "quotes.csv"
+LINKS = "network_links.csv"
+TEXT_FILES = ("inleiding", "conclusies", "discussie")
+# The first line of a text carried over from the previous wave; the researcher removes it on rewriting.
+INHERITED = "<!-- overgenomen uit meting {previous}: herschrijf deze tekst en haal dan deze regel weg -->"
+INHERITED_PATTERN = re.compile(r"^\s*<!--\s*overgenomen uit meting (.+?):.*?-->\s*\n?")
+WAVE_KEYS = ("title", "subtitle", "year", "authors", "institutions", "export", "supplement", "previous",
+             "templates", "texts", "settings", "final")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Wave:
+    name: str
+    folder: Path
+    title: str
+    subtitle: str
+    year: int | None
+    authors: tuple[str, ...]
+    institutions: tuple[str, ...]
+    export: Path
+    supplement: Path | None
+    previous: str | None
+    templates: Path | None
+    texts: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+    final: bool = False
+
+    @property
+    def processed(self) -> Path:
+        return self.folder / "processed"
+
+    @property
+    def out(self) -> Path:
+        """reports/<name>/ beside the waves folder."""
+        return self.folder.parent.parent / "reports" / self.name
+
+    @property
+    def corrections(self) -> Path:
+        return self.folder / CORRECTIONS
+
+    @property
+    def quotes(self) -> Path:
+        """The researcher's decisions on the report's quotes (pipeline.coding.quotes)."""
+        return self.folder / QUOTES
+
+    @property
+    def reviews(self) -> Path:
+        return self.folder / REVIEWS
+
+    @property
+    def links(self) -> Path:
+        return self.folder / LINKS
+
+    def previous_wave(self) -> "Wave | None":
+        return load_wave(self.previous, waves_dir=self.folder.parent) if self.previous else None
+
+
+def check_name(name: str) -> str:
+    if not NAME.fullmatch(name or ""):
+        raise PipelineError(f"wave name {name!r}: use letters, digits, '-', '_' or '.', such as 2025 or 2025-najaar.")
+    return name
+
+
+def _path(folder: Path, value: Any, key: str, where: Path) -> Path | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a path (text), not {value!r}.")
+    return (folder / value).resolve() if not Path(value).is_absolute() else Path(value)
+
+
+def load_wave(name: str, *, waves_dir: Path = WAVES_DIR) -> Wave:
+    """The wave of waves/<name>/wave.yaml, checked: unknown keys, types and missing files are named."""
+    check_name(name)
+    folder = waves_dir / name
+    path = folder / "wave.yaml"
+    if not path.exists():
+        known = sorted(p.name for p in waves_dir.glob("*") if (p / "wave.yaml").exists()) if waves_dir.is_dir() else []
+        raise PipelineError(f"wave {name}: {path} not found (waves here: {', '.join(known) or 'none'}); start one with "
+                            f"`python -m pipeline new-wave {name} --export FILE`.")
+    raw = read_yaml(path) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of {', '.join(WAVE_KEYS)}.")
+    unknown = sorted(set(raw) - set(WAVE_KEYS))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known are {', '.join(WAVE_KEYS)}.")
+    for key in ("authors", "institutions"):
+        if not isinstance(raw.get(key) or [], list):
+            raise ConfigError(f"{path}: {key} must be a list, such as [Naam Een, Naam Twee].")
+    settings = raw.get("settings") or {}
+    if not isinstance(settings, dict) or set(settings) - set(SETTING_KINDS):
+        raise ConfigError(f"{path}: settings must map keys of config/settings.yaml ({', '.join(SETTING_KINDS)}) "
+                          "to their value for this wave.")
+    if not isinstance(raw.get("final", False), bool):
+        raise ConfigError(f"{path}: final is {raw['final']!r}; expected true or false.")
+    year = raw.get("year")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        raise ConfigError(f"{path}: year is {year!r}; expected a year such as 2025.")
+    export = _path(folder, raw.get("export"), "export", path)
+    if export is None:
+        raise ConfigError(f"{path}: export is missing; give the path of the Qualtrics export (relative to {folder}).")
+    previous = raw.get("previous")
+    if previous is not None:
+        check_name(str(previous))
+        if str(previous) == name:
+            raise ConfigError(f"{path}: previous is this wave itself; give the wave before it, or leave it empty.")
+    return Wave(name=name, folder=folder, title=str(raw.get("title") or "Rapport leernetwerken Werkplaatsen Sociaal Domein"),
+                subtitle=str(raw.get("subtitle") or ""), year=year,
+                authors=tuple(str(a) for a in raw.get("authors") or ()),
+                institutions=tuple(str(i) for i in raw.get("institutions") or ()),
+                export=export, supplement=_path(folder, raw.get("supplement"), "supplement", path),
+                previous=str(previous) if previous is not None else None,
+                templates=_path(folder, raw.get("templates"), "templates", path),
+                texts=_path(folder, raw.get("texts") or "texts", "texts", path), settings=dict(settings),
+                final=bool(raw.get("final", False)))
+
+
+def inherited_from(text: str) -> str | None:
+    """The wave a text was carried over from, while its first line still says so."""
+    match = INHERITED_PATTERN.match(text)
+    return match.group(1) if match else None
+
+
+def without_mark(text: str) -> str:
+    return INHERITED_PATTERN.sub("", text, count=1)
+
+
+def new_wave(name: str, *, export: Path, supplement: Path | None = None, previous: str | None = None,
+             waves_dir: Path = WAVES_DIR, fallback_texts: Path = PROJECT_ROOT / "texts") -> Wave:
+    """Scaffold waves/<name>/: the export (and supplement) copied in, a wave.yaml, and texts started from
+    the previous wave's (or the project's), each marked as not yet rewritten. Refuses an existing wave."""
+    check_name(name)
+    folder = waves_dir / name
+    if folder.exists():
+        raise PipelineError(f"wave {name}: {folder} exists already; choose another name, or edit its wave.yaml.")
+    for given, what in ((export, "export"), (supplement, "supplement")):
+        if given is not None and not Path(given).is_file():
+            raise PipelineError(f"{given}: the {what} is not a file; give the file Qualtrics exported.")
+    before = load_wave(previous, waves_dir=waves_dir) if previous else None
+    source_texts = before.texts if before else fallback_texts
+    staging = waves_dir / f".{name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        (staging / "data").mkdir(parents=True)
+        (staging / "texts").mkdir()
+        shutil.copy2(export, staging / "data" / Path(export).name)
+        if supplement is not None:
+            shutil.copy2(supplement, staging / "data" / Path(supplement).name)
+        for text in TEXT_FILES:
+            source = source_texts / f"{text}.md"
+            body = without_mark(source.read_text(encoding="utf-8")) if source.exists() else ""
+            mark = INHERITED.format(previous=before.name if before else "sjabloon")
+            (staging / "texts" / f"{text}.md").write_text(f"{mark}\n{body}", encoding="utf-8")
+        record = {
+            "title": before.title if before else "Rapport leernetwerken Werkplaatsen Sociaal Domein",
+            "subtitle": before.subtitle if before else "",
+            "year": None, "authors": list(before.authors) if before else [],
+            "institutions": list(before.institutions) if before else [],
+            "export": f"data/{Path(export).name}",
+            "supplement": f"data/{Path(supplement).name}" if supplement is not None else None,
+            "previous": previous, "templates": None, "texts": "texts", "settings": {}, "final": False,
+        }
+        header = (f"# Wave {name}. Paths are relative to this folder. Set `final: true` when the texts are this\n"
+                  "# wave's own and the codes have been reviewed (until then the report is marked as a draft).\n")
+        (staging / "wave.yaml").write_text(header + yaml.safe_dump(record, allow_unicode=True, sort_keys=False),
+                                           encoding="utf-8")
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_wave(name, waves_dir=waves_dir)
