@@ -6,7 +6,7 @@ import json
 
 from pipeline.app.cli import main
 from pipeline.coding.evaluation import VALIDATION, Answer, evaluate, load_validation
-from pipeline.coding.rules import load_codebook
+from pipeline.core.codebook import load_codebook
 
 CODEBOOK = load_codebook()
 
@@ -57,7 +57,7 @@ def test_the_rules_keep_the_level_they_reached_on_the_validation_set():
 
 def test_make_bench_rewrites_only_its_codebook_section():
     import importlib.util
-    from pipeline.core.config import PROJECT_ROOT
+    from pipeline.core.files import PROJECT_ROOT
     spec = importlib.util.spec_from_file_location("bench_run", PROJECT_ROOT / "bench" / "run.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

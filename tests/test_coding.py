@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 from conftest import make_wave, networks_frame
 from test_ingest import ANSWERS
 from pipeline.app.cli import main
-from pipeline.coding.rules import answer_sha, apply_rules, code, empty_corrections, load_codebook, load_corrections, \
-    match_theme, sentences
-from pipeline.coding.sheet import (agreement, cohen_kappa, corrections_from_sheet, empty_reviews, read_coding_sheet,
-                                   write_coding_sheet)
+from pipeline.coding.rules import apply_rules, code, match_theme, sentences
+from pipeline.core.wave_files import answer_sha, empty_corrections, load_corrections
+from pipeline.core.codebook import load_codebook
+from pipeline.coding.sheet import agreement, cohen_kappa, corrections_from_sheet, read_coding_sheet, write_coding_sheet
+from pipeline.core.wave_files import empty_reviews
 from pipeline.core.errors import ConfigError
 
 CODEBOOK = load_codebook()

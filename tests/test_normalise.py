@@ -8,7 +8,8 @@ import pytest
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
 from test_ingest import ANSWERS
-from pipeline.coding.rules import code, load_codebook
+from pipeline.coding.rules import code
+from pipeline.core.codebook import load_codebook
 from pipeline.core.config import load_taxonomies
 from pipeline.reading.ingest import ingest
 from pipeline.analysis.normalise import clean_text, decode_choice, normalise, parse_start

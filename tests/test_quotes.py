@@ -9,10 +9,11 @@ import pytest
 from conftest import make_wave
 from pipeline import run_pipeline
 from pipeline.app.cli import main
-from pipeline.coding.rules import answer_sha, load_codebook
+from pipeline.core.wave_files import answer_sha
+from pipeline.core.codebook import load_codebook
 from pipeline.core.errors import ConfigError
-from pipeline.coding.quotes import (NOT_PUBLISHED, QUOTES, Decisions, choose, is_complete, load_decisions, quotes_file,
-                             read_quotes_file, select, split_sentences)
+from pipeline.coding.quotes import NOT_PUBLISHED, QUOTES, Decisions, choose, is_complete, load_decisions, quotes_file, select, split_sentences
+from pipeline.core.wave_files import read_quotes_file
 from pipeline.waves.wave import load_wave
 
 

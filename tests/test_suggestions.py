@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 from conftest import make_wave, networks_frame
 from pipeline.app.cli import main
 from pipeline.coding.evaluation import Answer, evaluate_suggestions
-from pipeline.coding.rules import answer_sha, code, load_codebook
+from pipeline.coding.rules import code
+from pipeline.core.wave_files import answer_sha
+from pipeline.core.codebook import load_codebook
 from pipeline.coding.sheet import SUGGESTED_FILL, read_coding_sheet, write_coding_sheet
 from pipeline.coding.suggest import fit, reviewed_sentences, suggest
 
@@ -194,7 +196,7 @@ def test_an_accepted_suggestion_becomes_a_reviewed_code_with_its_sentence(wave, 
 
 def test_codebook_eval_judges_the_suggestions_on_a_set(capsys):
     import json
-    from pipeline.core.config import PROJECT_ROOT
+    from pipeline.core.files import PROJECT_ROOT
     development = PROJECT_ROOT / "tests" / "data" / "coding_development.yaml"
     assert main(["codebook-eval", "--suggestions", "--json", "--validation", str(development),
                  "--thresholds", "0.3", "0.5"]) == 0

@@ -14,7 +14,7 @@ from PIL import Image
 
 from test_coding import REPORT_COUNTS
 from pipeline.analysis.aggregate import write_tables
-from pipeline.coding.rules import load_codebook
+from pipeline.core.codebook import load_codebook
 from pipeline.core import excel as workbook
 from pipeline.core.excel import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
 from pipeline.coding.quotes import MAX_QUOTE, is_complete

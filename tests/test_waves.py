@@ -14,7 +14,7 @@ import yaml
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.app.cli import main
-from pipeline.coding.rules import answer_sha
+from pipeline.core.wave_files import answer_sha
 from pipeline.core.errors import PipelineError
 from pipeline.waves.wave import inherited_from, load_wave, new_wave
 

@@ -13,18 +13,19 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding.rules import Codebook
+from pipeline.core.codebook import Codebook
 from pipeline.core.config import Config, Instrument, Item, Taxonomies
 from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
 from pipeline.core.schemas import write_atomic
 from pipeline.analysis import spss
+from pipeline.language.formatting import rounded_percent
 from pipeline.core.excel import StreamedWorkbook, csv_safe
+from pipeline.waves.compare import CHANGES, compare_networks, side_by_side_counts, side_by_side_groups, side_by_side_status, side_by_side_themes
 
 NOT_GIVEN = "Niet ingevuld"
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
@@ -66,14 +67,6 @@ class Table:
                 "headers": self.headers, "percent": list(self.percent)}
 
 
-def percent(part: int, whole: int) -> float | None:
-    """100 * part / whole with one decimal, halves rounded up as Excel and SPSS do (9 of 16: 56.3, where
-    Python's round gives 56.2); None when there is no whole."""
-    if not whole:
-        return None
-    return float((Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
 def _title(item: Item) -> str:
     """An item table's title: its declared title with the item it counts."""
     return f"{item.report.title} ({item.id})"
@@ -101,7 +94,7 @@ def by_status(networks: pd.DataFrame) -> pd.DataFrame:
     counts = networks["status"].value_counts()
     rows = [(s, STATUS_LABELS[s], int(counts.get(s, 0))) for s in STATUS_LABELS]
     return pd.DataFrame({"status": [r[0] for r in rows], "label": [r[1] for r in rows],
-                         "networks": [r[2] for r in rows], "percent": [percent(r[2], len(networks)) for r in rows]})
+                         "networks": [r[2] for r in rows], "percent": [rounded_percent(r[2], len(networks)) for r in rows]})
 
 
 def by_start_year(networks: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +108,7 @@ def by_start_year(networks: pd.DataFrame) -> pd.DataFrame:
     unknown = int(networks["start_year"].isna().sum())
     frame.loc[len(frame)] = ["Onbekend", unknown]
     frame.insert(0, "year", pd.array(list(span) + [None], dtype="Int64"))
-    frame["percent"] = [percent(n, len(networks)) for n in frame["networks"]]
+    frame["percent"] = [rounded_percent(n, len(networks)) for n in frame["networks"]]
     return frame
 
 
@@ -129,7 +122,7 @@ def by_initiator_type(networks: pd.DataFrame, taxonomies: Taxonomies) -> pd.Data
     # Most named first, as in the figure; ties keep the taxonomy's order, and the unknown stay last.
     rows = sorted(rows, key=lambda r: -r[2]) + [("onbekend", "Onbekend", unknown)]
     return pd.DataFrame({"type": [r[0] for r in rows], "label": [r[1] for r in rows],
-                         "networks": [r[2] for r in rows], "percent": [percent(r[2], len(networks)) for r in rows]})
+                         "networks": [r[2] for r in rows], "percent": [rounded_percent(r[2], len(networks)) for r in rows]})
 
 
 def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item: Item) -> pd.DataFrame:
@@ -145,7 +138,7 @@ def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item
         for point in item.scale:
             record[f"level_{point.value}"] = int((levels == point.value).sum())
         record["not_given"] = int(rows["level"].isna().sum())
-        record["percent_high"] = percent(int(levels.isin(top).sum()), len(levels))
+        record["percent_high"] = rounded_percent(int(levels.isin(top).sum()), len(levels))
         records.append(record)
     return pd.DataFrame(records)
 
@@ -158,7 +151,7 @@ def yes_no_summary(networks: pd.DataFrame, items: tuple[Item, ...]) -> pd.DataFr
         ja, nee = int(answers.eq("ja").sum()), int(answers.eq("nee").sum())
         records.append({"item": item.id, "topic": item.report.title, "yes": ja, "no": nee,
                         "not_given": len(networks) - ja - nee, "answered": ja + nee,
-                        "percent_yes": percent(ja, ja + nee)})
+                        "percent_yes": rounded_percent(ja, ja + nee)})
     return pd.DataFrame(records)
 
 
@@ -190,7 +183,7 @@ def themes(codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item
         shown = [q.candidate.sentence for q in quotes.get(theme.code, [])]
         record = {"category": theme.category, "category_label": codebook.categories[theme.category]["label"],
                   "theme_label": theme.label, "theme": theme.code, "networks": int(rows["network_id"].nunique()),
-                  "percent": percent(int(rows["network_id"].nunique()), answered)}
+                  "percent": rounded_percent(int(rows["network_id"].nunique()), answered)}
         for i in range(QUOTES):
             record[f"quote_{i + 1}"] = shown[i] if i < len(shown) else ""
         records.append(record)
@@ -235,7 +228,6 @@ class Previous:
 
 def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: int) -> pd.DataFrame:
     """Start years of both waves on one time axis: every year from the earliest to the latest of either."""
-    from pipeline.waves.compare import side_by_side_counts
     both = pd.concat([previous[["start_year"]], current[["start_year"]]])
     years = by_start_year(both)
     axis = years.loc[years["year"].notna(), "label"].tolist()
@@ -250,8 +242,6 @@ def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: 
 def comparison_tables(*, networks, involvement, codes, previous: Previous, codebook: Codebook,
                       taxonomies: Taxonomies, minimum: int):
     """The tables comparing this wave with the previous one, and the comparison (its suggestions)."""
-    from pipeline.waves.compare import (CHANGES, compare_networks, side_by_side_counts, side_by_side_groups,
-                                  side_by_side_status, side_by_side_themes)
     before = previous.name
     compared = compare_networks(previous=previous.networks, current=networks, links=previous.links,
                                 previous_name=before)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.core.config import CONFIG_DIR
+from pipeline.core.files import CONFIG_DIR
 from pipeline.core.errors import PipelineError
 from pipeline.app.runner import STAGE_NAMES as STAGES
 from pipeline.waves.wave import WAVES_DIR
@@ -313,7 +313,7 @@ def _new_wave(args) -> int:
 def _migrate_corrections(args) -> int:
     """Each old override is tied to the answer its network gives in this wave's processed data now."""
     import pandas as pd
-    from pipeline.coding.rules import LEGACY_COLUMNS, answer_sha, corrections_csv, load_corrections
+    from pipeline.core.wave_files import LEGACY_COLUMNS, answer_sha, corrections_csv, load_corrections
     from pipeline.core.schemas import write_atomic
     wave, networks, codebook, existing, _ = _coded_networks(args)
     try:
@@ -417,7 +417,8 @@ def _make_vars(args) -> int:
 
 def _coded_networks(args):
     """The wave (or none), the networks table of its processed folder, the codebook and the coded result."""
-    from pipeline.coding.rules import code, load_corrections
+    from pipeline.coding.rules import code
+    from pipeline.core.wave_files import load_corrections
     from pipeline.core.schemas import NETWORKS, read_parquet
     wave = _wave(args)
     processed = args.processed or (wave.processed if wave else None)
@@ -449,7 +450,7 @@ def _coding_sheet(args) -> int:
         raise PipelineError(f"{args.out}: give a file name ending in .xlsx.")
     offered = None
     if not args.blind and not args.no_suggestions:
-        from pipeline.coding.sheet import load_reviews
+        from pipeline.core.wave_files import load_reviews
         from pipeline.coding.suggest import THRESHOLD, fit, reviewed_answers, reviewed_in_waves, suggest
         reviews = load_reviews(wave.reviews if wave else None)
         training, notes = reviewed_in_waves(wave, config=_config(args, wave), networks=networks, codes=coded.codes,
@@ -474,7 +475,8 @@ def _coding_sheet(args) -> int:
 
 def _quotes(args) -> int:
     import shutil
-    from pipeline.coding.quotes import load_decisions, quotes_file, read_quotes_file, select, write_quotes_file
+    from pipeline.coding.quotes import load_decisions, quotes_file, select
+    from pipeline.core.wave_files import read_quotes_file, write_quotes_file
     wave, networks, codebook, _, coded = _coded_networks(args)
     path = args.out or wave.quotes
     existing = read_quotes_file(path)
@@ -495,8 +497,9 @@ def _quotes(args) -> int:
 
 
 def _coding_import(args) -> int:
-    from pipeline.coding.rules import corrections_csv
-    from pipeline.coding.sheet import corrections_from_sheet, load_reviews, read_coding_sheet, reviews_csv
+    from pipeline.core.wave_files import corrections_csv
+    from pipeline.coding.sheet import corrections_from_sheet, read_coding_sheet
+    from pipeline.core.wave_files import load_reviews, reviews_csv
     from pipeline.core.schemas import write_atomic
     wave, networks, codebook, existing, _ = _coded_networks(args)
     reviewed, _ = read_coding_sheet(args.workbook, codebook=codebook, default_coder=args.coder)

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from pipeline.core.config import CONFIG_DIR, PROJECT_ROOT, Config, load_config
+from pipeline.core.config import Config, load_config
+from pipeline.core.files import CONFIG_DIR, PROJECT_ROOT
 from pipeline.core.errors import PipelineError
 
 
@@ -85,7 +86,7 @@ def inputs_of(*, export, supplement, templates, texts, config: Config, processed
 def _previous(wave):
     """The previous wave's tables (from its processed folder), or None when the wave names none."""
     from pipeline.analysis.aggregate import Previous
-    from pipeline.waves.compare import load_links
+    from pipeline.core.wave_files import load_links
     from pipeline.core.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet
     before = wave.previous_wave()
     if before is None:

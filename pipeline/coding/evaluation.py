@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding.rules import Codebook, apply_rules
-from pipeline.core.config import PROJECT_ROOT, read_yaml
+from pipeline.coding.rules import apply_rules
+from pipeline.core.codebook import Codebook
+from pipeline.core.files import PROJECT_ROOT, read_yaml
 from pipeline.core.errors import ConfigError
+from pipeline.coding.suggest import fit, suggest
 
 VALIDATION = PROJECT_ROOT / "tests" / "data" / "coding_validation.yaml"
 METHOD_ITEMS = ("q19",)   # the working methods; the other coded items hold themes
@@ -106,7 +108,6 @@ def evaluate_suggestions(answers: list[Answer], codebook: Codebook, *,
 
     With `rules` False the model is judged alone, as if no rule had coded anything: on a set the rules
     were written from (the development set), they leave too little for the suggestions to be judged on."""
-    from pipeline.coding.suggest import fit, suggest
     frame = pd.DataFrame({"network_id": [a.id for a in answers], "response_key": [a.id for a in answers],
                           "werkplaats": "", "name": ""})
     for item in codebook.items:

@@ -12,26 +12,21 @@ has changed is reported as stale and not applied.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding.rules import Codebook, answer_sha, checked_theme, evidence_sentence_text
+from pipeline.coding.rules import evidence_sentence_text
+from pipeline.core.codebook import Codebook, checked_theme
 from pipeline.core.errors import ConfigError
-from pipeline.core.schemas import write_atomic
+from pipeline.core.wave_files import KINDS, NETWORK_DECISIONS, QUOTE_COLUMNS, QUOTE_DECISIONS, answer_sha, \
+    empty_quotes_file, read_quotes_file
 
 QUOTES = 3                  # quotes per theme at most
 MAX_QUOTE = 200             # characters: a longer sentence is not quoted, since it would have to be cut
 MIN_WORDS = 4               # fewer words rarely say something on their own
-QUOTE_COLUMNS = ("kind", "item", "theme", "place", "decision", "quote", "replacement", "network_id", "werkplaats",
-                 "name", "response_key", "answer_sha", "reviewer", "note")
-QUOTE_DECISIONS = ("", "approve", "replace", "withhold")
-NETWORK_DECISIONS = ("", "publish", "withhold")
-KINDS = ("quote", "network")
 NOT_PUBLISHED = "[niet voor publicatie]"
 QUOTES_SUMMARY = "quotes.json"          # in the processed folder: what render says about the quotes
 
@@ -185,37 +180,6 @@ class Decisions:
     rows: int = 0
 
 
-def empty_quotes_file() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in QUOTE_COLUMNS})
-
-
-def read_quotes_file(path: Path | None) -> pd.DataFrame:
-    """The rows of a quotes file (comma or semicolon separated, as Excel saves it); no file means none."""
-    if path is None or not Path(path).exists():
-        return empty_quotes_file()
-    raw = Path(path).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")      # Excel's "CSV (gescheiden door lijstscheidingsteken)" on Windows
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"{path}: not a readable CSV ({exc.__class__.__name__}); save it as CSV UTF-8, or write "
-                          "it anew with `python -m pipeline quotes --wave NAME`.")
-    missing = [c for c in ("kind", "item", "theme", "decision", "quote", "replacement", "response_key", "answer_sha")
-               if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; the columns are {','.join(QUOTE_COLUMNS)} "
-                          "(write the file with `python -m pipeline quotes --wave NAME`).")
-    for column in QUOTE_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    return frame.apply(lambda s: s.str.strip())
-
-
 def load_decisions(path: Path | None, *, frame: pd.DataFrame | None = None, codebook: Codebook,
                    networks: pd.DataFrame, codes: pd.DataFrame) -> Decisions:
     """The decisions of the quotes file that apply: checked line by line (a wrong decision, theme or
@@ -360,19 +324,6 @@ def quotes_file(*, chosen: dict[str, dict[str, list[Quote]]], networks: pd.DataF
                      "replacement": "", "network_id": n.network_id, "werkplaats": n.werkplaats, "name": n.name,
                      "response_key": n.response_key, "answer_sha": "", "reviewer": "", "note": ""})
     return pd.concat([kept, pd.DataFrame(rows, columns=list(QUOTE_COLUMNS))], ignore_index=True).astype(str)
-
-
-def quotes_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows the accents; texts written as text (no formulas)."""
-    from pipeline.core.excel import csv_safe
-    buffer = io.StringIO()
-    csv_safe(frame[list(QUOTE_COLUMNS)]).to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def write_quotes_file(path: Path, frame: pd.DataFrame) -> Path:
-    write_atomic(path, quotes_csv(frame))
-    return path
 
 
 @dataclass

@@ -9,165 +9,24 @@ its evidence.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from pipeline.core.config import CONFIG_DIR, read_yaml
-from pipeline.language.matching import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, Term, find, haystack, term, \
-    whole_word_keys, word_keys, words
-from pipeline.core.errors import ConfigError
+from pipeline.core.codebook import Codebook, Theme
 from pipeline.core.schemas import CODES, write_atomic, write_parquet
+from pipeline.core.wave_files import CORRECTION_COLUMNS, answer_sha, load_corrections
+from pipeline.language.matching import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, haystack, whole_word_keys, \
+    word_keys, words
+from pipeline.core.schemas import NETWORKS, read_parquet
 
-CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id",
-                      "evidence")
-# evidence (the sentence an added code rests on, as for an accepted suggestion) came later: a file without
-# it is read as having none.
-OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
-LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
-CORRECTION_ACTIONS = ("add", "remove")
 EVIDENCE_LENGTH = 240
 _SPELLING_NOTE = re.compile(r"\s\[[^\[\]]* gelezen als [^\[\]]*\]$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|\n+")
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    terms: tuple[Term, ...]
-    with_terms: tuple[Term, ...] = ()
-    unless: tuple[Term, ...] = ()
-
-    def __post_init__(self):
-        # The ids of each kind of term, and the terms by id: a sentence's possible terms are intersected
-        # with these sets instead of testing the rule's terms one by one.
-        object.__setattr__(self, "_by_id", {id(t): t for t in (*self.terms, *self.with_terms, *self.unless)})
-        object.__setattr__(self, "_ids", tuple(frozenset(id(t) for t in kind)
-                                               for kind in (self.terms, self.with_terms, self.unless)))
-
-    @property
-    def term_ids(self) -> frozenset[int]:
-        return self._ids[0]
-
-    def matches(self, sentence: Haystack, possible: frozenset[int] | None = None) -> bool:
-        """Whether the rule codes the sentence; `possible` (ids of term objects) leaves out terms known not
-        to occur in it (see RuleIndex)."""
-        if possible is None:
-            def found(terms: tuple[Term, ...]) -> bool:
-                return any(find(t, sentence) for t in terms)
-            return found(self.terms) and (not self.with_terms or found(self.with_terms)) and not found(self.unless)
-        by_id = self._by_id
-        terms, with_terms, unless = self._ids
-        hit = terms & possible
-        if not hit or not any(find(by_id[i], sentence) for i in hit):
-            return False
-        if self.with_terms:
-            hit = with_terms & possible
-            if not hit or not any(find(by_id[i], sentence) for i in hit):
-                return False
-        return not unless or not any(find(by_id[i], sentence) for i in unless & possible)
-
-
-@dataclass(frozen=True)
-class Theme:
-    code: str
-    label: str
-    category: str
-    item: str
-    definition: str
-    rules: tuple[Rule, ...]
-    positive: tuple[str, ...]
-    negative: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Codebook:
-    version: str
-    categories: dict[str, dict[str, str]]
-    themes: tuple[Theme, ...]
-
-    @property
-    def items(self) -> tuple[str, ...]:
-        """The coded items, in the order their categories are listed."""
-        return tuple(dict.fromkeys(c["item"] for c in self.categories.values()))
-
-    def themes_for(self, item: str) -> tuple[Theme, ...]:
-        return tuple(t for t in self.themes if t.item == item)
-
-    def theme(self, code: str) -> Theme:
-        for t in self.themes:
-            if t.code == code:
-                return t
-        raise KeyError(code)
-
-
-def _terms(raw: Any, where: str) -> tuple[Term, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(t, (str, int)) for t in raw):
-        raise ConfigError(f"{where}: expected a list of terms in [ ].")
-    terms = tuple(term(str(t)) for t in raw)
-    empty = [t.text for t in terms if not t.stems]
-    if empty:
-        raise ConfigError(f"{where}: term(s) {', '.join(map(repr, empty))} hold no word to match.")
-    return terms
-
-
-def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
-    """Read and check the codebook: categories with their item, themes with rules and examples."""
-    raw = read_yaml(path)
-    if not isinstance(raw, dict) or not isinstance(raw.get("themes"), dict):
-        raise ConfigError(f"{path}: expected a mapping with version, categories and themes.")
-    categories = raw.get("categories")
-    if not isinstance(categories, dict) or not categories:
-        raise ConfigError(f"{path}: categories must map each category to its item and Dutch label.")
-    for code, spec in categories.items():
-        if not isinstance(spec, dict) or not re.fullmatch(r"q\d+", str(spec.get("item", ""))) or not spec.get("label"):
-            raise ConfigError(f"{path}: category {code} needs an item (such as q23) and a label.")
-    themes, rule_ids = [], set()
-    for code, spec in raw["themes"].items():
-        where = f"{path}: theme {code}"
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: expected label, category, definition, rules and examples.")
-        missing = [k for k in ("label", "category", "definition", "rules") if not spec.get(k)]
-        if missing:
-            raise ConfigError(f"{where}: missing {', '.join(missing)}.")
-        if spec["category"] not in categories:
-            raise ConfigError(f"{where}: category {spec['category']!r} is not one of {', '.join(categories)}.")
-        rules = []
-        for i, rule in enumerate(spec["rules"], start=1):
-            if not isinstance(rule, dict) or not rule.get("terms"):
-                raise ConfigError(f"{where}: rule {i} needs terms.")
-            rule_id = str(rule.get("id") or f"{code}.{i}")
-            if rule_id in rule_ids:
-                raise ConfigError(f"{where}: rule id {rule_id} is used twice; rule ids must be unique.")
-            unknown = sorted(set(rule) - {"id", "terms", "with", "unless"})
-            if unknown:
-                raise ConfigError(f"{where}: rule {rule_id} has unknown key(s) {', '.join(unknown)}; "
-                                  "use terms, with and unless.")
-            rule_ids.add(rule_id)
-            rules.append(Rule(id=rule_id, terms=_terms(rule["terms"], f"{where}, rule {rule_id}"),
-                              with_terms=_terms(rule.get("with"), f"{where}, rule {rule_id}, with"),
-                              unless=_terms(rule.get("unless"), f"{where}, rule {rule_id}, unless")))
-        examples = spec.get("examples") or {}
-        themes.append(Theme(code=str(code), label=str(spec["label"]), category=str(spec["category"]),
-                            item=str(categories[spec["category"]]["item"]),
-                            definition=" ".join(str(spec["definition"]).split()), rules=tuple(rules),
-                            positive=tuple(str(e) for e in examples.get("positive") or ()),
-                            negative=tuple(str(e) for e in examples.get("negative") or ())))
-    return Codebook(version=str(raw.get("version", "")),
-                    categories={str(k): {"item": str(v["item"]), "label": str(v["label"])}
-                                for k, v in categories.items()},
-                    themes=tuple(themes))
 
 
 def sentences(text: str) -> list[str]:
@@ -261,18 +120,6 @@ class Sentence:
         return f"{text} [{note}]" if note else text
 
 
-def checked_theme(codebook: Codebook, code: str, item: str, where: str):
-    """The theme `code` of the codebook, which must code `item`; otherwise a ConfigError naming `where`
-    (a file and line the researcher wrote)."""
-    try:
-        theme = codebook.theme(code)
-    except KeyError:
-        raise ConfigError(f"{where}: theme {code!r} is not in the codebook.")
-    if theme.item != item:
-        raise ConfigError(f"{where}: theme {code} codes {theme.item}, not {item!r}.")
-    return theme
-
-
 def evidence_sentence_text(evidence: str) -> str:
     """The sentence part of a rule code's evidence (see Sentence.evidence): the note on spelling slips and
     the cut-off mark taken off, spaces folded."""
@@ -338,52 +185,6 @@ def apply_rules(*, networks: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
                     for column, value in zip(CODES, (network_id, item, theme.code, *hit)):
                         columns[column].append(value)
     return pd.DataFrame(columns, columns=list(CODES), dtype=str)
-
-
-def answer_sha(text: str) -> str:
-    """A short hash of an answer's text (Unicode NFC, whitespace collapsed): a correction applies only
-    while the answer it was made for is unchanged."""
-    plain = " ".join(unicodedata.normalize("NFC", text or "").split())
-    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:16]
-
-
-def empty_corrections() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in CORRECTION_COLUMNS})
-
-
-def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
-    """A wave's corrections; no file means none. Checks columns, actions and themes, line by line."""
-    if path is None or not path.exists():
-        return empty_corrections()
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
-    if list(frame.columns) == list(LEGACY_COLUMNS):
-        if frame.empty:
-            return empty_corrections()
-        raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
-                          "apply to another wave's answer of the same name; convert them with `python -m pipeline "
-                          f"migrate-corrections {path} --wave NAME`.")
-    for column in OPTIONAL_CORRECTION_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
-                          f"the columns are {','.join(CORRECTION_COLUMNS)}.")
-    frame = frame[list(CORRECTION_COLUMNS)].apply(lambda s: s.str.strip())
-    for line, row in enumerate(frame.itertuples(index=False), start=2):
-        where = f"{path}, line {line}"
-        if row.action not in CORRECTION_ACTIONS:
-            raise ConfigError(f"{where}: action {row.action!r} must be add or remove.")
-        checked_theme(codebook, row.theme, row.item, where)
-        if not row.coder:
-            raise ConfigError(f"{where}: say who made the correction in the coder column.")
-        if not row.response_key or not row.answer_sha:
-            raise ConfigError(f"{where}: response_key and answer_sha name the answer corrected; write corrections "
-                              "with `python -m pipeline coding-import`, which fills them in.")
-    return frame
 
 
 def answers(networks: pd.DataFrame, items) -> pd.DataFrame:
@@ -472,12 +273,6 @@ def code(*, networks: pd.DataFrame, codebook: Codebook, corrections: pd.DataFram
                              answered=answers(networks, codebook.items))
 
 
-def corrections_csv(frame: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    frame[list(CORRECTION_COLUMNS)].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    return buffer.getvalue().encode("utf-8")
-
-
 def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook) -> list[Path]:
     """Write codes.parquet, code_audit.csv and coding.json (codebook version, warnings); returns their paths."""
     processed = Path(processed_dir)
@@ -498,7 +293,6 @@ def run(config, *, processed: Path, networks: pd.DataFrame | None = None,
         corrections: Path | None = None) -> tuple[Coded, list[Path]]:
     """The stage: the coded items of the networks (given, or read from `processed`) coded with the
     config's codebook and the corrections file (a wave's), written to `processed`."""
-    from pipeline.core.schemas import NETWORKS, read_parquet
     codebook = config.codebook
     if networks is None:
         networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",

@@ -22,15 +22,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from pipeline.coding.rules import CORRECTION_COLUMNS, Codebook, answer_sha, apply_rules, sentences
+from pipeline.coding.rules import apply_rules, sentences
+from pipeline.core.wave_files import CORRECTION_COLUMNS, REVIEW_COLUMNS, answer_sha
+from pipeline.core.codebook import Codebook
 from pipeline.core.errors import PipelineError
 from pipeline.core.excel import add_sheet, new_workbook, put, save
+from pipeline.coding.rules import answers
+from pipeline.coding.suggest import SUGGESTION_COLUMNS
 
 FIXED_COLUMNS = ("network_id", "response_key", "werkplaats", "netwerk", "antwoord", "automatische codes", "suggesties")
 SUGGESTIONS_SHEET = "_suggesties"
 SUGGESTED_FILL = PatternFill("solid", fgColor="FFF2CC")
 ACCEPTED = "suggestie aanvaard"
-REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
 CODER_COLUMNS = ("codeur", "toelichting")
 RULES_SHEET = "_regelcodes"
 UNSEEN = ("automatische codes", "suggesties")   # left off a blind sheet
@@ -55,7 +58,6 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
     item, theme, origin) and suggestions (pipeline.coding.suggest.SUGGESTION_COLUMNS; none on a blind sheet).
     Marks are prefilled with the current codes unless `blind`, for coding without seeing the rules."""
     if blind or suggestions is None:
-        from pipeline.coding.suggest import SUGGESTION_COLUMNS
         suggestions = pd.DataFrame(columns=list(SUGGESTION_COLUMNS))
     suggested: dict[tuple[str, str], list] = {}
     for r in suggestions.itertuples(index=False):
@@ -293,36 +295,12 @@ def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, 
     return (replaced(existing, CORRECTION_COLUMNS, new), replaced(reviews, REVIEW_COLUMNS, seen), counts, warnings)
 
 
-def empty_reviews() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in REVIEW_COLUMNS})
-
-
-def load_reviews(path: Path | None) -> pd.DataFrame:
-    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
-    if path is None or not path.exists():
-        return empty_reviews()
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
-                            "coding-import, restore it from your copy or delete it to start the review again.")
-    missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by coding-import.")
-    return frame[list(REVIEW_COLUMNS)]
-
-
 def reviewed_share(*, networks: pd.DataFrame, codebook: Codebook, reviews: pd.DataFrame) -> tuple[int, int]:
     """(answers reviewed by a person, coded answers in all): a review counts while its answer is unchanged."""
-    from pipeline.coding.rules import answers
     coded = answers(networks, codebook.items)
     done = set(zip(reviews["response_key"], reviews["item"], reviews["answer_sha"]))
     hits = sum((k, i, s) in done for k, i, s in zip(coded["response_key"], coded["item"], coded["answer_sha"]))
     return hits, len(coded)
-
-
-def reviews_csv(frame: pd.DataFrame) -> bytes:
-    return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:

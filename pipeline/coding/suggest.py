@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.coding.rules import Codebook, answer_sha, evidence_sentence_text, sentences
+from pipeline.coding.rules import evidence_sentence_text, sentences
+from pipeline.core.codebook import Codebook
+from pipeline.core.wave_files import answer_sha
+from pipeline.coding.rules import code
+from pipeline.core.errors import PipelineError
+from pipeline.core.schemas import NETWORKS, read_parquet
+from pipeline.core.wave_files import load_corrections, load_reviews
 
 # Chosen on tests/data/coding_development.yaml with `python -m pipeline codebook-eval --suggestions
 # --validation tests/data/coding_development.yaml --thresholds ...` (see README, Coding).
@@ -221,10 +227,6 @@ def reviewed_in_waves(wave, *, config, networks: pd.DataFrame, codes: pd.DataFra
                       reviews: pd.DataFrame) -> tuple[list[Labelled], list[str]]:
     """The reviewed sentences of `wave` (its networks, codes and reviews given) and of every earlier wave
     (read from their processed folders); with a note for an earlier wave that cannot be read."""
-    from pipeline.coding.rules import code, load_corrections
-    from pipeline.coding.sheet import load_reviews
-    from pipeline.core.errors import PipelineError
-    from pipeline.core.schemas import NETWORKS, read_parquet
     codebook = config.codebook
     out = reviewed_sentences(networks=networks, codes=codes, reviews=reviews, codebook=codebook)
     notes, seen = [], {wave.name} if wave else set()

@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from pipeline.language.matching import Term, term
 from pipeline.core.errors import ConfigError
+from pipeline.core.codebook import load_codebook
+from pipeline.core.files import CONFIG_DIR, read_yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = PROJECT_ROOT / "config"
 
 ITEM_TYPES = ("text", "choice", "matrix")
 # What an item is for the report. Each role says which columns normalise makes of it and what the
@@ -169,19 +167,6 @@ SETTING_KINDS = {"keep_unfinished": (bool, "true or false"), "default_time_zone"
                  "Europe/Amsterdam"), "response_id_salt": (str, "a non-empty text"),
                  "min_items_mapped": (int, "a whole number of items, such as 12"),
                  "min_networks_compared": (int, "a whole number of networks, such as 5")}
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; restore it from the repository (git checkout -- {path.name}).")
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; check the indentation and quotes there.")
 
 
 def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
@@ -411,7 +396,6 @@ def load_config(folder: Path = CONFIG_DIR, **setting_overrides: Any) -> Config:
     """instrument.yaml, settings.yaml, taxonomies.yaml and codebook.yaml of `folder`, each checked, and
     checked against each other: every coded item has codebook categories and every category codes a coded
     item. `setting_overrides` (a wave's settings, the command line) win over settings.yaml."""
-    from pipeline.coding.rules import load_codebook
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: not a folder; give the config folder (with instrument.yaml and the others).")

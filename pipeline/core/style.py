@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.core.config import CONFIG_DIR, read_yaml
+from pipeline.core.files import CONFIG_DIR, read_yaml
 from pipeline.core.errors import ConfigError
 
 STYLE_FILE = "style.yaml"

@@ -20,9 +20,9 @@ from typing import Callable
 
 import pandas as pd
 
-from pipeline.analysis.aggregate import NOT_GIVEN, Table, percent
+from pipeline.analysis.aggregate import NOT_GIVEN, Table
 from pipeline.core.config import Config, FigureSpec, Instrument, Item
-from pipeline.language.formatting import percent as dutch_percent
+from pipeline.language.formatting import percent as dutch_percent, rounded_percent
 from pipeline.core.errors import PipelineError
 from pipeline.core.schemas import write_atomic
 from pipeline.core.style import Style, luminance
@@ -196,12 +196,12 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
     data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
     for column, label in levels.items():
         data[label] = shown[column].to_numpy()
-        data[f"{label} (%)"] = [percent(int(c), int(n)) for c, n in zip(shown[column], shown["n"])]
+        data[f"{label} (%)"] = [rounded_percent(int(c), int(n)) for c, n in zip(shown[column], shown["n"])]
     data[NOT_GIVEN] = missing
     high = list(levels)[-2:]
     description = ("Gestapelde staven, per deelnemersgroep de verdeling van de betrokkenheid over vijf niveaus, "
                    "van zeer laag tot zeer hoog. Aandeel hoog of zeer hoog: "
-                   + "; ".join(f"{g} {dutch_percent(percent(int(shown.loc[i, high].sum()), int(shown.loc[i, 'n'])))} "
+                   + "; ".join(f"{g} {dutch_percent(rounded_percent(int(shown.loc[i, high].sum()), int(shown.loc[i, 'n'])))} "
                                f"(n = {int(shown.loc[i, 'n'])})"
                                for g, i in zip(group_names, shown.index) if shown.loc[i, "n"]) + ".")
     return Figure(name, title, data, fig, description=description)

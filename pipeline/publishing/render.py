@@ -26,12 +26,20 @@ from pipeline import __version__
 
 from pipeline.waves import output_folder
 from pipeline.analysis.aggregate import Table, read_tables
-from pipeline.core.config import PROJECT_ROOT, Config, Instrument
+from pipeline.core.config import Config, Instrument
+from pipeline.core.files import PROJECT_ROOT
 from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
 from pipeline.waves.wave import TEXT_FILES, inherited_from, without_mark
+from pipeline.coding.sheet import reviewed_share
+from pipeline.core.background import Job, wait_all
+from pipeline.core.errors import ConfigError
+from pipeline.core.files import read_yaml
+from pipeline.core.wave_files import load_reviews
+from pipeline.language import formatting as dutch_format
+from pipeline.publishing.word import write_docx
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
 DEFAULT_TEXTS = PROJECT_ROOT / "texts"    # starting texts, for a run without a wave (marked as not rewritten)
@@ -126,8 +134,6 @@ QUESTIONNAIRE_TEXTS = "questionnaire.yaml"
 
 def read_questionnaire_texts(folder: Path) -> dict:
     """The questionnaire's introduction and closing text (config/questionnaire.yaml) as HTML, for Bijlage 1."""
-    from pipeline.core.config import read_yaml
-    from pipeline.core.errors import ConfigError
     path = Path(folder) / QUESTIONNAIRE_TEXTS
     if not path.exists():
         path = PROJECT_ROOT / "config" / QUESTIONNAIRE_TEXTS
@@ -165,7 +171,6 @@ class ReportStatus:
 
 def report_status(config: Config, *, processed: Path, wave=None, texts: Path | None = None) -> ReportStatus:
     """Takes the texts in use, the wave's reviews and the coded answers in `processed`."""
-    from pipeline.coding.sheet import load_reviews, reviewed_share
     folders = [f for f in (texts, DEFAULT_TEXTS) if f]
     inherited = []
     for name, path in _text_files(folders).items():
@@ -409,7 +414,6 @@ def environment(*, user_templates: Path | None):
     """Jinja with the user's folder first, then the defaults; "default:<name>" always means the default."""
     from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 
-    from pipeline.language import formatting as dutch_format
     default = FileSystemLoader(str(DEFAULT_TEMPLATES))
     loaders = [FileSystemLoader(str(user_templates))] if user_templates else []
     loaders += [PrefixLoader({"default": default}, delimiter=":"), default]
@@ -497,7 +501,6 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
     only when the pipeline made it (see pipeline.waves.output_folder). With the template `context`, the folder
     also gets the Word edition, report.docx, in the look of `reference` (templates/reference.docx if none).
     `pending` are background jobs still writing processed/figures (the PNG and PDF files)."""
-    from pipeline.core.background import Job, wait_all
     guard = guard or {}
     out = output_folder.check_output_folder(out, **guard)
     staging = output_folder.new_staging(out)
@@ -514,7 +517,6 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
         if context is not None:
-            from pipeline.publishing.word import write_docx
             write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
         pages = pdf_job.wait()
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)

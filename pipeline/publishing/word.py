@@ -27,7 +27,7 @@ from datetime import datetime, time, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pipeline.core.config import PROJECT_ROOT
+from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"

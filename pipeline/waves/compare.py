@@ -12,17 +12,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.core.errors import ConfigError
+from pipeline.core.wave_files import LINK_COLUMNS
+from pipeline.language.formatting import rounded_percent
 
 CHANGES = ("nieuw", "loopt door", "gestopt sinds vorige meting", "was al gestopt", "niet opnieuw gemeld")
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
-LINK_COLUMNS = ("vorige_werkplaats", "vorige_leernetwerk", "werkplaats", "leernetwerk", "besluit")
-DECISIONS = ("zelfde", "ander")
 # Words that say nothing about which werkplaats it is: "WSD Friesland" is "Friesland".
 FILLER = {"wsd", "werkplaats", "werkplaatsen", "sociaal", "domein", "regio", "de", "het", "van"}
 NAME_SIMILAR = 85        # rapidfuzz token_set_ratio of the names, for a match that is not certain
@@ -47,23 +45,6 @@ class Comparison:
     networks: pd.DataFrame                  # one row per network of either wave
     suggestions: pd.DataFrame               # matches that are not certain, in LINK_COLUMNS
     warnings: list[str] = field(default_factory=list)
-
-
-def load_links(path: Path | None) -> pd.DataFrame:
-    """The researcher's decisions on matches (LINK_COLUMNS; besluit zelfde or ander); no file, none."""
-    if path is None or not path.exists():
-        return pd.DataFrame(columns=list(LINK_COLUMNS), dtype=str)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
-    missing = [c for c in LINK_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; the columns are {','.join(LINK_COLUMNS)}.")
-    for line, decision in enumerate(frame["besluit"].str.strip().str.casefold(), start=2):
-        if decision not in DECISIONS:
-            raise ConfigError(f"{path}, line {line}: besluit {decision!r} must be zelfde or ander.")
-    return frame
 
 
 def match_networks(previous: pd.DataFrame, current: pd.DataFrame, links: pd.DataFrame) -> list[tuple[int, int, str]]:
@@ -160,8 +141,7 @@ def compare_networks(*, previous: pd.DataFrame, current: pd.DataFrame, links: pd
 
 def share(part: int, whole: int, minimum: int) -> float | None:
     """A percentage, or None when `whole` is below the threshold for comparing."""
-    from pipeline.analysis.aggregate import percent
-    return percent(part, whole) if whole >= max(1, minimum) else None
+    return rounded_percent(part, whole) if whole >= max(1, minimum) else None
 
 
 def side_by_side_status(previous: pd.DataFrame, current: pd.DataFrame, minimum: int) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.schemas import shared_mode
 
 MANIFEST = "manifest.json"
 STAGING_MARK = ".wsd-staging"   # inside a staging folder: the pid of the run that made it
@@ -121,7 +122,6 @@ def new_staging(out: Path) -> Path:
     """A fresh staging folder beside OUT, marked with this run's pid."""
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
-    from pipeline.core.schemas import shared_mode
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     _active.add(staging)
     shared_mode(staging, folder=True)

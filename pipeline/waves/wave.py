@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from pipeline.core.config import PROJECT_ROOT, SETTING_KINDS, read_yaml
+from pipeline.core.config import SETTING_KINDS
+from pipeline.core.files import PROJECT_ROOT, read_yaml
 from pipeline.core.errors import ConfigError, PipelineError
 
 WAVES_DIR = PROJECT_ROOT / "waves"

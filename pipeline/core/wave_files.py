@@ -1,0 +1,193 @@
+"""The researcher's files in a wave folder, read and checked line by line, and written back: the coding
+corrections (coding_corrections.csv), the reviewed answers (coding_reviews.csv), the quote decisions
+(quotes.csv) and the confirmed links to the previous wave (network_links.csv).
+
+A correction, review or quote decision names its answer by response key, item and `answer_sha`, so it
+applies only to that answer, in that wave, while its text is unchanged."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.core.codebook import Codebook, checked_theme
+from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.core.excel import csv_safe
+from pipeline.core.schemas import write_atomic
+
+
+CORRECTION_COLUMNS = ("response_key", "item", "answer_sha", "theme", "action", "coder", "reason", "network_id",
+                      "evidence")
+
+
+# evidence (the sentence an added code rests on, as for an accepted suggestion) came later: a file without
+# it is read as having none.
+OPTIONAL_CORRECTION_COLUMNS = ("evidence",)
+
+
+LEGACY_COLUMNS = ("network_id", "item", "theme", "action", "coder", "reason")
+
+
+CORRECTION_ACTIONS = ("add", "remove")
+
+
+def answer_sha(text: str) -> str:
+    """A short hash of an answer's text (Unicode NFC, whitespace collapsed): a correction applies only
+    while the answer it was made for is unchanged."""
+    plain = " ".join(unicodedata.normalize("NFC", text or "").split())
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()[:16]
+
+
+def empty_corrections() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in CORRECTION_COLUMNS})
+
+
+def load_corrections(path: Path | None, *, codebook: Codebook) -> pd.DataFrame:
+    """A wave's corrections; no file means none. Checks columns, actions and themes, line by line."""
+    if path is None or not path.exists():
+        return empty_corrections()
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
+    if list(frame.columns) == list(LEGACY_COLUMNS):
+        if frame.empty:
+            return empty_corrections()
+        raise ConfigError(f"{path}: corrections keyed by network id only (the format before waves), which could "
+                          "apply to another wave's answer of the same name; convert them with `python -m pipeline "
+                          f"migrate-corrections {path} --wave NAME`.")
+    for column in OPTIONAL_CORRECTION_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    missing = [c for c in CORRECTION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; "
+                          f"the columns are {','.join(CORRECTION_COLUMNS)}.")
+    frame = frame[list(CORRECTION_COLUMNS)].apply(lambda s: s.str.strip())
+    for line, row in enumerate(frame.itertuples(index=False), start=2):
+        where = f"{path}, line {line}"
+        if row.action not in CORRECTION_ACTIONS:
+            raise ConfigError(f"{where}: action {row.action!r} must be add or remove.")
+        checked_theme(codebook, row.theme, row.item, where)
+        if not row.coder:
+            raise ConfigError(f"{where}: say who made the correction in the coder column.")
+        if not row.response_key or not row.answer_sha:
+            raise ConfigError(f"{where}: response_key and answer_sha name the answer corrected; write corrections "
+                              "with `python -m pipeline coding-import`, which fills them in.")
+    return frame
+
+
+def corrections_csv(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    frame[list(CORRECTION_COLUMNS)].to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue().encode("utf-8")
+
+
+REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
+
+
+def empty_reviews() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in REVIEW_COLUMNS})
+
+
+def load_reviews(path: Path | None) -> pd.DataFrame:
+    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
+    if path is None or not path.exists():
+        return empty_reviews()
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
+                            "coding-import, restore it from your copy or delete it to start the review again.")
+    missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by coding-import.")
+    return frame[list(REVIEW_COLUMNS)]
+
+
+def reviews_csv(frame: pd.DataFrame) -> bytes:
+    return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+QUOTE_COLUMNS = ("kind", "item", "theme", "place", "decision", "quote", "replacement", "network_id", "werkplaats",
+                 "name", "response_key", "answer_sha", "reviewer", "note")
+
+
+QUOTE_DECISIONS = ("", "approve", "replace", "withhold")
+
+
+NETWORK_DECISIONS = ("", "publish", "withhold")
+
+
+KINDS = ("quote", "network")
+
+
+def empty_quotes_file() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in QUOTE_COLUMNS})
+
+
+def read_quotes_file(path: Path | None) -> pd.DataFrame:
+    """The rows of a quotes file (comma or semicolon separated, as Excel saves it); no file means none."""
+    if path is None or not Path(path).exists():
+        return empty_quotes_file()
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")      # Excel's "CSV (gescheiden door lijstscheidingsteken)" on Windows
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc.__class__.__name__}); save it as CSV UTF-8, or write "
+                          "it anew with `python -m pipeline quotes --wave NAME`.")
+    missing = [c for c in ("kind", "item", "theme", "decision", "quote", "replacement", "response_key", "answer_sha")
+               if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; the columns are {','.join(QUOTE_COLUMNS)} "
+                          "(write the file with `python -m pipeline quotes --wave NAME`).")
+    for column in QUOTE_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    return frame.apply(lambda s: s.str.strip())
+
+
+def quotes_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows the accents; texts written as text (no formulas)."""
+    buffer = io.StringIO()
+    csv_safe(frame[list(QUOTE_COLUMNS)]).to_csv(buffer, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def write_quotes_file(path: Path, frame: pd.DataFrame) -> Path:
+    write_atomic(path, quotes_csv(frame))
+    return path
+
+
+LINK_COLUMNS = ("vorige_werkplaats", "vorige_leernetwerk", "werkplaats", "leernetwerk", "besluit")
+
+
+DECISIONS = ("zelfde", "ander")
+
+
+def load_links(path: Path | None) -> pd.DataFrame:
+    """The researcher's decisions on matches (LINK_COLUMNS; besluit zelfde or ander); no file, none."""
+    if path is None or not path.exists():
+        return pd.DataFrame(columns=list(LINK_COLUMNS), dtype=str)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); save it as CSV UTF-8.")
+    missing = [c for c in LINK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; the columns are {','.join(LINK_COLUMNS)}.")
+    for line, decision in enumerate(frame["besluit"].str.strip().str.casefold(), start=2):
+        if decision not in DECISIONS:
+            raise ConfigError(f"{path}, line {line}: besluit {decision!r} must be zelfde or ander.")
+    return frame
