@@ -12,7 +12,9 @@ import yaml
 import variants
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
 from pipeline.app.cli import main
-from pipeline.reading.ingest import filter_responses, ingest, remove_personal_data
+from pipeline.reading.ingest import ingest
+from pipeline.reading.filtering import filter_responses
+from pipeline.reading.privacy import remove_personal_data
 
 ANSWERS = yaml.safe_load((ROOT / "scripts" / "embedded_dataset" / "answers.yaml").read_text(encoding="utf-8"))
 

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.errors import ConfigError
+from pipeline.language.names import PARTICLES
+from pipeline.reading.privacy import replace_addresses
 
 NAME, PHONE = "[naam]", "[telefoon]"
 NOT_NAMES = "not_names.txt"
@@ -36,7 +38,6 @@ FUNCTIONS = frozenset("""
     projectleider programmaleider docent onderzoeker voorzitter manager teamleider procesbegeleider
     trainer adviseur beleidsmedewerker wijkverpleegkundige huisarts
 """.split())
-PARTICLES = frozenset("van de der den het ten ter te op in uit von zur la le du da del di dos el 't d' l' v. vd v.d.".split())
 # A capitalised word after a name that makes the whole an organisation, a building or a street.
 ORGANISATION_WORDS = frozenset("""
     ziekenhuis ziekenhuizen stichting school scholen college academie instituut centrum huis hof fonds
@@ -329,7 +330,6 @@ def scrub_third_parties(frame: pd.DataFrame, *, columns: list[str], context_colu
     `context_columns` (werkplaats, network name) are left as they are, and their words are not names in
     the answers of the same row. Only the cells that hold a word some rule starts from, a digit or an @
     are looked at closely."""
-    from pipeline.reading.ingest import replace_addresses
     words = lexicon()
     out = frame.copy(deep=False)
     blank = pd.Series("", index=out.index)
