@@ -40,9 +40,10 @@ install: $(BIN)/.installed $(VENV)/axe/.installed-$(AXE_VERSION)  ## Create .ven
 # The stages as file targets: a stage is due when its inputs, its module or its config changed. Each stage's
 # recipe only notes that it is due; the report's recipe then runs the earliest due stage and every later one
 # in one process (imports paid once), so an edit re-runs what it affects and nothing before it.
-# The prerequisites follow the table of stages in pipeline/app/runner.py (tests/test_make.py holds them to it).
+# The stage rules are written from the table of stages (pipeline/app/stages.py) into $(WAVE_MK) below.
 PY         := $(BIN)/python -m pipeline --config config --waves "$(WAVES)"
-COMMON     := $(BIN)/.installed pipeline/app/cli.py pipeline/app/runner.py pipeline/core/config.py pipeline/core/schemas.py pipeline/core/errors.py
+COMMON     := $(BIN)/.installed pipeline/app/cli.py pipeline/app/runner.py pipeline/app/stages.py pipeline/core/stage.py \
+		pipeline/core/config.py pipeline/core/schemas.py pipeline/core/errors.py
 INGEST_ARGS := $(PROCESSED)/.ingest-args
 RENDER_ARGS := $(PROCESSED)/.render-args
 DUE        := $(PROCESSED)/.due-stages
@@ -57,13 +58,14 @@ ifneq ($(filter report,$(MAKECMDGOALS)),)
 ifeq ($(wildcard $(WAVE_DIR)/wave.yaml),)
 $(error error: wave $(WAVE): $(WAVE_DIR)/wave.yaml not found; start one with `python -m pipeline new-wave $(WAVE) --export FILE`)
 endif
-# The wave's paths, written by the pipeline from wave.yaml, so that the prerequisites follow the wave.
+# The wave's paths (from wave.yaml) and the stage rules (from the table in pipeline/app/stages.py, see
+# pipeline/app/makefile.py), written by the pipeline, so that the prerequisites follow the wave and the table.
 -include $(WAVE_MK)
 $(call remember,$(INGEST_ARGS),"$(WAVE)" "$(EXPORT)" "$(SUPPLEMENT)")
 $(call remember,$(RENDER_ARGS),"$(WAVE)" "$(TEMPLATES)" "$(TEXTS)")
 endif
 
-$(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/waves/wave.py $(BIN)/.installed
+$(WAVE_MK): $(WAVE_DIR)/wave.yaml pipeline/waves/wave.py pipeline/app/stages.py pipeline/app/makefile.py $(BIN)/.installed
 	@mkdir -p "$(@D)" && $(BIN)/python -m pipeline --waves "$(WAVES)" make-vars "$(WAVE)" > "$@.new" && mv "$@.new" "$@"
 
 # A missing export is one line, not make's "No rule to make target".
@@ -76,46 +78,6 @@ missing-export:
 define due
 @echo $(1) >> "$(DUE)"; touch -c "$@"
 endef
-
-$(PROCESSED)/responses.parquet: $(if $(wildcard $(EXPORT)),$(EXPORT),missing-export) $(SUPPLEMENT) $(INGEST_ARGS) \
-		pipeline/reading/ingest.py pipeline/reading/qualtrics.py pipeline/reading/deidentify.py config/instrument.yaml config/settings.yaml \
-		config/not_names.txt $(WAVE_DIR)/wave.yaml \
-		$(COMMON)
-	$(call due,ingest)
-
-$(PROCESSED)/networks.parquet: $(PROCESSED)/responses.parquet pipeline/analysis/normalise.py pipeline/language/matching.py \
-		config/taxonomies.yaml config/instrument.yaml $(COMMON)
-	$(call due,normalise)
-
-$(PROCESSED)/involvement.parquet: $(PROCESSED)/networks.parquet
-	$(call due,normalise)
-
-$(PROCESSED)/codes.parquet: $(PROCESSED)/networks.parquet pipeline/coding/rules.py pipeline/language/matching.py \
-		config/codebook.yaml $(wildcard $(WAVE_DIR)/coding_corrections.csv) $(COMMON)
-	$(call due,code)
-
-$(PROCESSED)/tables.json: $(PROCESSED)/codes.parquet $(PROCESSED)/networks.parquet $(PROCESSED)/involvement.parquet \
-		pipeline/analysis/aggregate.py pipeline/core/excel.py pipeline/waves/compare.py pipeline/analysis/spss.py config/codebook.yaml config/taxonomies.yaml \
-		config/instrument.yaml $(wildcard $(WAVE_PREVIOUS_TABLES)) $(wildcard $(WAVE_DIR)/network_links.csv) \
-		pipeline/coding/quotes.py $(wildcard $(WAVE_DIR)/quotes.csv) $(COMMON)
-	$(call due,aggregate)
-
-$(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/publishing/charts.py pipeline/core/style.py pipeline/core/background.py \
-		config/instrument.yaml config/style.yaml $(wildcard $(WAVE_DIR)/style.yaml) $(COMMON)
-	$(call due,charts)
-
-REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/publishing/render.py pipeline/publishing/word.py \
-		pipeline/core/background.py pipeline/language/formatting.py pipeline/waves/output_folder.py pipeline/coding/sheet.py pipeline/waves/wave.py \
-		pipeline/core/style.py config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml \
-		$(WAVE_DIR)/wave.yaml $(wildcard $(WAVE_DIR)/style.yaml) \
-		$(wildcard $(WAVE_DIR)/coding_reviews.csv) $(COMMON) $(wildcard templates/*) $(wildcard texts/*.md) \
-		$(if $(TEMPLATES),$(wildcard $(TEMPLATES)/*)) $(if $(TEXTS),$(wildcard $(TEXTS)/*.md))
-
-$(OUT)/manifest.json: $(REPORT_INPUTS) $(wildcard $(DUE))
-	@$(PY) run --wave "$(WAVE)" --from $$(cat "$(DUE)" 2>/dev/null || echo render) --export "$(EXPORT)" \
-		$(if $(SUPPLEMENT),--supplement "$(SUPPLEMENT)") --processed "$(PROCESSED)" --out "$(OUT)" \
-		$(if $(TEMPLATES),--templates "$(TEMPLATES)") $(if $(TEXTS),--texts "$(TEXTS)") && rm -f "$(DUE)"
 
 report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into reports/WAVE
 

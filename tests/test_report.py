@@ -15,7 +15,8 @@ import pytest
 from conftest import EMBEDDED_EXPORT, ROOT
 from test_ingest import ANSWERS
 from pipeline.app.cli import main
-from pipeline.publishing.render import DEFAULT_TEMPLATES, build_context, text_to_html
+from pipeline.publishing.render import build_context, text_to_html
+from pipeline.core.files import DEFAULT_TEMPLATES
 
 HOSTILE = ['<script>alert("x")</script>', "{{ 7*7 }}", '=HYPERLINK("http://evil.invalid","klik")']
 

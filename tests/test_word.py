@@ -185,7 +185,7 @@ def test_control_characters_are_dropped_and_markup_in_researchers_texts_becomes_
 def test_a_reference_docx_in_the_template_folder_gives_its_styles(report, tmp_path, monkeypatch):
     from docx import Document
     from pipeline import run_pipeline
-    from pipeline.publishing.render import DEFAULT_TEMPLATES
+    from pipeline.core.files import DEFAULT_TEMPLATES
     mine = tmp_path / "huisstijl"
     mine.mkdir()
     reference = Document(str(DEFAULT_TEMPLATES / "reference.docx"))
@@ -204,7 +204,7 @@ def test_a_reference_docx_in_the_template_folder_gives_its_styles(report, tmp_pa
 def test_the_shipped_reference_is_what_its_script_writes(tmp_path):
     import subprocess
     import sys
-    from pipeline.publishing.render import DEFAULT_TEMPLATES
+    from pipeline.core.files import DEFAULT_TEMPLATES
     out = tmp_path / "reference.docx"
     subprocess.run([sys.executable, str(Path(__file__).parent.parent / "scripts" / "make_reference_docx.py"), str(out)],
                    check=True, capture_output=True)

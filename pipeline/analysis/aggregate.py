@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,9 @@ from pipeline.core.codebook import Codebook
 from pipeline.core.config import Config, Instrument, Item, Taxonomies
 from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
-from pipeline.core.schemas import write_atomic
+from pipeline.core.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet, write_atomic
+from pipeline.core.stage import Context
+from pipeline.core.wave_files import load_links
 from pipeline.analysis import spss
 from pipeline.language.formatting import rounded_percent
 from pipeline.core.excel import StreamedWorkbook, csv_safe
@@ -498,10 +500,52 @@ def read_tables(processed: Path) -> list[Table]:
     return tables
 
 
-def run(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
-        processed: Path, timestamp: datetime, previous: Previous | None = None,
-        quotes: Path | None = None) -> tuple[list[Table], list[Path], list[str]]:
-    """The stage: every table from the given frames, written to `processed`, with the quotes chosen under
+def data_time(processed: Path) -> datetime:
+    """The time the outputs carry inside (workbook properties): the last response, so reruns give equal bytes."""
+    path = processed / "ingest.json"
+    last = json.loads(path.read_text(encoding="utf-8")).get("last_response") if path.exists() else None
+    moment = datetime.fromisoformat(last) if last else datetime(2000, 1, 1, tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def previous_tables(wave) -> Previous | None:
+    """The previous wave's tables (from its processed folder), or None when the wave names none."""
+    before = wave.previous_wave() if wave is not None else None
+    if before is None:
+        return None
+    for name in ("networks.parquet", "involvement.parquet", "codes.parquet"):
+        if not (before.processed / name).exists():
+            raise PipelineError(f"wave {wave.name} is compared with wave {before.name}, whose tables are not built "
+                                f"yet ({before.processed / name}); build it first: make report WAVE={before.name}.")
+    return Previous(name=before.name,
+                    networks=read_parquet(before.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q"),
+                    involvement=read_parquet(before.processed / "involvement.parquet", schema=INVOLVEMENT),
+                    codes=read_parquet(before.processed / "codes.parquet", schema=CODES),
+                    links=load_links(wave.links))
+
+
+def run(ctx: Context) -> None:
+    """The stage: every table from the frames of normalise and code (or the processed folder's), written
+    to the processed folder; gives the frame `tables`."""
+    processed = ctx.processed
+    networks = ctx.frame("networks", lambda: read_parquet(processed / "networks.parquet", schema=NETWORKS,
+                                                          extra_text_prefix="q"))
+    involvement = ctx.frame("involvement", lambda: read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT))
+    codes = ctx.frame("codes", lambda: read_parquet(processed / "codes.parquet", schema=CODES))
+    previous = previous_tables(ctx.wave)
+    tables, written, notes = tables_of(ctx.config, networks=networks, involvement=involvement, codes=codes,
+                                       processed=processed, timestamp=data_time(processed), previous=previous,
+                                       quotes=ctx.quotes)
+    ctx.tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
+    ctx.warn(notes)
+    ctx.wrote(written)
+    ctx.give(tables=tables)
+
+
+def tables_of(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
+              processed: Path, timestamp: datetime, previous: Previous | None = None,
+              quotes: Path | None = None) -> tuple[list[Table], list[Path], list[str]]:
+    """Every table from the given frames, written to `processed`, with the quotes chosen under
     the decisions of the `quotes` file (a wave's quotes.csv; none: not reviewed) and processed/quotes.json
     (what render says about them); with a previous wave, also processed/network_links_suggested.csv (the
     matches to check). Gives the tables, the paths, warnings."""

@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import fuzz
 
-from pipeline.core.config import Choice, Config, Instrument, Taxonomies
+from pipeline.core.config import Choice, Instrument, Taxonomies
 from pipeline.language.matching import all_matches, best_match
+from pipeline.core.stage import Context
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, RESPONSES, read_parquet, write_atomic, write_parquet
 
 ID_LENGTH = 60
@@ -243,9 +244,17 @@ def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path
     return [networks, involvement, unmatched, summary]
 
 
-def run(config: Config, *, processed: Path, responses: pd.DataFrame | None = None) -> tuple[Normalised, list[Path]]:
-    """The stage: the responses (given, or read from `processed`) normalised and written to `processed`."""
-    if responses is None:
-        responses = read_parquet(processed / "responses.parquet", schema=RESPONSES, extra_text_prefix="q")
-    result = normalise(responses=responses, instrument=config.instrument, taxonomies=config.taxonomies)
-    return result, write_normalised(result, processed)
+def run(ctx: Context) -> None:
+    """The stage: the responses (of ingest, or read from the processed folder) normalised and written there;
+    gives the frames `networks` and `involvement`."""
+    responses = ctx.frame("responses", lambda: read_parquet(ctx.processed / "responses.parquet", schema=RESPONSES,
+                                                            extra_text_prefix="q"))
+    result = normalise(responses=responses, instrument=ctx.config.instrument, taxonomies=ctx.config.taxonomies)
+    written = write_normalised(result, ctx.processed)
+    unmatched = len(result.unmatched_groups)
+    ctx.tell(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
+             + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)"
+                if unmatched else ""))
+    ctx.warn(result.warnings)
+    ctx.wrote(written)
+    ctx.give(networks=result.networks, involvement=result.involvement)

@@ -17,7 +17,8 @@ from pathlib import Path
 from pipeline import __version__
 from pipeline.core.files import CONFIG_DIR
 from pipeline.core.errors import PipelineError
-from pipeline.app.runner import STAGE_NAMES as STAGES
+from pipeline.app.makefile import stage_rules
+from pipeline.app.stages import STAGE_NAMES as STAGES, STAGES as STAGE_TABLE
 from pipeline.waves.wave import WAVES_DIR
 
 def _share(text: str) -> float:
@@ -123,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--qsf", type=Path, help="the survey definition (.qsf): report how it differs from "
                                               "config/instrument.yaml")
 
-    make_vars = sub.add_parser("make-vars", help="the wave's paths as make variables (the Makefile reads them)")
+    make_vars = sub.add_parser("make-vars", help="the wave's paths and the stage rules as make text (the Makefile reads them)")
     make_vars.add_argument("name")
 
     sheet = sub.add_parser("coding-sheet", help="write an Excel workbook for checking the automatic codes")
@@ -412,6 +413,8 @@ def _make_vars(args) -> int:
     print(f"WAVE_EXPORT := {shown(wave.export)}\nWAVE_SUPPLEMENT := {shown(wave.supplement)}\n"
           f"WAVE_TEMPLATES := {shown(wave.templates)}\nWAVE_TEXTS := {shown(wave.texts)}\n"
           f"WAVE_PREVIOUS_TABLES := {previous}")
+    print("\n# The stage rules, from the table of stages (pipeline/app/stages.py).")
+    print(stage_rules(STAGE_TABLE))
     return 0
 
 

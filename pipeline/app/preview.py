@@ -110,7 +110,7 @@ class Watched:
 
     def first_step(self, path: Path) -> str:
         """The earliest stage an edit of `path` affects, or HTML_ONLY."""
-        from pipeline.app.runner import STAGES
+        from pipeline.app.stages import STAGES
         if any(folder == path.parent or folder in path.parents for folder in (*self.templates, *self.texts)):
             return HTML_ONLY
         if path.parent == self.config:
@@ -125,7 +125,7 @@ class Watched:
 
 
 def earliest(a: str | None, b: str) -> str:
-    from pipeline.app.runner import STAGE_NAMES
+    from pipeline.app.stages import STAGE_NAMES
     order = [*STAGE_NAMES, HTML_ONLY]
     return b if a is None else min(a, b, key=order.index)
 
@@ -155,7 +155,7 @@ class Preview:
         return load_wave(self.wave_name, waves_dir=self.waves)
 
     def watched(self) -> Watched:
-        from pipeline.publishing.render import DEFAULT_TEMPLATES, DEFAULT_TEXTS
+        from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
         wave = self._wave or self.wave()
         return Watched(config=self.config_folder.resolve(), wave_folder=wave.folder.resolve(),
                        templates=tuple(p.resolve() for p in (wave.templates, DEFAULT_TEMPLATES) if p),

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.core.codebook import Codebook, Theme
+from pipeline.core.stage import Context
 from pipeline.core.schemas import CODES, write_atomic, write_parquet
 from pipeline.core.wave_files import CORRECTION_COLUMNS, answer_sha, load_corrections
 from pipeline.language.matching import MIN_COMPOUND_PART, SPELL_MIN, Haystack, Speller, haystack, whole_word_keys, \
@@ -289,13 +290,20 @@ def write_coded(result: Coded, processed_dir: str | Path, *, codebook: Codebook)
     return [codes, audit, summary]
 
 
-def run(config, *, processed: Path, networks: pd.DataFrame | None = None,
-        corrections: Path | None = None) -> tuple[Coded, list[Path]]:
-    """The stage: the coded items of the networks (given, or read from `processed`) coded with the
-    config's codebook and the corrections file (a wave's), written to `processed`."""
-    codebook = config.codebook
-    if networks is None:
-        networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
-                                columns=["network_id", "response_key", "werkplaats", "name", *codebook.items])
-    result = code(networks=networks, codebook=codebook, corrections=load_corrections(corrections, codebook=codebook))
-    return result, write_coded(result, processed, codebook=codebook)
+def run(ctx: Context) -> None:
+    """The stage: the coded items of the networks (of normalise, or read from the processed folder) coded
+    with the config's codebook and the wave's corrections file, written there; gives the frame `codes`."""
+    codebook = ctx.config.codebook
+    networks = ctx.frame("networks", lambda: read_parquet(
+        ctx.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
+        columns=["network_id", "response_key", "werkplaats", "name", *codebook.items]))
+    result = code(networks=networks, codebook=codebook,
+                  corrections=load_corrections(ctx.corrections, codebook=codebook))
+    written = write_coded(result, ctx.processed, codebook=codebook)
+    manual = int((result.codes["origin"] == "manual").sum())
+    ctx.tell(f"code       codebook {codebook.version}: {len(result.codes)} codes in "
+             f"{result.codes['network_id'].nunique()} networks ({manual} manual); {len(result.audit)} correction(s)"
+             + (f", {result.stale} stale" if result.stale else ""))
+    ctx.warn(result.warnings)
+    ctx.wrote(written)
+    ctx.give(codes=result.codes)

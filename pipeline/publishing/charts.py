@@ -20,11 +20,13 @@ from typing import Callable
 
 import pandas as pd
 
-from pipeline.analysis.aggregate import NOT_GIVEN, Table
-from pipeline.core.config import Config, FigureSpec, Instrument, Item
+from pipeline.analysis.aggregate import NOT_GIVEN, Table, read_tables
+from pipeline.core.background import Job
+from pipeline.core.config import FigureSpec, Instrument, Item
 from pipeline.language.formatting import percent as dutch_percent, rounded_percent
 from pipeline.core.errors import PipelineError
 from pipeline.core.schemas import write_atomic
+from pipeline.core.stage import Context
 from pipeline.core.style import Style, luminance
 
 WIDTH_CM = 16.0      # print: the text width of the A4 page
@@ -373,8 +375,12 @@ def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Inst
     return written + [summary]
 
 
-def run(config: Config, *, tables: list[Table], processed: Path, style: Style,
-        defer: Callable[[Callable[[], None]], None] | None = None) -> list[Path]:
-    """The stage: every declared figure from the typed tables, in the house style, written to `processed`
-    (see draw_and_write for `defer`)."""
-    return draw_and_write(tables, processed, instrument=config.instrument, style=style, defer=defer)
+def run(ctx: Context) -> None:
+    """The stage: every declared figure from the typed tables (of aggregate, or the processed folder's), in
+    the house style, written to the processed folder. The PNG and PDF files are written by a background
+    job while render lays out the report, or handed to ctx.defer (see draw_and_write)."""
+    tables = ctx.frame("tables", lambda: read_tables(ctx.processed))
+    defer = ctx.defer or (lambda write: ctx.background.append(Job(write, what="writing the figures")))
+    written = draw_and_write(tables, ctx.processed, instrument=ctx.config.instrument, style=ctx.style, defer=defer)
+    ctx.tell(f"charts     {sum(p.suffix == '.pdf' for p in written)} figures, each as PNG, SVG, PDF and CSV")
+    ctx.wrote(written)

@@ -31,6 +31,7 @@ from pipeline.core.files import PROJECT_ROOT
 from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
+from pipeline.core.stage import Context
 from pipeline.core.style import Style, load_style, style_path
 from pipeline.waves.wave import TEXT_FILES, inherited_from, without_mark
 from pipeline.coding.sheet import reviewed_share
@@ -40,9 +41,8 @@ from pipeline.core.files import read_yaml
 from pipeline.core.wave_files import load_reviews
 from pipeline.language import formatting as dutch_format
 from pipeline.publishing.word import write_docx
+from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 
-DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"
-DEFAULT_TEXTS = PROJECT_ROOT / "texts"    # starting texts, for a run without a wave (marked as not rewritten)
 # Optional texts of a wave that open a section of the report: <section>.md in its texts folder.
 SECTION_TEXTS = ("methode", "wat-doen-ze", "welke-netwerken", "werkzame-elementen", "kansen", "begeleiding",
                  "vergelijking")
@@ -604,12 +604,26 @@ def report_html(config: Config, *, processed: Path, templates: Path | None = Non
     return render_html(context, user_templates=templates), context
 
 
-def run(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
-        tables: list[Table] | None = None, guard: dict | None = None, wave=None,
-        status: ReportStatus | None = None, log: list[str] = (), pending: list | None = None,
-        style: Style | None = None) -> tuple[Published, int]:
-    """The stage: the report rendered from `processed` (and the typed tables, when given) and the output
-    folder published; gives the published folder and the number of networks in Bijlage 2. `pending`:
+def run(ctx: Context) -> None:
+    """The stage: the report rendered from the processed folder (and the typed tables of aggregate, when
+    in the run) and the output folder published; ctx.report gets its folder, pages and draft mark."""
+    status = report_status(ctx.config, processed=ctx.processed, wave=ctx.wave, texts=ctx.texts)
+    ctx.warn(status.warnings)
+    ctx.tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
+    published, networks_shown = render_report(ctx.config, processed=ctx.processed, out=ctx.out, templates=ctx.templates,
+                                       texts=ctx.texts, tables=ctx.frames.get("tables"), guard=ctx.guard,
+                                       wave=ctx.wave, status=status, log=ctx.log, pending=ctx.background,
+                                       style=ctx.style)
+    ctx.say(f"render     {published.pages} PDF pages, {networks_shown} networks in Bijlage 2; {ctx.out} is complete")
+    ctx.report.update(out=published.out, pages=published.pages, draft=status.draft)
+
+
+def render_report(config: Config, *, processed: Path, out: Path, templates: Path | None = None, texts: Path | None = None,
+           tables: list[Table] | None = None, guard: dict | None = None, wave=None,
+           status: ReportStatus | None = None, log: list[str] = (), pending: list | None = None,
+           style: Style | None = None) -> tuple[Published, int]:
+    """The report rendered from `processed` (and the typed tables, when given) and the output folder
+    published; gives the published folder and the number of networks in Bijlage 2. `pending`:
     background jobs still writing figures (see publish)."""
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
     day = run_date()

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core.config import Config, Instrument, Settings
+from pipeline.core.config import Instrument, Settings
 from pipeline.reading.deidentify import load_not_names, scrub_third_parties
 from pipeline.core.errors import ExportError
 from pipeline.reading.qualtrics import RECOGNISED_MAGIC, SAV_MAGIC, ZIP_MAGIC, RawExport, read_export, read_input
+from pipeline.core.stage import Context
 from pipeline.core.schemas import DROPS, RESPONSES, check, write_atomic, write_parquet
 from pipeline.reading.privacy import hash_response_id, remove_personal_data
 from pipeline.reading.mapping import ColumnMapping, item_of, map_columns
@@ -339,8 +340,20 @@ def write_ingest(result: IngestResult, processed_dir: str | Path, *, settings: S
     return [responses, drops, mapping, summary]
 
 
-def run(config: Config, *, export: Path, supplement: Path | None, processed: Path) -> tuple[IngestResult, list[Path]]:
-    """The stage: the export (and supplement) read, filtered and de-identified into `processed`."""
-    result = ingest(export_path=export, supplement_path=supplement, instrument=config.instrument,
+def run(ctx: Context) -> None:
+    """The stage: the export (and supplement) read, filtered and de-identified into the processed folder;
+    gives the frame `responses`."""
+    config = ctx.config
+    ctx.tell(f"ingest     reading {ctx.export}")
+    result = ingest(export_path=ctx.export, supplement_path=ctx.supplement, instrument=config.instrument,
                     settings=config.settings, not_names=load_not_names(config.folder))
-    return result, write_ingest(result, processed, settings=config.settings)
+    written = write_ingest(result, ctx.processed, settings=config.settings)
+    s = result.summary()
+    dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
+    from_supplement = int((result.responses["source"] == "supplement").sum())
+    ctx.tell(f"ingest     {s['format']} export, {s['responses']} responses: {s['kept']} kept, dropped {dropped}; "
+             f"{s['items_mapped']} of {len(config.instrument.items)} items mapped"
+             + (f"; {from_supplement} networks from the supplement" if from_supplement else ""))
+    ctx.warn(result.warnings)
+    ctx.wrote(written)
+    ctx.give(responses=result.responses)

@@ -1,0 +1,47 @@
+"""The table of stages, in the order they run: which module's run(ctx) is the stage, what it reads and
+writes in the processed folder, which config and wave files and other inputs it depends on, and which frames
+it hands on in memory. run_pipeline loops over it; `run --from/--to`, the preview's choice of what to re-run
+and the Makefile's stage rules (written by `make-vars` from this table) follow it. A new stage is one row
+here and one module with run(ctx).
+
+Kept apart from the runner so that reading the table imports nothing heavy (make calls make-vars on every
+`make report`)."""
+
+from __future__ import annotations
+
+from pipeline.core.stage import Stage
+
+STAGES = (
+    Stage("ingest", "pipeline.reading.ingest",
+          ("reading/ingest", "reading/mapping", "reading/filtering", "reading/privacy", "reading/qualtrics",
+           "reading/deidentify", "language/names"),
+          config=("instrument.yaml", "settings.yaml", "not_names.txt"), reads=(),
+          writes=("responses.parquet", "drops.csv", "column_mapping.csv", "ingest.json"), wave=("wave.yaml",),
+          sources=("export", "supplement"), gives=("responses",)),
+    Stage("normalise", "pipeline.analysis.normalise", ("analysis/normalise", "language/matching"),
+          config=("taxonomies.yaml", "instrument.yaml"), reads=("responses.parquet",),
+          writes=("networks.parquet", "involvement.parquet", "unmatched_groups.csv", "normalise.json"),
+          gives=("networks", "involvement"), takes=("responses",)),
+    Stage("code", "pipeline.coding.rules", ("coding/rules", "language/matching", "core/codebook", "core/wave_files"),
+          config=("codebook.yaml",), reads=("networks.parquet",),
+          writes=("codes.parquet", "code_audit.csv", "coding.json"), wave=("coding_corrections.csv",),
+          gives=("codes",), takes=("networks",)),
+    Stage("aggregate", "pipeline.analysis.aggregate",
+          ("analysis/aggregate", "core/excel", "waves/compare", "analysis/spss", "coding/quotes", "core/wave_files"),
+          config=("codebook.yaml", "taxonomies.yaml", "instrument.yaml"),
+          reads=("codes.parquet", "networks.parquet", "involvement.parquet", "ingest.json"),
+          writes=("tables.json", "tables.xlsx", "typed/", "tables/", "quotes.json"),
+          wave=("network_links.csv", "quotes.csv"), sources=("previous tables",),
+          gives=("tables",), takes=("networks", "involvement", "codes")),
+    Stage("charts", "pipeline.publishing.charts", ("publishing/charts", "core/style", "core/background"),
+          config=("instrument.yaml", "style.yaml"), reads=("tables.json",), writes=("charts.json", "figures/"),
+          wave=("style.yaml",), takes=("tables",)),
+    Stage("render", "pipeline.publishing.render",
+          ("publishing/render", "publishing/word", "language/formatting", "waves/output_folder", "coding/sheet",
+           "waves/wave", "core/style", "core/background", "core/wave_files"),
+          config=("instrument.yaml", "codebook.yaml", "taxonomies.yaml", "style.yaml", "questionnaire.yaml"),
+          reads=("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json",
+                 "normalise.json", "coding.json", "quotes.json"), writes=(),
+          wave=("wave.yaml", "coding_reviews.csv", "style.yaml"), sources=("templates", "texts"), takes=("tables",)),
+)
+STAGE_NAMES = tuple(s.name for s in STAGES)
