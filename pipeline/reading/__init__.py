@@ -1,4 +1,5 @@
-"""Reading what Qualtrics gives: every export variant, the survey definition (.qsf), the ingest stage
-(columns to items, the responses kept and dropped) and the removal of personal data.
+"""Reading what Qualtrics gives: every export variant (qualtrics), the survey definition (qsf), and the
+ingest stage: columns to items (mapping), the responses that count (filtering), the respondent's own
+personal data removed (privacy), the names of third persons removed (deidentify), all of it in ingest.
 
 May import pipeline.core and pipeline.language."""
