@@ -1,16 +1,23 @@
-"""Work in a forked second process (pipeline.core.background): what it returns, its errors as the run's own
-messages, and a report whose PDF process fails or dies leaving the previous report and no staging."""
+"""Work in a second process (pipeline.core.background), by every start method: what it returns, its errors
+as the run's own messages, the same report bytes whichever way it starts, and a report whose PDF process
+fails or dies leaving the previous report and no staging."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import warnings
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from pipeline.core.background import Job, wait_all
+from pipeline.core.background import START_METHODS, Job, start_method, wait_all
 from pipeline.core.errors import PipelineError
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, EPOCH, make_wave
+
+METHODS = [m for m in START_METHODS if m == "inline" or m in multiprocessing.get_all_start_methods()]
 
 
 def _fail():
@@ -25,25 +32,66 @@ def _die():
     os._exit(3)
 
 
-def test_a_job_gives_what_its_work_returned(tmp_path):
+def _write(target: Path) -> int:
+    return target.write_text("done") and 52
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_job_gives_what_its_work_returned(tmp_path, monkeypatch, method):
+    monkeypatch.setenv("WSD_BACKGROUND", method)
     target = tmp_path / "written"
-    job = Job(lambda: target.write_text("done") and 52, what="the test")
+    job = Job(partial(_write, target), what="the test")
+    assert job.method == method
     assert job.wait() == 52 and target.read_text() == "done"
     assert job.wait() == 52   # asked again: the same answer
 
 
-@pytest.mark.parametrize("work, message", [
-    (_fail, "x.yaml: line 3 is broken; fix it."),
-    (_crash, "the test failed: ValueError: no such thing; report this with run.log."),
-    (_die, "the test stopped without finishing (exit status 3); run again, and report it if it happens again."),
-])
-def test_a_failing_job_raises_one_message(work, message):
+def test_work_that_cannot_be_pickled_is_done_in_order_where_only_a_fresh_interpreter_is_safe(tmp_path, monkeypatch):
+    for method in ("forkserver", "spawn"):
+        if method in METHODS:
+            monkeypatch.setenv("WSD_BACKGROUND", method)
+            job = Job(lambda: 7, what="a closure")
+            assert job.method == "inline" and job.wait() == 7
+            assert start_method() == "inline"
+
+
+def test_a_start_method_that_does_not_exist_is_refused(monkeypatch):
+    monkeypatch.setenv("WSD_BACKGROUND", "thread")
+    with pytest.raises(PipelineError, match="WSD_BACKGROUND='thread': choose one of fork, forkserver, spawn, inline"):
+        start_method()
+
+
+def test_fork_is_chosen_only_in_a_process_with_one_thread(monkeypatch):
+    import threading
+    monkeypatch.delenv("WSD_BACKGROUND", raising=False)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert start_method() == "inline"
+        assert start_method(partial(_write, Path("x"))) in ("forkserver", "spawn")
+    finally:
+        stop.set()
+        thread.join()
+
+
+FAILURES = [(_fail, "x.yaml: line 3 is broken; fix it."),
+            (_crash, "the test failed: ValueError: no such thing; report this with run.log."),
+            (_die, "the test stopped without finishing (exit status 3); run again, and report it if it happens again.")]
+
+
+# Inline there is no second process to die: os._exit would end the one that runs the tests.
+@pytest.mark.parametrize("method, work, message", [(m, w, t) for m in METHODS for w, t in FAILURES
+                                                   if not (m == "inline" and w is _die)])
+def test_a_failing_job_raises_one_message(work, message, method, monkeypatch):
+    monkeypatch.setenv("WSD_BACKGROUND", method)
     with pytest.raises(PipelineError) as raised:
         Job(work, what="the test").wait()
     assert str(raised.value) == message
 
 
-def test_wait_all_waits_for_every_job_before_raising(tmp_path):
+def test_wait_all_waits_for_every_job_before_raising(tmp_path, monkeypatch):
+    monkeypatch.setenv("WSD_BACKGROUND", "fork")
     late = tmp_path / "late"
 
     def slow():
@@ -76,6 +124,7 @@ def test_a_failed_pdf_process_leaves_the_previous_report(rendered_once, monkeypa
     out = rendered_once / "out"
     before = _snapshot(out)
     # The forked PDF process inherits the patched function.
+    monkeypatch.setenv("WSD_BACKGROUND", "fork")
     monkeypatch.setattr(render, "_write_pdf", (lambda *a, **k: _fail()) if broken == "error" else
                         (lambda *a, **k: _die()))
     with pytest.raises(PipelineError) as raised:
@@ -83,3 +132,23 @@ def test_a_failed_pdf_process_leaves_the_previous_report(rendered_once, monkeypa
     assert ("line 3 is broken" if broken == "error" else "the PDF (WeasyPrint) stopped") in str(raised.value)
     assert _snapshot(out) == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.")], "a staging folder was left"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_start_method_gives_the_recorded_report(tmp_path, monkeypatch, method):
+    """The embedded wave's report by each start method, byte for byte the one tests/test_golden.py holds
+    (PDFs without their font programs), and no warning (Python 3.12+ warns about a fork with threads)."""
+    from pipeline import run_pipeline
+    from pipeline.waves.wave import load_wave
+    from test_golden import GOLDEN, digests
+    waves = tmp_path / "waves"
+    make_wave(waves, "2018", final=True)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv("WSD_BACKGROUND", method)
+    with warnings.catch_warnings():
+        if method != "fork":   # a forced fork in a process with threads is the one path that may warn
+            warnings.filterwarnings("error", message=".*multi-threaded, use of fork", category=DeprecationWarning)
+        run_pipeline(wave=load_wave("2018", waves_dir=waves))
+    recorded = json.loads(GOLDEN.read_text(encoding="utf-8"))["2018"]
+    found = digests(tmp_path / "reports" / "2018")
+    assert sorted(p for p in recorded.keys() | found.keys() if recorded.get(p) != found.get(p)) == [], method

@@ -1,14 +1,27 @@
 """Work done in a second process beside the main one, so that a run uses both cores of a laptop.
 
-The figures' PNG and PDF files and the Word edition do not depend on the PDF layout, which is the
-longest step of a run; each is written by a forked copy of the running process (no second start-up and
-no second import of the libraries) while the main process lays out the PDF. A failure in the child
-reaches the parent as the same PipelineError message when the parent waits for it.
+The PDF layout, the longest step of a run, and the figures' PNG and PDF files are each written by a
+second process while the main one goes on with the Word edition. A failure in the child reaches the
+parent as the same PipelineError message when the parent waits for it.
+
+How the second process starts is chosen in one place, start_method():
+- fork (a copy of the running process: no second start-up, and work that is a closure over the run's
+  figures) where it is safe: Linux, while the process has a single thread. Python 3.12 and later warn
+  about a fork with threads running, and libraries' threads (pyarrow, BLAS) make it unsafe.
+- forkserver (Linux, macOS) or spawn (Windows): a fresh interpreter, for work that can be pickled (the
+  PDF layout: a function of the HTML text); the libraries are imported there once more.
+- inline: the same work in order in the main process, for work that cannot be pickled where fork is not
+  safe, and wherever WSD_BACKGROUND=inline asks for it.
+WSD_BACKGROUND=fork|forkserver|spawn|inline forces one (the tests compare their outputs byte for byte).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import sys
+import threading
 import traceback
 from typing import Callable
 
@@ -23,11 +36,7 @@ def _child(work: Callable[[], object], sender) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _end_with_parent()
     try:
-        sender.send(("ok", work()))
-    except PipelineError as exc:
-        sender.send(("error", str(exc)))
-    except BaseException as exc:   # noqa: BLE001 - the parent turns it into one message
-        sender.send(("crash", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"))
+        sender.send(_outcome_of(work))
     finally:
         sender.close()
 
@@ -42,18 +51,73 @@ def _end_with_parent() -> None:
         pass
 
 
+START_METHODS = ("fork", "forkserver", "spawn", "inline")
+
+
+def _single_threaded() -> bool:
+    """Whether the process has one thread, counting the threads of libraries (Linux: /proc/self/task)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1 and sys.platform.startswith("linux")
+
+
+def start_method(work: Callable[[], object] | None = None) -> str:
+    """How the second process for `work` starts (see the module's docstring); without `work`, for work that
+    cannot be pickled (a closure)."""
+    available = multiprocessing.get_all_start_methods()
+    forced = os.environ.get("WSD_BACKGROUND", "").strip().lower()
+    if forced:
+        if forced not in START_METHODS:
+            raise PipelineError(f"WSD_BACKGROUND={forced!r}: choose one of {', '.join(START_METHODS)}.")
+        if forced != "inline" and forced not in available:
+            raise PipelineError(f"WSD_BACKGROUND={forced}: this system cannot start a process that way; "
+                                f"choose one of {', '.join(m for m in START_METHODS if m in available or m == 'inline')}.")
+        method = forced
+    elif sys.platform.startswith("linux") and "fork" in available and _single_threaded():
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in available else "spawn"
+    if method in ("forkserver", "spawn") and (work is None or not _picklable(work)):
+        return "inline"
+    return method
+
+
+def _picklable(work) -> bool:
+    try:
+        pickle.dumps(work)
+    except Exception:   # noqa: BLE001 - closures, lambdas and what they hold cannot be sent
+        return False
+    return True
+
+
+def _outcome_of(work: Callable[[], object]) -> tuple[str, object]:
+    try:
+        return "ok", work()
+    except PipelineError as exc:
+        return "error", str(exc)
+    except Exception as exc:   # noqa: BLE001 - the caller turns it into one message, as from a child
+        return "crash", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
+
+
 class Job:
-    """`work()` run in a forked child; `wait()` gives what it returned or raises its error."""
+    """`work()` run in a second process (or in order, inline); `wait()` gives what it returned or raises its
+    error."""
 
     def __init__(self, work: Callable[[], object], *, what: str):
         self.what = what
-        context = multiprocessing.get_context("fork")
+        self.method = start_method(work)
+        self._process = None
+        self._outcome = None
+        if self.method == "inline":
+            self._outcome = _outcome_of(work)
+            return
+        context = multiprocessing.get_context(self.method)
         receiver, sender = context.Pipe(duplex=False)
         self._receiver = receiver
         self._process = context.Process(target=_child, args=(work, sender), daemon=True)
         self._process.start()
         sender.close()
-        self._outcome = None
 
     def wait(self):
         if self._outcome is None:
@@ -76,6 +140,8 @@ class Job:
 
     def stop(self) -> None:
         """End the child if it still runs (the run failed or was interrupted)."""
+        if self._process is None:   # inline: done already
+            return
         if self._outcome is None and self._process.is_alive():
             self._process.terminate()
         self._process.join()

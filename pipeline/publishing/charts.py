@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from pipeline.analysis.aggregate import NOT_GIVEN, Table, read_tables
-from pipeline.core.background import Job
+from pipeline.core.background import Job, start_method
 from pipeline.core.config import FigureSpec, Instrument, Item
 from pipeline.language.formatting import percent as dutch_percent, rounded_percent
 from pipeline.core.errors import PipelineError
@@ -380,7 +380,12 @@ def run(ctx: Context) -> None:
     the house style, written to the processed folder. The PNG and PDF files are written by a background
     job while render lays out the report, or handed to ctx.defer (see draw_and_write)."""
     tables = ctx.frame("tables", lambda: read_tables(ctx.processed))
-    defer = ctx.defer or (lambda write: ctx.background.append(Job(write, what="writing the figures")))
+    if ctx.defer is not None:
+        defer = ctx.defer
+    elif start_method() == "fork":
+        defer = lambda write: ctx.background.append(Job(write, what="writing the figures"))  # noqa: E731
+    else:   # the work is a closure over the figures: only a forked copy could take it, so it is done here
+        defer = None
     written = draw_and_write(tables, ctx.processed, instrument=ctx.config.instrument, style=ctx.style, defer=defer)
     ctx.tell(f"charts     {sum(p.suffix == '.pdf' for p in written)} figures, each as PNG, SVG, PDF and CSV")
     ctx.wrote(written)

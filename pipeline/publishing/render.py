@@ -16,6 +16,7 @@ import platform
 import re
 import shutil
 from dataclasses import dataclass
+from functools import partial
 from datetime import date
 from pathlib import Path
 
@@ -512,7 +513,8 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         (staging / "run.log").write_text(log, encoding="utf-8")
         # The PDF layout is the longest step: a second process does it (from the SVG figures in processed/)
         # while this one waits for the figures' PNG and PDF files and writes the Word edition from them.
-        pdf_job = Job(lambda: _write_pdf(html_text, base=processed, out=staging / "report.pdf"),
+        # A function and its arguments (not a closure), so that a fresh interpreter can be handed it.
+        pdf_job = Job(partial(_write_pdf, html_text, base=processed, out=staging / "report.pdf"),
                       what="the PDF (WeasyPrint)")
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
