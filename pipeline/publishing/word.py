@@ -24,11 +24,11 @@ import io
 import re
 import zipfile
 from datetime import datetime, time, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
+from pipeline.publishing.word_text import Writer, clean, oxml
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
 LANGUAGE = "nl-NL"
@@ -46,190 +46,8 @@ PARAGRAPH_STYLES = {
 }
 TABLE_STYLE, FACTS_STYLE = "Report Table", "Facts Table"
 
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-
-def clean(text) -> str:
-    """Text as XML 1.0 allows it (control characters, lone surrogates and non-characters dropped)."""
-    return _FORBIDDEN.sub("", "" if text is None else str(text))
-
-
-# ------------------------------------------------------------------------------- HTML to blocks
-
-class _Blocks(HTMLParser):
-    """The researchers' HTML (and an answer's, after text_to_html) as blocks of runs: a list of
-    (kind, runs), kind "p", "ul" or "ol" (a list item, with the number of its list), runs a list of
-    (text, bold, italic), a text of "\\n" being a line break. Tags other than those are ignored; their
-    text is kept as text."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[str, list]] = []
-        self.bold = self.italic = 0
-        self.lists: list[str] = []
-        self.list_count = 0
-        self.current = None
-
-    def _open(self, kind):
-        self.current = (kind, [])
-        self.blocks.append(self.current)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "p":
-            self._open("p")
-        elif tag in ("ul", "ol"):
-            self.list_count += 1
-            self.lists.append(f"{tag}:{self.list_count}")
-            self.current = None
-        elif tag == "li":
-            self._open(self.lists[-1] if self.lists else "ul:0")
-        elif tag in ("strong", "b"):
-            self.bold += 1
-        elif tag in ("em", "i"):
-            self.italic += 1
-        elif tag == "br":
-            self._text("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("p", "li"):
-            self.current = None
-        elif tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-            self.current = None
-        elif tag in ("strong", "b"):
-            self.bold = max(0, self.bold - 1)
-        elif tag in ("em", "i"):
-            self.italic = max(0, self.italic - 1)
-
-    def handle_data(self, data):
-        if self.current is None and not data.strip():
-            return
-        self._text(re.sub(r"\s+", " ", data))
-
-    def _text(self, text):
-        if self.current is None:
-            self._open("p")
-        self.current[1].append((text, bool(self.bold), bool(self.italic)))
-
-
-def html_blocks(markup: str) -> list[tuple[str, list]]:
-    parser = _Blocks()
-    parser.feed(str(markup or ""))
-    parser.close()
-    blocks = []
-    for kind, runs in parser.blocks:
-        while runs and runs[0][0] != "\n" and not runs[0][0].strip():
-            runs = runs[1:]
-        if runs:   # no space at the start or end of a paragraph
-            runs[0] = (runs[0][0].lstrip(), *runs[0][1:])
-            runs[-1] = (runs[-1][0].rstrip(), *runs[-1][1:])
-            blocks.append((kind, runs))
-    return blocks
-
-
-# ------------------------------------------------------------------------------------ the writer
-
-def _oxml(tag, **attrs):
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    element = OxmlElement(tag)
-    for key, value in attrs.items():
-        element.set(qn(f"w:{key}"), str(value))
-    return element
-
-
-class _Writer:
-    def __init__(self, document, folder: Path):
-        self.doc = document
-        self.folder = folder
-        self.headings: list[tuple[int, str, str]] = []   # level, text, bookmark
-        self.bookmark_id = 0
-
-    # paragraphs and runs
-    def para(self, text="", style=None, *, bold=False, italic=False):
-        paragraph = self.doc.add_paragraph(style=style)
-        if text:
-            self.run(paragraph, text, bold=bold, italic=italic)
-        return paragraph
-
-    @staticmethod
-    def run(paragraph, text, *, bold=False, italic=False):
-        run = paragraph.add_run(clean(text))
-        if bold:
-            run.bold = True
-        if italic:
-            run.italic = True
-        return run
-
-    def heading(self, text, level):
-        paragraph = self.doc.add_paragraph(style=f"Heading {level}")
-        name = f"_Toc{len(self.headings) + 1:05d}"
-        self._bookmark(paragraph, name, lambda: self.run(paragraph, text))
-        self.headings.append((level, clean(text), name))
-        return paragraph
-
-    def _bookmark(self, paragraph, name, add_content):
-        self.bookmark_id += 1
-        paragraph._p.append(_oxml("w:bookmarkStart", id=self.bookmark_id, name=name))
-        add_content()
-        paragraph._p.append(_oxml("w:bookmarkEnd", id=self.bookmark_id))
-
-    def blocks(self, blocks, *, style=None, container=None):
-        """Blocks of runs (see html_blocks) as paragraphs and list items, in `container` (the document
-        or a table cell)."""
-        container = container or self.doc
-        in_table = container is not self.doc
-        bullet, numbers = ("Table List Bullet", "Table List Number") if in_table else ("List Bullet", "List Number")
-        numbered: dict[str, int] = {}
-        first = True
-        for kind, runs in blocks:
-            if kind.startswith("ol"):
-                paragraph = self._add(container, numbers, first)
-                if kind not in numbered:
-                    numbered[kind] = self._new_numbering(numbers)
-                if numbered[kind]:
-                    paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = numbered[kind]
-            elif kind.startswith("ul"):
-                paragraph = self._add(container, bullet, first)
-            else:
-                paragraph = self._add(container, style, first)
-            first = False
-            for text, bold, italic in runs:
-                if text == "\n":
-                    paragraph.add_run().add_break()
-                elif text:
-                    self.run(paragraph, text, bold=bold, italic=italic)
-
-    def html(self, markup, *, style=None, container=None):
-        self.blocks(html_blocks(markup), style=style, container=container)
-
-    @staticmethod
-    def _add(container, style, first):
-        from docx.table import _Cell
-        if isinstance(container, _Cell) and first and len(container.paragraphs) == 1 \
-                and not container.paragraphs[0].text:
-            paragraph = container.paragraphs[0]
-            if style:
-                paragraph.style = style
-            return paragraph
-        return container.add_paragraph(style=style)
-
-    def _new_numbering(self, style_name) -> int | None:
-        """A numbering that starts again at 1, for one numbered list, on the style's own list definition."""
-        style = self.doc.styles[style_name]
-        while style is not None:   # the list definition may be the base style's
-            ppr = style.element.pPr
-            if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
-                break
-            style = style.base_style
-        if style is None:
-            return None
-        numbering = self.doc.part.numbering_part.element
-        num = numbering.num_having_numId(ppr.numPr.numId.val)
-        new = numbering.add_num(num.abstractNumId.val)
-        new.add_lvlOverride(ilvl=0).add_startOverride(1)
-        return new.numId
-
+class _Writer(Writer):
     # fields
     @staticmethod
     def field(paragraph, instruction, result=""):
@@ -238,14 +56,14 @@ class _Writer:
             run = paragraph.add_run()
             run._r.append(element)
             return run
-        run_with(_oxml("w:fldChar", fldCharType="begin"))
-        instr = _oxml("w:instrText")
+        run_with(oxml("w:fldChar", fldCharType="begin"))
+        instr = oxml("w:instrText")
         instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         instr.text = f" {instruction} "
         run_with(instr)
-        run_with(_oxml("w:fldChar", fldCharType="separate"))
+        run_with(oxml("w:fldChar", fldCharType="separate"))
         paragraph.add_run(clean(result))
-        run_with(_oxml("w:fldChar", fldCharType="end"))
+        run_with(oxml("w:fldChar", fldCharType="end"))
 
     # tables and figures
     def caption(self, text, *, keep_with_next=True):
@@ -272,9 +90,9 @@ class _Writer:
         table = self.doc.add_table(rows=1, cols=len(headers))
         table.style = TABLE_STYLE
         if caption:
-            table._tbl.tblPr.append(_oxml("w:tblCaption", val=clean(caption)[:255]))
+            table._tbl.tblPr.append(oxml("w:tblCaption", val=clean(caption)[:255]))
         header = table.rows[0]
-        header._tr.get_or_add_trPr().append(_oxml("w:tblHeader"))
+        header._tr.get_or_add_trPr().append(oxml("w:tblHeader"))
         for i, title in enumerate(headers):
             cell = header.cells[i]
             paragraph = cell.paragraphs[0]
@@ -286,7 +104,7 @@ class _Writer:
         for values in rows:
             row = table.add_row()
             if sum(len(str(v or "")) for v in values) < 600:   # a short row stays on one page
-                row._tr.get_or_add_trPr().append(_oxml("w:cantSplit"))
+                row._tr.get_or_add_trPr().append(oxml("w:cantSplit"))
             cells = row.cells
             for i, value in enumerate(values):
                 cell = cells[i]
@@ -350,10 +168,6 @@ class _Writer:
         self.field(caption, "SEQ Figuur \\* ARABIC", str(figure["number"]))
         self.run(caption, f". {figure['caption']}")
 
-    def page_break(self):
-        from docx.enum.text import WD_BREAK
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
 
 CHAR_CM = 0.19     # the width of a character of the table text (8.5 pt sans), with some room
 CELL_MARGIN_CM = 0.45
@@ -403,7 +217,7 @@ def _set_widths(table, widths_cm):
     tbl_pr = table._tbl.tblPr
     for old in tbl_pr.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblW"):
         tbl_pr.remove(old)
-    tbl_pr.append(_oxml("w:tblW", w=Cm(sum(widths_cm)).twips, type="dxa"))
+    tbl_pr.append(oxml("w:tblW", w=Cm(sum(widths_cm)).twips, type="dxa"))
     _order_tbl_pr(tbl_pr)
 
 
@@ -468,7 +282,7 @@ def ensure_styles(document):
                 level = int(name.split()[1])
                 style.font.bold = True
                 style.paragraph_format.keep_with_next = True
-                style.element.get_or_add_pPr().append(_oxml("w:outlineLvl", val=level - 1))
+                style.element.get_or_add_pPr().append(oxml("w:outlineLvl", val=level - 1))
     for name in (TABLE_STYLE, FACTS_STYLE):
         if name not in names:
             style = styles.add_style(name, WD_STYLE_TYPE.TABLE)
@@ -483,19 +297,19 @@ def set_language(document, language=LANGUAGE):
     styles = document.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     if defaults is None:
-        defaults = _oxml("w:docDefaults")
+        defaults = oxml("w:docDefaults")
         styles.insert(0, defaults)
     rpr_default = defaults.find(qn("w:rPrDefault"))
     if rpr_default is None:
-        rpr_default = _oxml("w:rPrDefault")
+        rpr_default = oxml("w:rPrDefault")
         defaults.insert(0, rpr_default)
     rpr = rpr_default.find(qn("w:rPr"))
     if rpr is None:
-        rpr = _oxml("w:rPr")
+        rpr = oxml("w:rPr")
         rpr_default.append(rpr)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
-        lang = _oxml("w:lang")
+        lang = oxml("w:lang")
         after = rpr.find(qn("w:eastAsianLayout"))
         if after is not None:
             after.addprevious(lang)
@@ -519,7 +333,7 @@ _SETTINGS_ORDER = ["updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr"
 
 def _settings_child(settings, name):
     """A new child `name` of w:settings, inserted where the schema puts it."""
-    element = _oxml(f"w:{name}")
+    element = oxml(f"w:{name}")
     later = _SETTINGS_ORDER[_SETTINGS_ORDER.index(name) + 1:]
     for child in settings:
         if child.tag.rsplit("}", 1)[1] in later:
@@ -612,7 +426,7 @@ def _font(paragraph_style, name: str) -> None:
     rpr = paragraph_style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
-        fonts = _oxml("w:rFonts")
+        fonts = oxml("w:rFonts")
         rpr.insert(0, fonts)
     for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         fonts.attrib.pop(qn(f"w:{attribute}"), None)
@@ -700,15 +514,15 @@ def _contents(w: _Writer):
     def run_with(element):
         run = begin.add_run()
         run._r.append(element)
-    run_with(_oxml("w:fldChar", fldCharType="begin"))
-    instr = _oxml("w:instrText")
+    run_with(oxml("w:fldChar", fldCharType="begin"))
+    instr = oxml("w:instrText")
     instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     instr.text = ' TOC \\o "1-3" \\h \\z \\u '
     run_with(instr)
-    run_with(_oxml("w:fldChar", fldCharType="separate"))
+    run_with(oxml("w:fldChar", fldCharType="separate"))
     end = w.doc.add_paragraph(style="TOC 1")
     end_run = end.add_run()
-    end_run._r.append(_oxml("w:fldChar", fldCharType="end"))
+    end_run._r.append(oxml("w:fldChar", fldCharType="end"))
     w.page_break()
     return begin, end
 
@@ -732,7 +546,7 @@ def _fill_contents(w: _Writer, toc):
             anchor._p.addnext(new)
             paragraph = Paragraph(new, begin._parent)
         paragraph.style = f"TOC {level}"
-        link = _oxml("w:hyperlink", anchor=name, history="1")
+        link = oxml("w:hyperlink", anchor=name, history="1")
         paragraph._p.append(link)
         link.append(paragraph.add_run(text)._r)
         anchor = paragraph
