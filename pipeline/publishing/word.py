@@ -19,7 +19,6 @@ the zip is written with fixed timestamps.
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import re
 import zipfile
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
+from pipeline.publishing.word_fields import contents, fill_contents, page_numbers, seq_caption
 from pipeline.publishing.word_text import Writer, clean, oxml
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
@@ -48,33 +48,14 @@ TABLE_STYLE, FACTS_STYLE = "Report Table", "Facts Table"
 
 
 class _Writer(Writer):
-    # fields
-    @staticmethod
-    def field(paragraph, instruction, result=""):
-        """A complex field (begin, instruction, separate, cached result, end) at the end of `paragraph`."""
-        def run_with(element):
-            run = paragraph.add_run()
-            run._r.append(element)
-            return run
-        run_with(oxml("w:fldChar", fldCharType="begin"))
-        instr = oxml("w:instrText")
-        instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-        instr.text = f" {instruction} "
-        run_with(instr)
-        run_with(oxml("w:fldChar", fldCharType="separate"))
-        paragraph.add_run(clean(result))
-        run_with(oxml("w:fldChar", fldCharType="end"))
-
     # tables and figures
     def caption(self, text, *, keep_with_next=True):
         """A table's caption; "Tabel N. ..." gets its number as a SEQ field, so Word can list the tables."""
-        paragraph = self.doc.add_paragraph(style="Caption")
         numbered = _TABLE_CAPTION.match(clean(text))
         if numbered:
-            self.run(paragraph, "Tabel ")
-            self.field(paragraph, "SEQ Tabel \\* ARABIC", numbered.group(1))
-            self.run(paragraph, f". {numbered.group(2)}")
+            paragraph = seq_caption(self, "Tabel", numbered.group(1), numbered.group(2))
         else:
+            paragraph = self.doc.add_paragraph(style="Caption")
             self.run(paragraph, text)
         paragraph.paragraph_format.keep_with_next = keep_with_next
         return paragraph
@@ -163,10 +144,7 @@ class _Writer(Writer):
         doc_pr = shape._inline.docPr
         doc_pr.set("descr", clean(f"Figuur {figure['number']}. {figure['description']}"))
         doc_pr.set("name", clean(figure["name"]))
-        caption = self.doc.add_paragraph(style="Caption")
-        self.run(caption, "Figuur ")
-        self.field(caption, "SEQ Figuur \\* ARABIC", str(figure["number"]))
-        self.run(caption, f". {figure['caption']}")
+        seq_caption(self, "Figuur", figure["number"], figure["caption"])
 
 
 CHAR_CM = 0.19     # the width of a character of the table text (8.5 pt sans), with some room
@@ -373,24 +351,11 @@ def set_core_properties(document, context):
 def page_furniture(document, *, draft: bool):
     """Page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields) unless the reference's
     footer has its own PAGE field; "CONCEPT" in the header of a draft; none of it on the cover."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     for section in document.sections:
         section.different_first_page_header_footer = True
         footer = section.footer
         footer.is_linked_to_previous = False
-        if "PAGE" not in "".join(t.text or "" for t in footer._element.iter(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instrText")):
-            for p in footer.paragraphs[1:]:
-                p._p.getparent().remove(p._p)
-            paragraph = footer.paragraphs[0]
-            for run in list(paragraph.runs):
-                run._r.getparent().remove(run._r)
-            paragraph.style = "Footer"
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            paragraph.add_run("Pagina ")
-            _Writer.field(paragraph, "PAGE", "1")
-            paragraph.add_run(" van ")
-            _Writer.field(paragraph, "NUMPAGES", "1")
+        page_numbers(footer)
         if draft:
             header = section.header
             header.is_linked_to_previous = False
@@ -465,9 +430,9 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
         apply_style(document, context["style"])   # an institution's own reference is its Word house style
     writer = _Writer(document, Path(folder))
     _cover(writer, context)
-    toc = _contents(writer)
+    toc = contents(writer)
     write_body(writer, html, context["figures"])
-    _fill_contents(writer, toc)
+    fill_contents(writer, toc)
     set_language(document)
     update_fields_on_open(document)
     page_furniture(document, draft=context["meta"]["draft"])
@@ -504,52 +469,6 @@ def _cover(w: _Writer, context):
             details.add_run().add_break()
         w.run(details, line)
     w.page_break()
-
-
-def _contents(w: _Writer):
-    """The heading "Inhoud" and a TOC field (levels 1-3, hyperlinks), its entries filled in at the end."""
-    w.para("Inhoud", "TOC Heading")
-    begin = w.doc.add_paragraph(style="TOC 1")
-
-    def run_with(element):
-        run = begin.add_run()
-        run._r.append(element)
-    run_with(oxml("w:fldChar", fldCharType="begin"))
-    instr = oxml("w:instrText")
-    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    instr.text = ' TOC \\o "1-3" \\h \\z \\u '
-    run_with(instr)
-    run_with(oxml("w:fldChar", fldCharType="separate"))
-    end = w.doc.add_paragraph(style="TOC 1")
-    end_run = end.add_run()
-    end_run._r.append(oxml("w:fldChar", fldCharType="end"))
-    w.page_break()
-    return begin, end
-
-
-def _fill_contents(w: _Writer, toc):
-    """The TOC field's cached result, shown until the field is updated: one entry per heading of level 1
-    and 2, a link to its bookmark, without page numbers (Word rebuilds the field, levels 1-3 with their
-    pages, when the document is opened; LibreOffice with Tools > Update)."""
-    from docx.text.paragraph import Paragraph
-    begin, end = toc
-    anchor = begin
-    entries = [(level, text, name) for level, text, name in w.headings if level <= 2]
-    for i, (level, text, name) in enumerate(entries):
-        if i == 0:
-            paragraph = begin
-        else:
-            new = copy.deepcopy(end._p)
-            for child in list(new):
-                if child.tag.endswith("}r"):
-                    new.remove(child)
-            anchor._p.addnext(new)
-            paragraph = Paragraph(new, begin._parent)
-        paragraph.style = f"TOC {level}"
-        link = oxml("w:hyperlink", anchor=name, history="1")
-        paragraph._p.append(link)
-        link.append(paragraph.add_run(text)._r)
-        anchor = paragraph
 
 
 # Paragraph classes of the HTML and the Word styles that show them.
