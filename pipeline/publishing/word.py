@@ -27,13 +27,13 @@ from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
-from pipeline.publishing.word_fields import contents, fill_contents, page_numbers, seq_caption
+from pipeline.publishing.word_fields import contents, fill_contents, page_numbers
+from pipeline.publishing.word_figures import figure
 from pipeline.publishing.word_tables import FACTS_STYLE, TABLE_STYLE, Html, facts, table
 from pipeline.publishing.word_text import Writer, clean, oxml
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
 LANGUAGE = "nl-NL"
-FIGURE_WIDTH_CM = 16.0
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # The styles the edition uses; a reference that lacks one gets it, based on the style named beside it.
@@ -45,24 +45,6 @@ PARAGRAPH_STYLES = {
     "Note": "Normal", "Table Text": "Normal", "Cover Details": "Normal", "Draft Mark": "Normal",
     "Table List Bullet": "List Bullet", "Table List Number": "List Number",
 }
-
-
-class _Writer(Writer):
-    def figure(self, figure):
-        """The 300 dpi PNG, 16 cm wide, and its caption "Figuur N. ..." with a SEQ field; the picture's
-        alternative text says what it shows, with its numbers (charts.json's description)."""
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Cm
-        path = self.folder / figure["png"]
-        paragraph = self.doc.add_paragraph()
-        paragraph.paragraph_format.keep_with_next = True
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run()
-        shape = run.add_picture(str(path), width=Cm(FIGURE_WIDTH_CM))
-        doc_pr = shape._inline.docPr
-        doc_pr.set("descr", clean(f"Figuur {figure['number']}. {figure['description']}"))
-        doc_pr.set("name", clean(figure["name"]))
-        seq_caption(self, "Figuur", figure["number"], figure["caption"])
 
 
 # ---------------------------------------------------------------------------------- the document
@@ -277,7 +259,7 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
     _style_ids_looked_up_once(document)
     if reference is None or Path(reference).resolve() == DEFAULT_REFERENCE.resolve():
         apply_style(document, context["style"])   # an institution's own reference is its Word house style
-    writer = _Writer(document, Path(folder))
+    writer = Writer(document, Path(folder))
     _cover(writer, context)
     toc = contents(writer)
     write_body(writer, html, context["figures"])
@@ -289,7 +271,7 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
     return save_deterministic(document, Path(out))
 
 
-def _cover(w: _Writer, context):
+def _cover(w: Writer, context):
     meta, method = context["meta"], context["method"]
     logo = context["style"]["logo"]
     if logo:
@@ -339,9 +321,9 @@ class _Body:
     quote, table, figure and list of facts the HTML shows, in its order, so a template override changes
     the Word edition too. The cover and the contents are made from the context (a contents field)."""
 
-    def __init__(self, writer: _Writer, figures: dict):
+    def __init__(self, writer: Writer, figures: dict):
         self.w = writer
-        self.figures = {f"figuur-{name}": figure for name, figure in figures.items()}
+        self.figures = {f"figuur-{name}": entry for name, entry in figures.items()}
 
     def walk(self, element):
         for child in element:
@@ -363,9 +345,9 @@ class _Body:
         elif tag == "table":
             self.table(el)
         elif tag == "figure":
-            figure = self.figures.get(el.get("id"))
-            if figure:
-                self.w.figure(figure)
+            entry = self.figures.get(el.get("id"))
+            if entry:
+                figure(self.w, entry)
         elif tag == "dl":
             self.facts(el)
         else:   # section, div: their content
@@ -418,7 +400,7 @@ def _lines(dd) -> list[str]:
     return lines
 
 
-def write_body(w: _Writer, html: str, figures: dict) -> None:
+def write_body(w: Writer, html: str, figures: dict) -> None:
     """Every block of the rendered report's <body> after the cover and contents (see _Body)."""
     from lxml import html as lxml_html
     body = lxml_html.document_fromstring(html).find("body")
