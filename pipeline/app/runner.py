@@ -43,7 +43,7 @@ STAGES = (
           ("tables.json", "tables.xlsx", "typed/", "tables/", "quotes.json"), ("network_links.csv", "quotes.csv")),
     Stage("charts", ("publishing/charts", "core/style", "core/background"), ("instrument.yaml", "style.yaml"), ("tables.json",),
           ("charts.json", "figures/"), ("style.yaml",)),
-    Stage("render", ("publishing/render", "publishing/word", "publishing/word_text", "publishing/word_fields", "publishing/word_tables", "publishing/word_figures", "language/formatting", "waves/output_folder", "coding/sheet", "waves/wave", "core/style", "core/background"),
+    Stage("render", ("publishing/render", "publishing/word", "publishing/word_text", "publishing/word_fields", "publishing/word_tables", "publishing/word_figures", "publishing/word_body", "language/formatting", "waves/output_folder", "coding/sheet", "waves/wave", "core/style", "core/background"),
           ("instrument.yaml", "codebook.yaml", "taxonomies.yaml", "style.yaml"),
           ("tables.json", "charts.json", "networks.parquet", "involvement.parquet", "ingest.json", "normalise.json",
            "coding.json", "quotes.json"), (), ("wave.yaml", "coding_reviews.csv", "style.yaml")),
