@@ -105,7 +105,9 @@ $(PROCESSED)/charts.json: $(PROCESSED)/tables.json pipeline/publishing/charts.py
 	$(call due,charts)
 
 REPORT_INPUTS := $(PROCESSED)/tables.json $(PROCESSED)/charts.json $(PROCESSED)/networks.parquet $(PROCESSED)/codes.parquet \
-		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/publishing/render.py pipeline/publishing/word.py pipeline/publishing/word_text.py pipeline/publishing/word_fields.py pipeline/publishing/word_tables.py pipeline/publishing/word_figures.py pipeline/publishing/word_body.py \
+		$(PROCESSED)/involvement.parquet $(PROCESSED)/responses.parquet $(RENDER_ARGS) pipeline/publishing/render.py \
+		pipeline/publishing/word.py pipeline/publishing/word_text.py pipeline/publishing/word_fields.py \
+		pipeline/publishing/word_tables.py pipeline/publishing/word_figures.py pipeline/publishing/word_body.py \
 		pipeline/core/background.py pipeline/language/formatting.py pipeline/waves/output_folder.py pipeline/coding/sheet.py pipeline/waves/wave.py \
 		pipeline/core/style.py config/instrument.yaml config/codebook.yaml config/taxonomies.yaml config/style.yaml \
 		$(WAVE_DIR)/wave.yaml $(wildcard $(WAVE_DIR)/style.yaml) \

@@ -2,4 +2,9 @@
 HTML and PDF, its Word edition, the manifest and the output folder filled in one step).
 
 May import every layer below the application: pipeline.analysis, pipeline.coding, pipeline.waves,
-pipeline.reading is not needed and not allowed, pipeline.core and pipeline.language."""
+pipeline.reading is not needed and not allowed, pipeline.core and pipeline.language.
+
+The Word edition is word (the document, which render calls) and the modules it is built from, each of one
+job and importing only those below it: word_body (the rendered HTML block by block), word_tables and
+word_figures, word_fields (Word fields: SEQ captions, contents, page numbers), word_text (text and the
+writer)."""

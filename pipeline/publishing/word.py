@@ -4,16 +4,25 @@ Built with python-docx on a copy of a reference document (templates/reference.do
 own): its body is cleared and its styles, page setup, header and footer are kept. On the shipped
 reference the house style (pipeline.core.style) sets the fonts and colours; an institution's own reference
 is its Word house style and keeps them. The cover and a contents field come from the context;
-everything after them is taken from the rendered report.html block by block (headings, paragraphs,
-lists, quotes, tables, figures, lists of facts), so a template override changes Word too: tables
-become real Word tables whose marked header row repeats on every page, with "Tabel N." captions and
-figures the 300 dpi PNGs, 16 cm wide, with "Figuur N." captions (both numbered by SEQ fields) and
-alternative text that gives their numbers.
-
-Respondents' text is only ever written as plain text runs (characters XML 1.0 forbids are dropped);
-the HTML, escaped when rendered, is converted tag by tag (p, ul/ol/li, strong, em, br) with
-html.parser. The file is byte-identical from run to run: its core properties carry the run date, and
+everything after them is taken from the rendered report.html block by block, so a template override
+changes Word too. The file is byte-identical from run to run: its core properties carry the run date, and
 the zip is written with fixed timestamps.
+
+This module is the document: write_docx (what the render stage calls), the reference opened and cleared,
+the styles the edition needs (added to a reference that lacks them) and the house style on them, the
+cover, the sections' footers and headers, the language, the settings and core properties, and the
+deterministic save. The rest is in modules of one job each, which it calls:
+  word_text     clean, the HTML fragments as runs, the writer of paragraphs, lists and headings
+  word_fields   the complex field, SEQ captions, the contents' TOC field, the page numbers
+  word_tables   the data tables and the lists of facts
+  word_figures  the figures with their alternative text
+  word_body     the rendered HTML, block by block, as Word content
+
+Imports: the top of the Word modules (word_text <- word_fields <- word_tables, word_figures <- word_body <-
+word), imported by render and scripts/make_reference_docx.py. Publishing modules may import pipeline.language,
+pipeline.core, pipeline.coding, pipeline.waves, pipeline.analysis and each other, never pipeline.reading
+or pipeline.app, and import pipeline modules at the top of the file, never inside a function.
+python-docx is imported where it is used, so that importing the package does not load it.
 """
 
 from __future__ import annotations
@@ -26,8 +35,8 @@ from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
-from pipeline.publishing.word_fields import contents, fill_contents, page_numbers
 from pipeline.publishing.word_body import write_body
+from pipeline.publishing.word_fields import contents, fill_contents, page_numbers
 from pipeline.publishing.word_tables import FACTS_STYLE, TABLE_STYLE
 from pipeline.publishing.word_text import Writer, clean, oxml
 
@@ -152,6 +161,7 @@ def _settings_child(settings, name):
 
 
 def update_fields_on_open(document):
+    """w:updateFields in settings.xml: Word updates the fields (contents, captions, page numbers) on opening."""
     from docx.oxml.ns import qn
     settings = document.settings.element
     element = settings.find(qn("w:updateFields"))
@@ -246,7 +256,7 @@ def save_deterministic(document, out: Path) -> Path:
     return out
 
 
-# ---------------------------------------------------------------------------------- the contents
+# ----------------------------------------------------------------------------------- the edition
 
 def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "") -> Path:
     """report.docx at `out` from the template context; `folder` holds figures/<name>.png (300 dpi);
