@@ -172,7 +172,7 @@ def test_hostile_text_is_written_literally(hostile_report):
 
 
 def test_control_characters_are_dropped_and_markup_in_researchers_texts_becomes_runs():
-    from pipeline.publishing.word import clean, html_blocks
+    from pipeline.publishing.word_text import clean, html_blocks
     assert clean("a\x00b\x0bc\ufffed\te\n") == "abcd\te\n"
     blocks = html_blocks("<p>Een <strong>vet</strong> en <em>schuin</em> woord.</p><ul><li>een</li><li>twee</li></ul>"
                          "<ol><li>drie</li></ol>")

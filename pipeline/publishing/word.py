@@ -4,35 +4,44 @@ Built with python-docx on a copy of a reference document (templates/reference.do
 own): its body is cleared and its styles, page setup, header and footer are kept. On the shipped
 reference the house style (pipeline.core.style) sets the fonts and colours; an institution's own reference
 is its Word house style and keeps them. The cover and a contents field come from the context;
-everything after them is taken from the rendered report.html block by block (headings, paragraphs,
-lists, quotes, tables, figures, lists of facts), so a template override changes Word too: tables
-become real Word tables whose marked header row repeats on every page, with "Tabel N." captions and
-figures the 300 dpi PNGs, 16 cm wide, with "Figuur N." captions (both numbered by SEQ fields) and
-alternative text that gives their numbers.
-
-Respondents' text is only ever written as plain text runs (characters XML 1.0 forbids are dropped);
-the HTML, escaped when rendered, is converted tag by tag (p, ul/ol/li, strong, em, br) with
-html.parser. The file is byte-identical from run to run: its core properties carry the run date, and
+everything after them is taken from the rendered report.html block by block, so a template override
+changes Word too. The file is byte-identical from run to run: its core properties carry the run date, and
 the zip is written with fixed timestamps.
+
+This module is the document: write_docx (what the render stage calls), the reference opened and cleared,
+the styles the edition needs (added to a reference that lacks them) and the house style on them, the
+cover, the sections' footers and headers, the language, the settings and core properties, and the
+deterministic save. The rest is in modules of one job each, which it calls:
+  word_text     clean, the HTML fragments as runs, the writer of paragraphs, lists and headings
+  word_fields   the complex field, SEQ captions, the contents' TOC field, the page numbers
+  word_tables   the data tables and the lists of facts
+  word_figures  the figures with their alternative text
+  word_body     the rendered HTML, block by block, as Word content
+
+Imports: the top of the Word modules (word_text <- word_fields <- word_tables, word_figures <- word_body <-
+word), imported by render and scripts/make_reference_docx.py. Publishing modules may import pipeline.language,
+pipeline.core, pipeline.coding, pipeline.waves, pipeline.analysis and each other, never pipeline.reading
+or pipeline.app, and import pipeline modules at the top of the file, never inside a function.
+python-docx is imported where it is used, so that importing the package does not load it.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import io
-import re
 import zipfile
 from datetime import datetime, time, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
+from pipeline.publishing.word_body import write_body
+from pipeline.publishing.word_fields import contents, fill_contents, page_numbers
+from pipeline.publishing.word_tables import FACTS_STYLE, TABLE_STYLE
+from pipeline.publishing.word_text import Writer, clean, oxml
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
 LANGUAGE = "nl-NL"
-FIGURE_WIDTH_CM = 16.0
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # The styles the edition uses; a reference that lacks one gets it, based on the style named beside it.
@@ -44,384 +53,6 @@ PARAGRAPH_STYLES = {
     "Note": "Normal", "Table Text": "Normal", "Cover Details": "Normal", "Draft Mark": "Normal",
     "Table List Bullet": "List Bullet", "Table List Number": "List Number",
 }
-TABLE_STYLE, FACTS_STYLE = "Report Table", "Facts Table"
-
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def clean(text) -> str:
-    """Text as XML 1.0 allows it (control characters, lone surrogates and non-characters dropped)."""
-    return _FORBIDDEN.sub("", "" if text is None else str(text))
-
-
-# ------------------------------------------------------------------------------- HTML to blocks
-
-class _Blocks(HTMLParser):
-    """The researchers' HTML (and an answer's, after text_to_html) as blocks of runs: a list of
-    (kind, runs), kind "p", "ul" or "ol" (a list item, with the number of its list), runs a list of
-    (text, bold, italic), a text of "\\n" being a line break. Tags other than those are ignored; their
-    text is kept as text."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[tuple[str, list]] = []
-        self.bold = self.italic = 0
-        self.lists: list[str] = []
-        self.list_count = 0
-        self.current = None
-
-    def _open(self, kind):
-        self.current = (kind, [])
-        self.blocks.append(self.current)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "p":
-            self._open("p")
-        elif tag in ("ul", "ol"):
-            self.list_count += 1
-            self.lists.append(f"{tag}:{self.list_count}")
-            self.current = None
-        elif tag == "li":
-            self._open(self.lists[-1] if self.lists else "ul:0")
-        elif tag in ("strong", "b"):
-            self.bold += 1
-        elif tag in ("em", "i"):
-            self.italic += 1
-        elif tag == "br":
-            self._text("\n")
-
-    def handle_endtag(self, tag):
-        if tag in ("p", "li"):
-            self.current = None
-        elif tag in ("ul", "ol") and self.lists:
-            self.lists.pop()
-            self.current = None
-        elif tag in ("strong", "b"):
-            self.bold = max(0, self.bold - 1)
-        elif tag in ("em", "i"):
-            self.italic = max(0, self.italic - 1)
-
-    def handle_data(self, data):
-        if self.current is None and not data.strip():
-            return
-        self._text(re.sub(r"\s+", " ", data))
-
-    def _text(self, text):
-        if self.current is None:
-            self._open("p")
-        self.current[1].append((text, bool(self.bold), bool(self.italic)))
-
-
-def html_blocks(markup: str) -> list[tuple[str, list]]:
-    parser = _Blocks()
-    parser.feed(str(markup or ""))
-    parser.close()
-    blocks = []
-    for kind, runs in parser.blocks:
-        while runs and runs[0][0] != "\n" and not runs[0][0].strip():
-            runs = runs[1:]
-        if runs:   # no space at the start or end of a paragraph
-            runs[0] = (runs[0][0].lstrip(), *runs[0][1:])
-            runs[-1] = (runs[-1][0].rstrip(), *runs[-1][1:])
-            blocks.append((kind, runs))
-    return blocks
-
-
-# ------------------------------------------------------------------------------------ the writer
-
-def _oxml(tag, **attrs):
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    element = OxmlElement(tag)
-    for key, value in attrs.items():
-        element.set(qn(f"w:{key}"), str(value))
-    return element
-
-
-class _Writer:
-    def __init__(self, document, folder: Path):
-        self.doc = document
-        self.folder = folder
-        self.headings: list[tuple[int, str, str]] = []   # level, text, bookmark
-        self.bookmark_id = 0
-
-    # paragraphs and runs
-    def para(self, text="", style=None, *, bold=False, italic=False):
-        paragraph = self.doc.add_paragraph(style=style)
-        if text:
-            self.run(paragraph, text, bold=bold, italic=italic)
-        return paragraph
-
-    @staticmethod
-    def run(paragraph, text, *, bold=False, italic=False):
-        run = paragraph.add_run(clean(text))
-        if bold:
-            run.bold = True
-        if italic:
-            run.italic = True
-        return run
-
-    def heading(self, text, level):
-        paragraph = self.doc.add_paragraph(style=f"Heading {level}")
-        name = f"_Toc{len(self.headings) + 1:05d}"
-        self._bookmark(paragraph, name, lambda: self.run(paragraph, text))
-        self.headings.append((level, clean(text), name))
-        return paragraph
-
-    def _bookmark(self, paragraph, name, add_content):
-        self.bookmark_id += 1
-        paragraph._p.append(_oxml("w:bookmarkStart", id=self.bookmark_id, name=name))
-        add_content()
-        paragraph._p.append(_oxml("w:bookmarkEnd", id=self.bookmark_id))
-
-    def blocks(self, blocks, *, style=None, container=None):
-        """Blocks of runs (see html_blocks) as paragraphs and list items, in `container` (the document
-        or a table cell)."""
-        container = container or self.doc
-        in_table = container is not self.doc
-        bullet, numbers = ("Table List Bullet", "Table List Number") if in_table else ("List Bullet", "List Number")
-        numbered: dict[str, int] = {}
-        first = True
-        for kind, runs in blocks:
-            if kind.startswith("ol"):
-                paragraph = self._add(container, numbers, first)
-                if kind not in numbered:
-                    numbered[kind] = self._new_numbering(numbers)
-                if numbered[kind]:
-                    paragraph._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = numbered[kind]
-            elif kind.startswith("ul"):
-                paragraph = self._add(container, bullet, first)
-            else:
-                paragraph = self._add(container, style, first)
-            first = False
-            for text, bold, italic in runs:
-                if text == "\n":
-                    paragraph.add_run().add_break()
-                elif text:
-                    self.run(paragraph, text, bold=bold, italic=italic)
-
-    def html(self, markup, *, style=None, container=None):
-        self.blocks(html_blocks(markup), style=style, container=container)
-
-    @staticmethod
-    def _add(container, style, first):
-        from docx.table import _Cell
-        if isinstance(container, _Cell) and first and len(container.paragraphs) == 1 \
-                and not container.paragraphs[0].text:
-            paragraph = container.paragraphs[0]
-            if style:
-                paragraph.style = style
-            return paragraph
-        return container.add_paragraph(style=style)
-
-    def _new_numbering(self, style_name) -> int | None:
-        """A numbering that starts again at 1, for one numbered list, on the style's own list definition."""
-        style = self.doc.styles[style_name]
-        while style is not None:   # the list definition may be the base style's
-            ppr = style.element.pPr
-            if ppr is not None and ppr.numPr is not None and ppr.numPr.numId is not None:
-                break
-            style = style.base_style
-        if style is None:
-            return None
-        numbering = self.doc.part.numbering_part.element
-        num = numbering.num_having_numId(ppr.numPr.numId.val)
-        new = numbering.add_num(num.abstractNumId.val)
-        new.add_lvlOverride(ilvl=0).add_startOverride(1)
-        return new.numId
-
-    # fields
-    @staticmethod
-    def field(paragraph, instruction, result=""):
-        """A complex field (begin, instruction, separate, cached result, end) at the end of `paragraph`."""
-        def run_with(element):
-            run = paragraph.add_run()
-            run._r.append(element)
-            return run
-        run_with(_oxml("w:fldChar", fldCharType="begin"))
-        instr = _oxml("w:instrText")
-        instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-        instr.text = f" {instruction} "
-        run_with(instr)
-        run_with(_oxml("w:fldChar", fldCharType="separate"))
-        paragraph.add_run(clean(result))
-        run_with(_oxml("w:fldChar", fldCharType="end"))
-
-    # tables and figures
-    def caption(self, text, *, keep_with_next=True):
-        """A table's caption; "Tabel N. ..." gets its number as a SEQ field, so Word can list the tables."""
-        paragraph = self.doc.add_paragraph(style="Caption")
-        numbered = _TABLE_CAPTION.match(clean(text))
-        if numbered:
-            self.run(paragraph, "Tabel ")
-            self.field(paragraph, "SEQ Tabel \\* ARABIC", numbered.group(1))
-            self.run(paragraph, f". {numbered.group(2)}")
-        else:
-            self.run(paragraph, text)
-        paragraph.paragraph_format.keep_with_next = keep_with_next
-        return paragraph
-
-    def table(self, headers, rows, *, numeric=(), caption=None, note=None, empty=None):
-        """A data table: a caption above it, a header row that repeats on every page, numbers right-aligned.
-        `rows` are lists of cell values (str, numbers, Html); `empty` is the sentence of a table
-        without rows. The header row is marked as one (it repeats, and screen readers announce it), and
-        the caption is the table's description."""
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        if caption:
-            self.caption(caption)
-        table = self.doc.add_table(rows=1, cols=len(headers))
-        table.style = TABLE_STYLE
-        if caption:
-            table._tbl.tblPr.append(_oxml("w:tblCaption", val=clean(caption)[:255]))
-        header = table.rows[0]
-        header._tr.get_or_add_trPr().append(_oxml("w:tblHeader"))
-        for i, title in enumerate(headers):
-            cell = header.cells[i]
-            paragraph = cell.paragraphs[0]
-            paragraph.style = "Table Text"
-            paragraph.paragraph_format.keep_with_next = True
-            self.run(paragraph, title, bold=True)
-            if i in numeric:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        for values in rows:
-            row = table.add_row()
-            if sum(len(str(v or "")) for v in values) < 600:   # a short row stays on one page
-                row._tr.get_or_add_trPr().append(_oxml("w:cantSplit"))
-            cells = row.cells
-            for i, value in enumerate(values):
-                cell = cells[i]
-                if isinstance(value, Html):
-                    self.html(value, style="Table Text", container=cell)
-                    continue
-                paragraph = cell.paragraphs[0]
-                paragraph.style = "Table Text"
-                self.run(paragraph, "" if value is None else value)
-                if i in numeric:
-                    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if not rows and empty:
-            cells = table.add_row().cells
-            merged = cells[0].merge(cells[-1]) if len(cells) > 1 else cells[0]
-            paragraph = merged.paragraphs[0]
-            paragraph.style = "Table Text"
-            self.run(paragraph, empty, italic=True)
-        _set_widths(table, _widths(headers, rows, numeric))
-        if note:
-            self.para(note, "Note")
-        else:
-            self.para("", "Note")   # a table must not touch what follows it
-        return table
-
-    def facts(self, pairs):
-        """Label and value pairs (the HTML's <dl class="facts">) as a borderless two-column table; a value
-        may be a list of lines."""
-        table = self.doc.add_table(rows=0, cols=2)
-        table.style = FACTS_STYLE
-        for label, value in pairs:
-            cells = table.add_row().cells
-            self.run(cells[0].paragraphs[0], label)
-            lines = value if isinstance(value, list) else [value]
-            paragraph = cells[1].paragraphs[0]
-            for i, line in enumerate(lines):
-                if i:
-                    paragraph.add_run().add_break()
-                self.run(paragraph, line)
-            for cell in cells:
-                cell.paragraphs[0].style = "Table Text"
-        _set_widths(table, [4.2, FIGURE_WIDTH_CM - 4.2])
-        self.para("", "Note")
-        return table
-
-    def figure(self, figure):
-        """The 300 dpi PNG, 16 cm wide, and its caption "Figuur N. ..." with a SEQ field; the picture's
-        alternative text says what it shows, with its numbers (charts.json's description)."""
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Cm
-        path = self.folder / figure["png"]
-        paragraph = self.doc.add_paragraph()
-        paragraph.paragraph_format.keep_with_next = True
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = paragraph.add_run()
-        shape = run.add_picture(str(path), width=Cm(FIGURE_WIDTH_CM))
-        doc_pr = shape._inline.docPr
-        doc_pr.set("descr", clean(f"Figuur {figure['number']}. {figure['description']}"))
-        doc_pr.set("name", clean(figure["name"]))
-        caption = self.doc.add_paragraph(style="Caption")
-        self.run(caption, "Figuur ")
-        self.field(caption, "SEQ Figuur \\* ARABIC", str(figure["number"]))
-        self.run(caption, f". {figure['caption']}")
-
-    def page_break(self):
-        from docx.enum.text import WD_BREAK
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-
-
-CHAR_CM = 0.19     # the width of a character of the table text (8.5 pt sans), with some room
-CELL_MARGIN_CM = 0.45
-
-
-def _widths(headers, rows, numeric, total=FIGURE_WIDTH_CM) -> list[float]:
-    """Column widths in cm over `total`: every column at least as wide as its longest word (header
-    included), numeric columns no wider, and the rest shared among the text columns by their average
-    length."""
-    def longest(text):
-        return max((len(w) for w in str(text).split()), default=0)
-
-    def shown(value):
-        return re.sub(r"<[^>]+>", " ", value) if isinstance(value, Html) else str(value)
-    minimum, weight = [], []
-    for i, title in enumerate(headers):
-        values = ["" if r[i] is None else shown(r[i]) for r in rows if i < len(r)]
-        word = max([longest(title) * 1.15] + [longest(v) for v in values])   # the header is bold
-        minimum.append(min(word, 24) * CHAR_CM + CELL_MARGIN_CM)
-        mean = sum(len(v) for v in values) / len(values) if values else len(title)
-        weight.append(0 if i in numeric else max(mean, 1) ** 0.8)
-    spare = total - sum(minimum)
-    if spare <= 0 or not sum(weight):
-        scale = total / sum(minimum)
-        return [round(m * scale, 2) for m in minimum]
-    # share the spare width so that the text columns end up near their weights
-    widths = list(minimum)
-    target = [total * w / sum(weight) for w in weight]
-    want = [max(0.0, t - m) if weight[i] else 0.0 for i, (t, m) in enumerate(zip(target, minimum))]
-    if sum(want) == 0:
-        want = [w for w in weight]
-    for i, extra in enumerate(want):
-        widths[i] += spare * extra / sum(want)
-    return [round(w, 2) for w in widths]
-
-
-def _set_widths(table, widths_cm):
-    from docx.shared import Cm
-    table.autofit = False
-    grid = table._tbl.tblGrid
-    for col, width in zip(grid.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}gridCol"),
-                          widths_cm):
-        col.w = Cm(width)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths_cm):
-            cell.width = Cm(width)
-    tbl_pr = table._tbl.tblPr
-    for old in tbl_pr.findall("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblW"):
-        tbl_pr.remove(old)
-    tbl_pr.append(_oxml("w:tblW", w=Cm(sum(widths_cm)).twips, type="dxa"))
-    _order_tbl_pr(tbl_pr)
-
-
-_TBL_PR_ORDER = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
-                 "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
-                 "tblCaption", "tblDescription"]
-
-
-def _order_tbl_pr(tbl_pr):
-    """The children of w:tblPr in the order the schema asks (Word refuses others)."""
-    def rank(element):
-        local = element.tag.rsplit("}", 1)[1]
-        return _TBL_PR_ORDER.index(local) if local in _TBL_PR_ORDER else len(_TBL_PR_ORDER)
-    children = sorted(list(tbl_pr), key=rank)
-    for child in list(tbl_pr):
-        tbl_pr.remove(child)
-    for child in children:
-        tbl_pr.append(child)
 
 
 # ---------------------------------------------------------------------------------- the document
@@ -468,7 +99,7 @@ def ensure_styles(document):
                 level = int(name.split()[1])
                 style.font.bold = True
                 style.paragraph_format.keep_with_next = True
-                style.element.get_or_add_pPr().append(_oxml("w:outlineLvl", val=level - 1))
+                style.element.get_or_add_pPr().append(oxml("w:outlineLvl", val=level - 1))
     for name in (TABLE_STYLE, FACTS_STYLE):
         if name not in names:
             style = styles.add_style(name, WD_STYLE_TYPE.TABLE)
@@ -483,19 +114,19 @@ def set_language(document, language=LANGUAGE):
     styles = document.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     if defaults is None:
-        defaults = _oxml("w:docDefaults")
+        defaults = oxml("w:docDefaults")
         styles.insert(0, defaults)
     rpr_default = defaults.find(qn("w:rPrDefault"))
     if rpr_default is None:
-        rpr_default = _oxml("w:rPrDefault")
+        rpr_default = oxml("w:rPrDefault")
         defaults.insert(0, rpr_default)
     rpr = rpr_default.find(qn("w:rPr"))
     if rpr is None:
-        rpr = _oxml("w:rPr")
+        rpr = oxml("w:rPr")
         rpr_default.append(rpr)
     lang = rpr.find(qn("w:lang"))
     if lang is None:
-        lang = _oxml("w:lang")
+        lang = oxml("w:lang")
         after = rpr.find(qn("w:eastAsianLayout"))
         if after is not None:
             after.addprevious(lang)
@@ -519,7 +150,7 @@ _SETTINGS_ORDER = ["updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr"
 
 def _settings_child(settings, name):
     """A new child `name` of w:settings, inserted where the schema puts it."""
-    element = _oxml(f"w:{name}")
+    element = oxml(f"w:{name}")
     later = _SETTINGS_ORDER[_SETTINGS_ORDER.index(name) + 1:]
     for child in settings:
         if child.tag.rsplit("}", 1)[1] in later:
@@ -530,6 +161,7 @@ def _settings_child(settings, name):
 
 
 def update_fields_on_open(document):
+    """w:updateFields in settings.xml: Word updates the fields (contents, captions, page numbers) on opening."""
     from docx.oxml.ns import qn
     settings = document.settings.element
     element = settings.find(qn("w:updateFields"))
@@ -559,24 +191,11 @@ def set_core_properties(document, context):
 def page_furniture(document, *, draft: bool):
     """Page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields) unless the reference's
     footer has its own PAGE field; "CONCEPT" in the header of a draft; none of it on the cover."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     for section in document.sections:
         section.different_first_page_header_footer = True
         footer = section.footer
         footer.is_linked_to_previous = False
-        if "PAGE" not in "".join(t.text or "" for t in footer._element.iter(
-                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instrText")):
-            for p in footer.paragraphs[1:]:
-                p._p.getparent().remove(p._p)
-            paragraph = footer.paragraphs[0]
-            for run in list(paragraph.runs):
-                run._r.getparent().remove(run._r)
-            paragraph.style = "Footer"
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            paragraph.add_run("Pagina ")
-            _Writer.field(paragraph, "PAGE", "1")
-            paragraph.add_run(" van ")
-            _Writer.field(paragraph, "NUMPAGES", "1")
+        page_numbers(footer)
         if draft:
             header = section.header
             header.is_linked_to_previous = False
@@ -612,7 +231,7 @@ def _font(paragraph_style, name: str) -> None:
     rpr = paragraph_style.element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
-        fonts = _oxml("w:rFonts")
+        fonts = oxml("w:rFonts")
         rpr.insert(0, fonts)
     for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         fonts.attrib.pop(qn(f"w:{attribute}"), None)
@@ -637,7 +256,7 @@ def save_deterministic(document, out: Path) -> Path:
     return out
 
 
-# ---------------------------------------------------------------------------------- the contents
+# ----------------------------------------------------------------------------------- the edition
 
 def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "") -> Path:
     """report.docx at `out` from the template context; `folder` holds figures/<name>.png (300 dpi);
@@ -649,11 +268,11 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
     _style_ids_looked_up_once(document)
     if reference is None or Path(reference).resolve() == DEFAULT_REFERENCE.resolve():
         apply_style(document, context["style"])   # an institution's own reference is its Word house style
-    writer = _Writer(document, Path(folder))
+    writer = Writer(document, Path(folder))
     _cover(writer, context)
-    toc = _contents(writer)
+    toc = contents(writer)
     write_body(writer, html, context["figures"])
-    _fill_contents(writer, toc)
+    fill_contents(writer, toc)
     set_language(document)
     update_fields_on_open(document)
     page_furniture(document, draft=context["meta"]["draft"])
@@ -661,7 +280,7 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
     return save_deterministic(document, Path(out))
 
 
-def _cover(w: _Writer, context):
+def _cover(w: Writer, context):
     meta, method = context["meta"], context["method"]
     logo = context["style"]["logo"]
     if logo:
@@ -690,159 +309,3 @@ def _cover(w: _Writer, context):
             details.add_run().add_break()
         w.run(details, line)
     w.page_break()
-
-
-def _contents(w: _Writer):
-    """The heading "Inhoud" and a TOC field (levels 1-3, hyperlinks), its entries filled in at the end."""
-    w.para("Inhoud", "TOC Heading")
-    begin = w.doc.add_paragraph(style="TOC 1")
-
-    def run_with(element):
-        run = begin.add_run()
-        run._r.append(element)
-    run_with(_oxml("w:fldChar", fldCharType="begin"))
-    instr = _oxml("w:instrText")
-    instr.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    instr.text = ' TOC \\o "1-3" \\h \\z \\u '
-    run_with(instr)
-    run_with(_oxml("w:fldChar", fldCharType="separate"))
-    end = w.doc.add_paragraph(style="TOC 1")
-    end_run = end.add_run()
-    end_run._r.append(_oxml("w:fldChar", fldCharType="end"))
-    w.page_break()
-    return begin, end
-
-
-def _fill_contents(w: _Writer, toc):
-    """The TOC field's cached result, shown until the field is updated: one entry per heading of level 1
-    and 2, a link to its bookmark, without page numbers (Word rebuilds the field, levels 1-3 with their
-    pages, when the document is opened; LibreOffice with Tools > Update)."""
-    from docx.text.paragraph import Paragraph
-    begin, end = toc
-    anchor = begin
-    entries = [(level, text, name) for level, text, name in w.headings if level <= 2]
-    for i, (level, text, name) in enumerate(entries):
-        if i == 0:
-            paragraph = begin
-        else:
-            new = copy.deepcopy(end._p)
-            for child in list(new):
-                if child.tag.endswith("}r"):
-                    new.remove(child)
-            anchor._p.addnext(new)
-            paragraph = Paragraph(new, begin._parent)
-        paragraph.style = f"TOC {level}"
-        link = _oxml("w:hyperlink", anchor=name, history="1")
-        paragraph._p.append(link)
-        link.append(paragraph.add_run(text)._r)
-        anchor = paragraph
-
-
-# Paragraph classes of the HTML and the Word styles that show them.
-CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note"}
-SKIPPED = {"cover", "toc", "downloads", "draft"}   # made from the context (cover, contents) or for screens only
-_TABLE_CAPTION = re.compile(r"^Tabel (\d+)\. (.*)$", re.S)
-
-
-def _text(element) -> str:
-    return re.sub(r"\s+", " ", element.text_content()).strip()
-
-
-def _markup(element) -> str:
-    from lxml import html as lxml_html
-    return lxml_html.tostring(element, encoding="unicode")
-
-
-class Html(str):
-    """A table cell's content as the rendered HTML has it (paragraphs, lists, emphasis)."""
-
-
-class _Body:
-    """The rendered report's body, element by element, as Word content: every heading, paragraph, list,
-    quote, table, figure and list of facts the HTML shows, in its order, so a template override changes
-    the Word edition too. The cover and the contents are made from the context (a contents field)."""
-
-    def __init__(self, writer: _Writer, figures: dict):
-        self.w = writer
-        self.figures = {f"figuur-{name}": figure for name, figure in figures.items()}
-
-    def walk(self, element):
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue   # comments
-            self.block(child)
-
-    def block(self, el):
-        tag, classes = el.tag, set((el.get("class") or "").split())
-        if classes & SKIPPED or tag in ("nav", "style", "script"):
-            return
-        if tag in ("h1", "h2", "h3", "h4"):
-            self.w.heading(_text(el), int(tag[1]))
-        elif tag in ("p", "ul", "ol"):
-            style = next((CLASS_STYLES[c] for c in classes if c in CLASS_STYLES), None)
-            self.w.html(_markup(el), style=style)
-        elif tag == "blockquote":
-            self.w.para(_text(el), "Quote")
-        elif tag == "table":
-            self.table(el)
-        elif tag == "figure":
-            figure = self.figures.get(el.get("id"))
-            if figure:
-                self.w.figure(figure)
-        elif tag == "dl":
-            self.facts(el)
-        else:   # section, div: their content
-            if (el.text or "").strip():
-                self.w.para(el.text.strip())
-            self.walk(el)
-
-    def facts(self, el):
-        pairs, label = [], None
-        for child in el:
-            if child.tag == "dt":
-                label = _text(child)
-            elif child.tag == "dd" and label is not None:
-                lines = [re.sub(r"\s+", " ", line).strip() for line in
-                         _lines(child)]
-                pairs.append((label, [line for line in lines if line] or [""]))
-        self.w.facts(pairs)
-
-    def table(self, el):
-        caption_el = el.find("caption")
-        caption = _text(caption_el) if caption_el is not None else None
-        head = el.find("thead")
-        header_cells = head.findall(".//th") if head is not None else []
-        headers = [_text(th) for th in header_cells]
-        numeric = {i for i, th in enumerate(header_cells) if "num" in (th.get("class") or "").split()}
-        rows, empty = [], None
-        body = el.find("tbody")
-        for tr in (body if body is not None else el).iter("tr"):
-            cells = [c for c in tr if c.tag in ("td", "th")]
-            if head is not None and tr.getparent() is head:
-                continue
-            if len(cells) == 1 and cells[0].get("colspan"):
-                empty = _text(cells[0])
-                continue
-            rows.append([Html(_markup(c)) if c.find(".//p") is not None or c.find(".//ul") is not None
-                         or c.find(".//ol") is not None else _text(c) for c in cells])
-        self.w.table(headers, rows, numeric=numeric, caption=caption, empty=empty)
-
-
-def _lines(dd) -> list[str]:
-    """The lines of a <dd>, split where it has a <br>."""
-    lines, current = [], [dd.text or ""]
-    for child in dd:
-        if child.tag == "br":
-            lines.append("".join(current))
-            current = [child.tail or ""]
-        else:
-            current.append(child.text_content() + (child.tail or ""))
-    lines.append("".join(current))
-    return lines
-
-
-def write_body(w: _Writer, html: str, figures: dict) -> None:
-    """Every block of the rendered report's <body> after the cover and contents (see _Body)."""
-    from lxml import html as lxml_html
-    body = lxml_html.document_fromstring(html).find("body")
-    _Body(w, figures).walk(body)

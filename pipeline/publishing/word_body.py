@@ -1,0 +1,126 @@
+"""The Word edition's body: the rendered report.html after its cover and contents, block by block.
+
+Owns the reading of the report's HTML (lxml) into Word content, in the HTML's order: headings, paragraphs
+and lists (their class giving the Word style), quotes, tables, figures and lists of facts; a section or a
+div gives its own text and then its content. What word.py makes from the context (the cover, the draft
+mark, the contents) and what is for a screen only (the downloads, the navigation) is left out. Since the
+Word edition follows the HTML, a template override changes it too.
+
+Imports: word_text, word_tables and word_figures (word_text <- word_fields <- word_tables, word_figures <-
+word_body <- word). Publishing modules may import pipeline.language, pipeline.core, pipeline.coding,
+pipeline.waves, pipeline.analysis and each other, never pipeline.reading or pipeline.app, and import
+pipeline modules at the top of the file, never inside a function. lxml is imported where it is used,
+like python-docx.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.publishing.word_figures import figure
+from pipeline.publishing.word_tables import Html, facts, table
+from pipeline.publishing.word_text import Writer
+
+# Paragraph classes of the HTML and the Word styles that show them.
+CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note"}
+SKIPPED = {"cover", "toc", "downloads", "draft"}   # made from the context (cover, contents) or for screens only
+
+
+def _text(element) -> str:
+    return re.sub(r"\s+", " ", element.text_content()).strip()
+
+
+def _markup(element) -> str:
+    from lxml import html as lxml_html
+    return lxml_html.tostring(element, encoding="unicode")
+
+
+class _Body:
+    """The rendered report's body, element by element, as Word content: every heading, paragraph, list,
+    quote, table, figure and list of facts the HTML shows, in its order, so a template override changes
+    the Word edition too. The cover and the contents are made from the context (a contents field)."""
+
+    def __init__(self, writer: Writer, figures: dict):
+        self.w = writer
+        self.figures = {f"figuur-{name}": entry for name, entry in figures.items()}
+
+    def walk(self, element):
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue   # comments
+            self.block(child)
+
+    def block(self, el):
+        tag, classes = el.tag, set((el.get("class") or "").split())
+        if classes & SKIPPED or tag in ("nav", "style", "script"):
+            return
+        if tag in ("h1", "h2", "h3", "h4"):
+            self.w.heading(_text(el), int(tag[1]))
+        elif tag in ("p", "ul", "ol"):
+            style = next((CLASS_STYLES[c] for c in classes if c in CLASS_STYLES), None)
+            self.w.html(_markup(el), style=style)
+        elif tag == "blockquote":
+            self.w.para(_text(el), "Quote")
+        elif tag == "table":
+            self.table(el)
+        elif tag == "figure":
+            entry = self.figures.get(el.get("id"))
+            if entry:
+                figure(self.w, entry)
+        elif tag == "dl":
+            self.facts(el)
+        else:   # section, div: their content
+            if (el.text or "").strip():
+                self.w.para(el.text.strip())
+            self.walk(el)
+
+    def facts(self, el):
+        pairs, label = [], None
+        for child in el:
+            if child.tag == "dt":
+                label = _text(child)
+            elif child.tag == "dd" and label is not None:
+                lines = [re.sub(r"\s+", " ", line).strip() for line in
+                         _lines(child)]
+                pairs.append((label, [line for line in lines if line] or [""]))
+        facts(self.w, pairs)
+
+    def table(self, el):
+        caption_el = el.find("caption")
+        caption = _text(caption_el) if caption_el is not None else None
+        head = el.find("thead")
+        header_cells = head.findall(".//th") if head is not None else []
+        headers = [_text(th) for th in header_cells]
+        numeric = {i for i, th in enumerate(header_cells) if "num" in (th.get("class") or "").split()}
+        rows, empty = [], None
+        body = el.find("tbody")
+        for tr in (body if body is not None else el).iter("tr"):
+            cells = [c for c in tr if c.tag in ("td", "th")]
+            if head is not None and tr.getparent() is head:
+                continue
+            if len(cells) == 1 and cells[0].get("colspan"):
+                empty = _text(cells[0])
+                continue
+            rows.append([Html(_markup(c)) if c.find(".//p") is not None or c.find(".//ul") is not None
+                         or c.find(".//ol") is not None else _text(c) for c in cells])
+        table(self.w, headers, rows, numeric=numeric, caption=caption, empty=empty)
+
+
+def _lines(dd) -> list[str]:
+    """The lines of a <dd>, split where it has a <br>."""
+    lines, current = [], [dd.text or ""]
+    for child in dd:
+        if child.tag == "br":
+            lines.append("".join(current))
+            current = [child.tail or ""]
+        else:
+            current.append(child.text_content() + (child.tail or ""))
+    lines.append("".join(current))
+    return lines
+
+
+def write_body(w: Writer, html: str, figures: dict) -> None:
+    """Every block of the rendered report's <body> after the cover and contents (see _Body)."""
+    from lxml import html as lxml_html
+    body = lxml_html.document_fromstring(html).find("body")
+    _Body(w, figures).walk(body)
