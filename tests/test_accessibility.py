@@ -4,7 +4,6 @@ in HTML, PDF and Word, axe-core in headless Chromium, and the page at phone widt
 from __future__ import annotations
 
 import html as html_module
-import os
 import re
 import shutil
 import zipfile
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, skip_or_fail_on_ci
 
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -129,9 +128,8 @@ def _browser_parts() -> None:
     if importlib.util.find_spec("selenium") is None:
         missing.append("selenium (make install)")
     if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must have Chromium, chromedriver and axe-core; missing: {', '.join(missing)}")
-        pytest.skip(f"the browser checks need {', '.join(missing)} (apt-get install chromium chromium-driver; make install)")
+        skip_or_fail_on_ci(f"the browser checks need {', '.join(missing)} (apt-get install chromium chromium-driver; "
+                           "make install)", on_ci="CI must have Chromium, chromedriver and axe-core")
 
 
 @pytest.fixture(scope="module")

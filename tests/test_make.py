@@ -11,10 +11,6 @@ import pytest
 from conftest import ROOT
 from pipeline.app.cli import STAGES, main
 
-pytestmark = pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
-                                reason="needs make and the project's .venv (make install)")
-
-
 def _make(processed: Path, out: Path, *extra: str) -> tuple[int, list[str], str]:
     done = subprocess.run(["make", "--no-print-directory", "report", f"PROCESSED={processed}", f"OUT={out}", *extra],
                           cwd=ROOT, capture_output=True, text=True)
@@ -22,6 +18,7 @@ def _make(processed: Path, out: Path, *extra: str) -> tuple[int, list[str], str]
     return done.returncode, ran, done.stdout + done.stderr
 
 
+@pytest.mark.usefixtures("make_and_venv")
 def test_make_report_runs_only_what_changed_and_resumes_after_a_failure(tmp_path):
     """Also: an edit of any file the table of stages names re-runs the stage that names it."""
     processed, out = tmp_path / "processed", tmp_path / "out"
@@ -86,6 +83,7 @@ def _makefile_prerequisites(folder: Path) -> dict[str, list[str]]:
     return rules
 
 
+@pytest.mark.usefixtures("make_and_venv")
 def test_the_makefile_follows_the_table_of_stages(tmp_path):
     """Each stage's Makefile target depends on its modules, its config files and (through the target of the
     stage that writes them) on what it reads, and on no pipeline module or config file the table omits."""

@@ -10,7 +10,6 @@ browser test skips, and fails when CI is "true". The smaller tests need no brows
 from __future__ import annotations
 
 import importlib.util
-import os
 import queue
 import shutil
 import signal
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import skip_or_fail_on_ci
 from pipeline.app.preview import HTML_ONLY, VERSION_PATH, Watched, earliest, error_page, inject_reload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,10 +36,8 @@ def _browser_or_skip():
     if importlib.util.find_spec("selenium") is None:
         missing.append("the Python package selenium (make install)")
     if missing:
-        reason = f"no browser for the preview test: {', '.join(missing)} missing (make browser installs Chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_on_ci(f"no browser for the preview test: {', '.join(missing)} missing (make browser installs "
+                           "Chromium)", on_ci="make test installs Chromium and chromedriver there (make browser)")
 
 
 # --------------------------------------------------------------------------- without a browser

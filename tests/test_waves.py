@@ -162,8 +162,7 @@ def test_a_copied_wave_folder_gives_the_same_report(tmp_path, monkeypatch):
     assert _digests(first.out) == _digests(second.out)
 
 
-@pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
-                    reason="needs make and the project's .venv (make install)")
+@pytest.mark.usefixtures("make_and_venv")
 def test_make_report_follows_the_wave_and_keeps_its_customisation(tmp_path):
     waves = make_wave(tmp_path / "waves", "eigen", final=True)
     mine = waves / "eigen" / "sjablonen"
@@ -317,8 +316,7 @@ def test_the_methode_follows_the_review_state(wave_t, tmp_path, monkeypatch):
     assert "zijn er 1 door een onderzoeker nagekeken" in text
 
 
-@pytest.mark.skipif(shutil.which("make") is None or not (ROOT / ".venv" / "bin" / "python").exists(),
-                    reason="needs make and the project's .venv (make install)")
+@pytest.mark.usefixtures("make_and_venv")
 def test_make_report_of_a_wave_that_does_not_exist_says_so_and_makes_nothing(tmp_path):
     waves = tmp_path / "waves"
     waves.mkdir()
