@@ -28,33 +28,47 @@ def _frame(**columns):
     return pd.DataFrame(base)
 
 
-def test_status_text_and_numeric_codes_are_filtered():
+def test_status_text_and_numeric_codes_are_filtered(instrument):
     frame = _frame(status=["IP Address", "Survey Preview", "1", "Survey Test", "2", "Spam", "8", "0", "Imported"])
-    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    kept, log = filter_responses(responses=frame, keep_unfinished=False, instrument=instrument)
     assert kept["row"].tolist() == [1, 8, 9]
     assert log["reason"].tolist() == ["preview", "preview", "test", "test", "spam", "spam"]
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_unfinished_dropped_unless_kept(keep):
+def test_unfinished_dropped_unless_kept(keep, instrument):
     frame = _frame(finished=["True", "False", "0", "1"])
-    kept, log = filter_responses(responses=frame, keep_unfinished=keep)
+    kept, log = filter_responses(responses=frame, keep_unfinished=keep, instrument=instrument)
     assert len(kept) == (4 if keep else 2)
     assert (log["reason"] == "unfinished").sum() == (0 if keep else 2)
 
 
-def test_duplicate_keeps_the_latest_recorded_date_whatever_the_row_order():
+def test_duplicate_keeps_the_latest_recorded_date_whatever_the_row_order(instrument):
     frame = _frame(q1=["Anna Voorbeeld", "anna  voorbeeld", "Bram"], q3=["Netwerk A", "netwerk a", "Netwerk A"])
     frame["recorded_date"] = pd.to_datetime(["2018-10-05", "2018-10-01", "2018-10-02"]).tz_localize("UTC")
-    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    kept, log = filter_responses(responses=frame, keep_unfinished=False, instrument=instrument)
     assert kept["row"].tolist() == [1, 3]
     assert log.to_dict("records")[0]["row"] == 2 and log["reason"].tolist() == ["duplicate"]
 
 
-def test_same_respondent_about_another_network_is_not_a_duplicate():
+def test_same_respondent_about_another_network_is_not_a_duplicate(instrument):
     frame = _frame(q1=["Anna", "Anna"], q3=["Netwerk A", "Netwerk B"])
-    kept, log = filter_responses(responses=frame, keep_unfinished=False)
+    kept, log = filter_responses(responses=frame, keep_unfinished=False, instrument=instrument)
     assert len(kept) == 2 and log.empty
+
+
+def test_the_duplicate_rule_follows_the_roles_when_an_item_is_renumbered(instrument, settings):
+    """q3 renumbered q30 (the same role and export tag): the embedded export still has 15 kept responses
+    and 1 duplicate, as with q3; the rule reads the network-name item by its role, not by its number."""
+    from dataclasses import replace
+    renumbered = replace(instrument, items=tuple(replace(it, id="q30") if it.id == "q3" else it
+                                                 for it in instrument.items))
+    as_declared = ingest(export_path=EMBEDDED_EXPORT, instrument=instrument, settings=settings)
+    result = ingest(export_path=EMBEDDED_EXPORT, instrument=renumbered, settings=settings)
+    for found in (as_declared, result):
+        survey = found.responses[found.responses["source"] == "survey"]
+        assert len(survey) == 15 and found.dropped_counts()["duplicate"] == 1
+    assert "q30" in result.responses and "q3" not in result.responses
 
 
 def test_personal_data_is_removed_and_ids_hashed():
@@ -207,3 +221,21 @@ def test_an_email_scan_over_a_long_answer_is_linear():
     started = time.perf_counter()
     remove_personal_data(responses=frame, personal_fields=["q1"], typed_fields=["q7"], salt="s")
     assert time.perf_counter() - started < 10
+
+
+def test_no_stage_writes_a_column_of_a_personal_item_whatever_its_number(instrument, tmp_path):
+    """The personal items come from instrument.yaml (personal: true), not from a list of numbers: the
+    responses table refuses the respondent's name column under the name the instrument gives it."""
+    from pipeline.core.errors import PipelineError
+    from pipeline.core.schemas import RESPONSES, write_parquet
+    assert instrument.personal_fields == {"q1"}
+    frame = pd.DataFrame({"response_key": ["k"], "source": ["survey"], "row": [1], "start_date": pd.NaT,
+                          "end_date": pd.NaT, "recorded_date": pd.NaT, "progress": [""], "duration": [""],
+                          "distribution_channel": [""], "user_language": [""], "q0": ["Anna Voorbeeld"]})
+    for column in ("start_date", "end_date", "recorded_date"):
+        frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
+    write_parquet(frame, tmp_path / "fine.parquet", schema=RESPONSES, extra_text_prefix="q")
+    with pytest.raises(PipelineError, match="personal data column.*q0"):
+        write_parquet(frame, tmp_path / "refused.parquet", schema=RESPONSES, extra_text_prefix="q",
+                      personal=frozenset({"q0"}))
+    assert not (tmp_path / "refused.parquet").exists()

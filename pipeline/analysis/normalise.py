@@ -229,11 +229,11 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
     return frame[columns], warnings
 
 
-def write_normalised(result: Normalised, processed_dir: str | Path) -> list[Path]:
+def write_normalised(result: Normalised, processed_dir: str | Path, *, personal: frozenset[str] = frozenset()) -> list[Path]:
     """Write networks.parquet, involvement.parquet, unmatched_groups.csv and normalise.json; returns their paths."""
     processed = Path(processed_dir)
     networks, involvement = processed / "networks.parquet", processed / "involvement.parquet"
-    write_parquet(result.networks, networks, schema=NETWORKS, extra_text_prefix="q")
+    write_parquet(result.networks, networks, schema=NETWORKS, extra_text_prefix="q", personal=personal)
     write_parquet(result.involvement, involvement, schema=INVOLVEMENT)
     unmatched = processed / "unmatched_groups.csv"
     write_atomic(unmatched, result.unmatched_groups.to_csv(index=False, lineterminator="\n").encode("utf-8"))
@@ -250,7 +250,7 @@ def run(ctx: Context) -> None:
     responses = ctx.frame("responses", lambda: read_parquet(ctx.processed / "responses.parquet", schema=RESPONSES,
                                                             extra_text_prefix="q"))
     result = normalise(responses=responses, instrument=ctx.config.instrument, taxonomies=ctx.config.taxonomies)
-    written = write_normalised(result, ctx.processed)
+    written = write_normalised(result, ctx.processed, personal=ctx.config.instrument.personal_fields)
     unmatched = len(result.unmatched_groups)
     ctx.tell(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
              + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)"

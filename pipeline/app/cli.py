@@ -57,11 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     def quiet(p):
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
+    OPTIONS = {
+        "export": lambda p: p.add_argument("--export", type=Path, help="the Qualtrics export (default: the wave's)"),
+        "supplement": lambda p: p.add_argument("--supplement", type=_optional_path,
+                                               help="CSV of networks described outside the survey"),
+        "keep_unfinished": lambda p: p.add_argument("--keep-unfinished", action="store_true", default=None,
+                                                    help="keep responses that Qualtrics marks as not finished"),
+        "corrections": lambda p: p.add_argument("--corrections", type=Path,
+                                                help="coding corrections (default: the wave's)"),
+        "quotes": lambda p: p.add_argument("--quotes", type=Path,
+                                           help="quote decisions (default: the wave's quotes.csv)"),
+        "out": lambda p: p.add_argument("--out", type=Path, help="the output folder, replaced only when the "
+                                                                 "pipeline made it (default: reports/<wave>)"),
+        "templates": lambda p: p.add_argument("--templates", type=Path, help="your template folder, searched before templates/"),
+        "texts": lambda p: p.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md"),
+    }
+
     def report_options(p):
-        p.add_argument("--out", type=Path, help="the output folder, replaced only when the pipeline made it "
-                                                "(default: reports/<wave>)")
-        p.add_argument("--templates", type=Path, help="your template folder, searched before templates/")
-        p.add_argument("--texts", type=Path, help="your folder with inleiding.md, conclusies.md, discussie.md")
+        for option in ("out", "templates", "texts"):
+            OPTIONS[option](p)
 
     inspect = sub.add_parser("inspect", help="describe an export: format, counts, drops, item mapping")
     inspect.add_argument("export", type=Path)
@@ -71,46 +85,26 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the stages on a wave, or on an export")
     wave(run)
-    run.add_argument("--export", type=Path, help="the Qualtrics export (default: the wave's)")
+    OPTIONS["export"](run)
     run.add_argument("--from", dest="start", nargs="+", choices=STAGES, default=["ingest"], metavar="STAGE",
                      help="start at the earliest of these stages and read what earlier stages wrote to "
                           "--processed (`make report` passes the stages whose inputs changed)")
     run.add_argument("--to", dest="stop", choices=STAGES, default="render", metavar="STAGE",
                      help="stop after this stage (default render); `--to aggregate` gives the tables only")
-    run.add_argument("--supplement", type=_optional_path, help="CSV of networks described outside the survey")
-    run.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
-    run.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
-    run.add_argument("--keep-unfinished", action="store_true", default=None,
-                     help="keep responses that Qualtrics marks as not finished")
+    for option in ("supplement", "corrections", "quotes", "keep_unfinished"):
+        OPTIONS[option](run)
     report_options(run)
     processed(run)
     quiet(run)
 
-    stage = sub.add_parser("ingest", help="stage 1: read the export into responses.parquet")
-    wave(stage)
-    stage.add_argument("--export", type=Path)
-    stage.add_argument("--supplement", type=_optional_path)
-    stage.add_argument("--keep-unfinished", action="store_true", default=None)
-    processed(stage)
-    quiet(stage)
-    for name, text in (("normalise", "stage 2: networks and involvement from the responses"),
-                       ("code", "stage 3: code the free text with the codebook and the wave's corrections"),
-                       ("aggregate", "stage 4: the report's tables as CSV and one Excel workbook"),
-                       ("charts", "stage 5: the report's figures as PNG, SVG, PDF and CSV")):
-        stage = sub.add_parser(name, help=text)
+    # One command per stage of the table, with the options its row names.
+    for number, row in enumerate(STAGE_TABLE, start=1):
+        stage = sub.add_parser(row.name, help=f"stage {number}: {row.help}")
         wave(stage)
-        if name == "code":
-            stage.add_argument("--corrections", type=Path, help="coding corrections (default: the wave's)")
-        if name == "aggregate":
-            stage.add_argument("--quotes", type=Path, help="quote decisions (default: the wave's quotes.csv)")
+        for option in row.options:
+            OPTIONS[option](stage)
         processed(stage)
         quiet(stage)
-
-    render = sub.add_parser("render", help="stage 6: the report (HTML, PDF) and the complete output folder")
-    wave(render)
-    report_options(render)
-    processed(render)
-    quiet(render)
 
     live = sub.add_parser("preview", help="serve the report's HTML on 127.0.0.1 and rebuild it on every save")
     live.add_argument("--wave", default="2018", help="the wave to preview (default 2018)")
@@ -564,8 +558,7 @@ def _preview(args) -> int:
     return 0
 
 
-COMMANDS = {"inspect": _inspect, "preview": _preview, "run": _run, "ingest": _run, "normalise": _run, "code": _run,
-            "aggregate": _run, "charts": _run, "render": _run,
+COMMANDS = {"inspect": _inspect, "preview": _preview, "run": _run, **{name: _run for name in STAGES},
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
             "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
             "quotes": _quotes}

@@ -19,7 +19,6 @@ from pipeline.core.errors import ConfigError
 from pipeline.coding.suggest import fit, suggest
 
 VALIDATION = PROJECT_ROOT / "tests" / "data" / "coding_validation.yaml"
-METHOD_ITEMS = ("q19",)   # the working methods; the other coded items hold themes
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,8 @@ def evaluate(answers: list[Answer], codebook: Codebook) -> tuple[pd.DataFrame, p
                      **dict(zip(("precision", "recall", "f1"), _f1(tp, fp, fn)))})
     per_theme = pd.DataFrame(rows)
     overall = []
-    for name, mask in (("themes", ~per_theme["item"].isin(METHOD_ITEMS)), ("methods", per_theme["item"].isin(METHOD_ITEMS))):
+    methods = per_theme["item"].isin(codebook.method_items)
+    for name, mask in (("themes", ~methods), ("methods", methods)):
         part = per_theme[mask]
         tp, fp, fn = int(part["tp"].sum()), int(part["fp"].sum()), int(part["fn"].sum())
         overall.append({"set": name, "items": ", ".join(sorted(set(part["item"]))), "tp": tp, "fp": fp, "fn": fn,
@@ -126,7 +126,7 @@ def evaluate_suggestions(answers: list[Answer], codebook: Codebook, *,
         pairs = set(zip(offered["network_id"], offered["theme"]))
         for group, is_method in (("themes", False), ("methods", True)):
             def ours(pair):
-                return (item_of[pair[0]] in METHOD_ITEMS) == is_method
+                return (item_of[pair[0]] in codebook.method_items) == is_method
             mine = {p for p in pairs if ours(p)}
             missed = {p for p in gold - by_rule if ours(p)}
             tp, fp = len(mine & gold), len(mine - gold)

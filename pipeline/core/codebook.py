@@ -73,6 +73,12 @@ class Codebook:
         """The coded items, in the order their categories are listed."""
         return tuple(dict.fromkeys(c["item"] for c in self.categories.values()))
 
+    @property
+    def method_items(self) -> tuple[str, ...]:
+        """The coded items whose categories are working methods (kind: method), not themes."""
+        return tuple(item for item in self.items
+                     if all(c.get("kind") == "method" for c in self.categories.values() if c["item"] == item))
+
     def themes_for(self, item: str) -> tuple[Theme, ...]:
         return tuple(t for t in self.themes if t.item == item)
 
@@ -106,6 +112,8 @@ def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
     for code, spec in categories.items():
         if not isinstance(spec, dict) or not re.fullmatch(r"q\d+", str(spec.get("item", ""))) or not spec.get("label"):
             raise ConfigError(f"{path}: category {code} needs an item (such as q23) and a label.")
+        if spec.get("kind", "theme") not in ("theme", "method"):
+            raise ConfigError(f"{path}: category {code}: kind is theme (the default) or method, not {spec['kind']!r}.")
     themes, rule_ids = [], set()
     for code, spec in raw["themes"].items():
         where = f"{path}: theme {code}"

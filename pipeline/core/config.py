@@ -145,6 +145,11 @@ class Instrument:
         return tuple(f for it in self.items for f in it.fields)
 
     @property
+    def personal_fields(self) -> frozenset[str]:
+        """The answer columns of the personal items (personal: true): never written by any stage."""
+        return frozenset(f for it in self.items if it.personal for f in it.fields)
+
+    @property
     def typed_fields(self) -> tuple[str, ...]:
         """The answer columns respondents type into: text items and the text boxes of choices and rows."""
         return tuple(f for it in self.items for f in it.fields if it.type == "text" or f.endswith("_text"))

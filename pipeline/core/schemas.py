@@ -10,9 +10,10 @@ import pandas as pd
 
 from pipeline.core.errors import PipelineError
 
-# Columns that must never reach data/processed or any output.
+# Metadata columns that must never reach data/processed or any output; the personal items of the instrument
+# (personal: true in instrument.yaml) are named by the stages that write their tables.
 FORBIDDEN_COLUMNS = frozenset({
-    "q1", "response_id", "ip_address", "recipient_last_name", "recipient_first_name", "recipient_email",
+    "response_id", "ip_address", "recipient_last_name", "recipient_first_name", "recipient_email",
     "external_reference", "location_latitude", "location_longitude", "location_accuracy", "legacy_name",
 })
 
@@ -24,9 +25,11 @@ RESPONSES = {
 DROPS = {"row": "int", "response_key": "text", "reason": "text", "detail": "text"}
 
 
-def check(frame: pd.DataFrame, *, schema: dict[str, str], name: str, extra_text_prefix: str | None = None) -> None:
-    """Raise PipelineError unless `frame` has the schema's columns with their kinds (and only text extras)."""
-    personal = sorted(FORBIDDEN_COLUMNS & set(frame.columns))
+def check(frame: pd.DataFrame, *, schema: dict[str, str], name: str, extra_text_prefix: str | None = None,
+          personal: frozenset[str] = frozenset()) -> None:
+    """Raise PipelineError unless `frame` has the schema's columns with their kinds (and only text extras) and
+    none of FORBIDDEN_COLUMNS or of `personal` (the instrument's personal fields)."""
+    personal = sorted((FORBIDDEN_COLUMNS | personal) & set(frame.columns))
     if personal:
         raise PipelineError(f"{name}: personal data column(s) {', '.join(personal)} must not be written.")
     missing = [c for c in schema if c not in frame.columns]
@@ -72,8 +75,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_parquet(frame: pd.DataFrame, path: Path, *, schema: dict[str, str], extra_text_prefix: str | None = None) -> None:
-    check(frame, schema=schema, name=str(path), extra_text_prefix=extra_text_prefix)
+def write_parquet(frame: pd.DataFrame, path: Path, *, schema: dict[str, str], extra_text_prefix: str | None = None,
+                  personal: frozenset[str] = frozenset()) -> None:
+    check(frame, schema=schema, name=str(path), extra_text_prefix=extra_text_prefix, personal=personal)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)

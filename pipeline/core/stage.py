@@ -29,6 +29,8 @@ class Stage:
     sources: tuple[str, ...] = ()   # inputs named in SOURCES
     gives: tuple[str, ...] = ()     # frames it hands to the later stages of the run
     takes: tuple[str, ...] = ()     # frames of earlier stages it uses when they are in the run
+    help: str = ""                  # what its command (`python -m pipeline <name>`) does
+    options: tuple[str, ...] = ()   # the command's options beside --wave and --processed (the CLI's OPTIONS)
 
 
 @dataclass

@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from pipeline.core.config import Instrument
+
 
 DROP_REASONS = ("preview", "test", "spam", "unfinished", "duplicate")
 
@@ -99,26 +101,28 @@ def parse_dates(values: pd.Series, *, zone: str, day_first: bool) -> pd.Series:
     return local
 
 
-def _respondent(frame: pd.DataFrame) -> pd.Series:
-    """Who answered: the name in q1, else the recipient e-mail; empty when neither is known."""
+def _respondent(frame: pd.DataFrame, instrument: Instrument) -> pd.Series:
+    """Who answered: the name of the respondent item, else the recipient e-mail; empty when neither is known."""
     who = pd.Series("", index=frame.index)
-    for column in ("recipient_email", "q1"):
+    for column in ("recipient_email", *(it.id for it in instrument.with_role("respondent"))):
         if column in frame:
             value = frame[column].astype(str).str.casefold().str.split().str.join(" ")
             who = who.where(value.eq(""), value)
     return who
 
 
-def _network(frame: pd.DataFrame) -> pd.Series:
-    parts = [frame[c].astype(str).str.casefold().str.split().str.join(" ") if c in frame else "" for c in ("q2", "q3")]
+def _network(frame: pd.DataFrame, instrument: Instrument) -> pd.Series:
+    """Which network an answer is about: its werkplaats and network name, folded."""
+    columns = (instrument.the("werkplaats").id, instrument.the("network_name").id)
+    parts = [frame[c].astype(str).str.casefold().str.split().str.join(" ") if c in frame else "" for c in columns]
     return parts[0] + " | " + parts[1]
 
 
-def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool, instrument: Instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop previews, tests, spam, unfinished and earlier duplicates.
 
-    Takes columns row, status, finished, recorded_date, response_id, q1, q2, q3 (recipient_email when
-    present); gives the kept rows and a drop log with row, response_id, reason and detail.
+    Takes columns row, status, finished, recorded_date, response_id, the respondent, werkplaats and
+    network name items of `instrument` (recipient_email when present); gives the kept rows and a drop log with row, response_id, reason and detail.
     """
     reason = responses["status"].map(_status_reason) if "status" in responses else pd.Series(None, index=responses.index)
     if not keep_unfinished and "finished" in responses:
@@ -141,7 +145,7 @@ def filter_responses(*, responses: pd.DataFrame, keep_unfinished: bool) -> tuple
     logs.append(pd.DataFrame({"row": ordered["row"], "response_id": rid, "reason": "duplicate",
                               "detail": "same response id as data row " + latest.astype(str)})[same_id])
     # The same respondent about the same network more than once: the latest submission is kept.
-    who, network = _respondent(ordered), _network(ordered)
+    who, network = _respondent(ordered, instrument), _network(ordered, instrument)
     known = ~same_id & who.ne("") & ~network.str.startswith(" |") & ~network.str.endswith("| ")
     pair = (who + "\x00" + network)[known]
     earlier = pair.duplicated(keep="last")

@@ -88,10 +88,11 @@ def limit_numbers(frame: pd.DataFrame, *, instrument: Instrument) -> list[str]:
     place; gives a warning per column naming the rows."""
     warnings = []
     typed = set(instrument.typed_fields)
+    head_counts = {f for it in instrument.with_role("involvement") for f in it.fields if f.endswith("_text")}
     for column in (f for f in instrument.response_fields if f in frame):
         values = frame[column].astype(str)
         if column in typed:
-            if not re.fullmatch(r"q12_\d+_text", column):
+            if column not in head_counts:
                 continue
             counts = values.str.extract(_HEAD_COUNT, expand=False).fillna("")
             too_long = counts.str.len().gt(MAX_NUMBER_DIGITS)
@@ -205,7 +206,8 @@ def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame
     if twice:
         raise ExportError(f"{path}: the supplement's header names {', '.join(twice)} more than once; keep one "
                           "column per field.")
-    for required in ("q2", "q3"):
+    werkplaats, network_name = instrument.the("werkplaats").id, instrument.the("network_name").id
+    for required in (werkplaats, network_name):
         if required not in header:
             raise ExportError(f"{path}: the supplement needs a column {required} (werkplaats and network name).")
     body = []
@@ -218,9 +220,9 @@ def read_supplement(path: str | Path, *, instrument: Instrument) -> pd.DataFrame
                               "such cells, or add the missing column to the header.")
         body.append((number, (row + [""] * len(header))[:len(header)]))
     frame = pd.DataFrame([r for _, r in body], columns=header, dtype=object)
-    for number, name in zip((n for n, _ in body), frame["q3"] if len(frame) else []):
+    for number, name in zip((n for n, _ in body), frame[network_name] if len(frame) else []):
         if not name.strip():
-            raise ExportError(f"{path}: line {number} has no network name in column q3.")
+            raise ExportError(f"{path}: line {number} has no network name in column {network_name}.")
     return frame
 
 
@@ -247,10 +249,11 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
             "another survey. Export the WSD survey, or adapt config/instrument.yaml if its questions were renamed.")
     if items_missing:
         warnings.append(f"item(s) {', '.join(items_missing)} not found in the export; their answers are left empty.")
-    categories = [f for f in instrument.item("q12").fields if f.endswith("_text")]
+    matrix = instrument.with_role("involvement")
+    categories = [f for it in matrix for f in it.fields if f.endswith("_text")]
     if categories and not any(f in mapped_fields for f in categories):
-        lacking = (f"{export.path}: the export has none of the text columns of q12 ({', '.join(categories)}, "
-                   "tags Q12_1_TEXT..): the participant categories that the involvement tables are made of")
+        lacking = (f"{export.path}: the export has none of the text columns of {matrix[0].id} ({', '.join(categories)}, "
+                   f"tags {matrix[0].export_tag}_1_TEXT..): the participant categories that the involvement tables are made of")
         if require_instrument:
             raise ExportError(f"{lacking}. Export again with every column (keep the text entries of q12), or "
                               "run `python -m pipeline inspect` on it to see which columns were found.")
@@ -265,7 +268,7 @@ def ingest(*, export_path: str | Path, instrument: Instrument, settings: Setting
                              and s.strip() not in STATUS_TEXT.values()})
     if unknown_status:
         warnings.append(f"unknown Status value(s) {', '.join(unknown_status)}: those responses are kept.")
-    kept, drops = filter_responses(responses=frame, keep_unfinished=settings.keep_unfinished)
+    kept, drops = filter_responses(responses=frame, keep_unfinished=settings.keep_unfinished, instrument=instrument)
     personal = [f for it in instrument.items if it.personal for f in it.fields]
     clean = remove_personal_data(responses=kept, personal_fields=personal, typed_fields=list(instrument.typed_fields),
                                  salt=settings.response_id_salt)
@@ -311,12 +314,13 @@ def file_record(path: str | Path) -> dict:
     return {"name": Path(path).name, "bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
 
 
-def write_ingest(result: IngestResult, processed_dir: str | Path, *, settings: Settings | None = None) -> list[Path]:
+def write_ingest(result: IngestResult, processed_dir: str | Path, *, settings: Settings | None = None,
+                 personal: frozenset[str] = frozenset()) -> list[Path]:
     """Write responses.parquet, drops.csv, column_mapping.csv and ingest.json (with the settings the
     reading used, for the manifest); returns their paths."""
     processed = Path(processed_dir)
     responses = processed / "responses.parquet"
-    write_parquet(result.responses, responses, schema=RESPONSES, extra_text_prefix="q")
+    write_parquet(result.responses, responses, schema=RESPONSES, extra_text_prefix="q", personal=personal)
     drops = processed / "drops.csv"
     check(result.drops, schema=DROPS, name=str(drops))
     write_atomic(drops, result.drops.to_csv(index=False, lineterminator="\n").encode("utf-8"))
@@ -347,7 +351,7 @@ def run(ctx: Context) -> None:
     ctx.tell(f"ingest     reading {ctx.export}")
     result = ingest(export_path=ctx.export, supplement_path=ctx.supplement, instrument=config.instrument,
                     settings=config.settings, not_names=load_not_names(config.folder))
-    written = write_ingest(result, ctx.processed, settings=config.settings)
+    written = write_ingest(result, ctx.processed, settings=config.settings, personal=config.instrument.personal_fields)
     s = result.summary()
     dropped = ", ".join(f"{v} {k}" for k, v in s["dropped"].items() if v) or "none"
     from_supplement = int((result.responses["source"] == "supplement").sum())
