@@ -146,7 +146,7 @@ def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
                             positive=tuple(str(e) for e in examples.get("positive") or ()),
                             negative=tuple(str(e) for e in examples.get("negative") or ())))
     return Codebook(version=str(raw.get("version", "")),
-                    categories={str(k): {"item": str(v["item"]), "label": str(v["label"])}
+                    categories={str(k): {"item": str(v["item"]), "label": str(v["label"]), "kind": str(v.get("kind", "theme"))}
                                 for k, v in categories.items()},
                     themes=tuple(themes))
 
