@@ -387,6 +387,11 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         "coded_items": coded_items,
         "coded_sections": {c["section"]: c for c in coded_items if c["section"]},
         "yes_no": {r["item"]: r for r in summary_rows},
+        # By the table name instrument.yaml gives the item, so that a template survives a renumbered item.
+        "yes_no_by_table": {it.report.table: r for it in yes_no_items if it.report.table
+                            for r in summary_rows if r["item"] == it.id},
+        "text_item_by_table": {it.report.table: {"item": it.id, "number": it.number}
+                               for it in instrument.with_role("text", "coded") if it.report.table},
         "yes_no_sections": yes_no_sections,
         "categories": {code: c["label"] for code, c in codebook.categories.items()},
         "networks": network_list,
