@@ -15,7 +15,8 @@ import pytest
 from conftest import EMBEDDED_EXPORT, ROOT
 from test_ingest import ANSWERS
 from pipeline.app.cli import main
-from pipeline.publishing.render import build_context, text_to_html
+from pipeline.publishing.context import build_context
+from pipeline.publishing.texts import text_to_html
 from pipeline.core.files import DEFAULT_TEMPLATES
 
 HOSTILE = ['<script>alert("x")</script>', "{{ 7*7 }}", '=HYPERLINK("http://evil.invalid","klik")']
@@ -356,7 +357,7 @@ def test_bijlage_1_has_the_questionnaires_own_texts_and_q12_as_its_grid(embedded
 
 def test_questionnaire_texts_are_checked(tmp_path):
     from pipeline.core.errors import ConfigError
-    from pipeline.publishing.render import read_questionnaire_texts
+    from pipeline.publishing.texts import read_questionnaire_texts
     (tmp_path / "questionnaire.yaml").write_text("introduction: Welkom\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"questionnaire\.yaml: expected two texts, introduction: \| and closing: \|"):
         read_questionnaire_texts(tmp_path)

@@ -5,6 +5,9 @@ network_id) and the Dutch headers of the columns people see. The headers are app
 is written for people: tables/<name>.csv and a sheet of tables.xlsx. The typed frames go to charts and
 render as they are (typed/<name>.parquet in data/processed). The items and their tables come from the
 instrument's declarations, so a new item needs no code here.
+
+Over 500 lines: one function per kind of table of the report, which are read side by side when a table
+is compared with the 2019 report; the comparison with the previous wave is pipeline.waves.compare's.
 """
 
 from __future__ import annotations

@@ -2,8 +2,12 @@
 place errors become messages and exit codes.
 
 `run` takes an export through the stages (pipeline.app.runner); `ingest` ... `render` run one stage on the
-files in data/processed; `inspect`, `coding-sheet`, `coding-import`, `agreement` and `quotes` are tools
-for the researcher.
+files in data/processed (one command per row of pipeline.app.stages); `inspect`, `coding-sheet`,
+`coding-import`, `agreement` and `quotes` are tools for the researcher.
+
+Over 500 lines because every command's parser and its few lines of printing sit here, where the layering
+test lets a command import its modules when it runs (so that `--help` and `make-vars` stay quick); the
+commands' work is in the modules they call.
 """
 
 from __future__ import annotations

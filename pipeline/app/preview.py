@@ -194,7 +194,8 @@ class Preview:
 
     def _build(self, step: str) -> None:
         from pipeline.core.config import load_config
-        from pipeline.publishing.render import report_html, report_status, run_date
+        from pipeline.publishing.render import report_html, run_date
+        from pipeline.publishing.context import report_status
         from pipeline.app.runner import run_pipeline
         from pipeline.core.schemas import write_atomic
         from pipeline.core.style import load_style, style_path

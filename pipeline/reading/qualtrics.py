@@ -4,6 +4,9 @@ Detects the variant from the content, never the file name: the current CSV (thre
 with or without BOM), TSV in UTF-16, the legacy CSV (V1..V10, two header rows, trailing comma), the
 2016-17 "insights" CSV (Python-dict ImportIds), Excel .xlsx, SPSS .sav, and a CSV that Excel re-saved
 (";" separator, Windows-1252), which is read with a warning. The file is only ever opened for reading.
+
+Over 500 lines: the variants share the reading of the header rows and the messages that say where a broken
+file breaks, so they are kept in one module of two sections (text files; Excel and SPSS).
 """
 
 from __future__ import annotations
