@@ -35,7 +35,7 @@ from typing import Callable, NoReturn
 
 import pytest
 
-from pipeline.core.config import load_instrument, load_settings
+from pipeline.core.config import Instrument, load_instrument, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -78,6 +78,38 @@ def make_and_venv() -> None:
 @pytest.fixture(scope="session")
 def instrument():
     return load_instrument()
+
+
+# What the suite expects of a report in numbers (items, tables, figures) follows the instrument it was built with,
+# so that a researcher who declares another item in config/instrument.yaml keeps a green suite (test_added_item
+# will build such a report and run the checks of the report on it).
+
+# The tables every run makes whatever the instrument declares (without a previous wave): the overview of 3.2, the
+# summary of the yes/no items, and the data tables of the output contract with the codebook of their SPSS files.
+REPORT_WIDE_TABLES = ("overzicht", "ja_nee_vragen", "networks", "involvement", "codes", "spss_codebook")
+
+
+def report_tables(instrument: Instrument) -> set[str]:
+    """The name of every table a run makes with `instrument` (no previous wave): the report-wide ones, each item's
+    declared table and the per-network table of a coded item that declares one."""
+    declared = {it.report.table for it in instrument.items if it.report.table}
+    per_network = {it.report.per_network["table"] for it in instrument.items if it.report.per_network}
+    return set(REPORT_WIDE_TABLES) | declared | per_network
+
+
+def report_figures(instrument: Instrument) -> list[str]:
+    """The name of every figure `instrument` declares, in the report's order (no previous wave)."""
+    return [spec.name for _, spec in instrument.figures]
+
+
+def embedded_export_lacks(instrument: Instrument) -> list[str]:
+    """The items of `instrument` that the embedded 2018 export has no column of (by export tag), in questionnaire
+    order: none of the project's instrument, the 2018 questionnaire; an item a researcher adds for a later wave."""
+    import csv
+    with EMBEDDED_EXPORT.open(encoding="utf-8-sig", newline="") as handle:
+        tags = next(csv.reader(handle))
+    return [it.id for it in instrument.items
+            if not any(tag == it.export_tag or tag.startswith(f"{it.export_tag}_") for tag in tags)]
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,9 @@ from conftest import EMBEDDED_EXPORT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "qsf"
 INSTRUMENT = load_instrument()
+# A question the instrument does not declare: the next number, an export tag and an ImportId no item has.
+NEW_TAG = f"Q{INSTRUMENT.items[-1].number + 1}"
+NEW_QID = f"QID{max(int(it.import_id[3:]) for it in INSTRUMENT.items) + 1}"
 
 
 def _wsd_qsf(path: Path, change=None) -> Path:
@@ -48,7 +51,7 @@ def _question(survey, tag):
 
 def test_the_questionnaire_as_declared_has_no_differences(tmp_path):
     questions = read_qsf(_wsd_qsf(tmp_path / "wsd.qsf"))
-    assert len(questions) == 24 and "QID99" not in {q.qid for q in questions}   # the trash is left out
+    assert len(questions) == len(INSTRUMENT.items) and "QID99" not in {q.qid for q in questions}   # not the trash
     assert differences(questions, INSTRUMENT) == []
 
 
@@ -60,7 +63,7 @@ def test_added_removed_reworded_items_and_changed_choices_and_scale_are_named(tm
         survey["SurveyElements"] = [e for e in survey["SurveyElements"]
                                     if not (e["Element"] == "SQ" and e["Payload"]["DataExportTag"] == "Q24")]
         survey["SurveyElements"].append({"Element": "SQ", "Payload": {
-            "QuestionID": "QID40", "DataExportTag": "Q25", "QuestionType": "MC",
+            "QuestionID": NEW_QID, "DataExportTag": NEW_TAG, "QuestionType": "MC",
             "QuestionText": "Gebruikt het netwerk digitale middelen?", "Choices": {"1": {"Display": "Nee"}}}})
     lines = differences(read_qsf(_wsd_qsf(tmp_path / "wsd.qsf", change)), INSTRUMENT)
     text = "\n".join(lines)
@@ -68,7 +71,7 @@ def test_added_removed_reworded_items_and_changed_choices_and_scale_are_named(tm
     assert "q6: its choices are Ja, Nee, gestopt" in text
     assert "q12: its scale is" in text and "Neutraal" in text
     assert "q24 (Q24) is not in the survey" in text
-    assert "Q25 is new in the survey" in text
+    assert f"{NEW_TAG} is new in the survey" in text
     assert len(lines) == 5
 
 
@@ -77,7 +80,7 @@ def test_a_real_qsf_of_another_survey_is_read_and_called_so():
         questions = read_qsf(FIXTURES / name)
         assert len(questions) == count and all(q.qid.startswith("QID") for q in questions)
         lines = differences(questions, INSTRUMENT)
-        assert lines[0].startswith("only 0 of the 24 items") and "another survey" in lines[0]
+        assert lines[0].startswith(f"only 0 of the {len(INSTRUMENT.items)} items") and "another survey" in lines[0]
     multiple = [q for q in read_qsf(FIXTURES / "qualtreats-combined-test.qsf") if q.kind == "MC"]
     assert multiple and multiple[0].choices == ((1, "Yes"), (2, "No"))
 
