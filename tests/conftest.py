@@ -12,6 +12,12 @@ instead of running the pipeline itself:
   `python -m pipeline run`; `messages.txt` beside out/ holds what it printed (stdout, then stderr).
 - `embedded_report_again`: the same run a second time, for tests that compare two runs byte for byte.
 - `hostile_report`: the embedded export with hostile text (`test_report.HOSTILE`) in a name and answers.
+- `added_item_report`: the embedded export answering one more yes/no item, which a copy of the config
+  declares (tests/test_added_item.py); its config/ is beside out/.
+- `any_report`: embedded_report and added_item_report in turn, each with the instrument it was built with,
+  for a check whose expectations (how many tables and figures, which items) must follow the instrument:
+  it takes them from `report_tables(instrument)`, `report_figures(instrument)` and the instrument itself,
+  never from a number written in the test.
 
 Shared runs are read-only: a test that changes files copies them first (`shutil.copytree(report / "out",
 tmp_path / "out")`), or renders into its own folder from the shared processed/ (render only reads it).
@@ -30,12 +36,13 @@ import io
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NoReturn
 
 import pytest
 
-from pipeline.core.config import Instrument, load_instrument, load_settings
+from pipeline.core.config import Instrument, load_config, load_instrument, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
@@ -82,7 +89,7 @@ def instrument():
 
 # What the suite expects of a report in numbers (items, tables, figures) follows the instrument it was built with,
 # so that a researcher who declares another item in config/instrument.yaml keeps a green suite (test_added_item
-# will build such a report and run the checks of the report on it).
+# builds such a report and runs the checks of the report on it).
 
 # The tables every run makes whatever the instrument declares (without a previous wave): the overview of 3.2, the
 # summary of the yes/no items, and the data tables of the output contract with the codebook of their SPSS files.
@@ -246,6 +253,44 @@ def hostile_report(tmp_path_factory) -> Path:
                          "--out", str(folder / "out"), "--processed", str(folder / "processed"), "--quiet"],
                 epoch=None)
     return shared_run(tmp_path_factory, "hostile_report", build)
+
+
+@pytest.fixture(scope="session")
+def added_item_report(tmp_path_factory) -> Path:
+    """A full run like embedded_report, dated 1 January 2019, with a copy of the config that declares one yes/no
+    item more than the project's (with a table, a figure, a place in 3.5 and in Bijlage 2) and the embedded
+    export with answers to it (test_added_item.build_added_item_report): out/, processed/, messages.txt,
+    config/ and the export."""
+    from test_added_item import build_added_item_report
+    return shared_run(tmp_path_factory, "added_item_report", build_added_item_report)
+
+
+@dataclass(frozen=True)
+class BuiltReport:
+    """A shared run (out/, processed/, messages.txt) and the instrument of the config it was built with."""
+
+    folder: Path
+    instrument: Instrument
+
+    @property
+    def out(self) -> Path:
+        return self.folder / "out"
+
+    @property
+    def processed(self) -> Path:
+        return self.folder / "processed"
+
+
+@pytest.fixture(scope="session", params=["embedded", "added_item"])
+def any_report(request) -> BuiltReport:
+    """Each of two shared runs, for the checks of the report whose expectations follow the instrument: the
+    embedded report, built with config/, and added_item_report, built with a config that declares one item
+    more. A check that takes it holds for whatever the instrument declares, an item added by a researcher
+    included."""
+    if request.param == "embedded":
+        return BuiltReport(request.getfixturevalue("embedded_report"), load_instrument())
+    folder = request.getfixturevalue("added_item_report")
+    return BuiltReport(folder, load_config(folder / "config").instrument)
 
 
 def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplement: Path | None = EMBEDDED_SUPPLEMENT,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EMBEDDED_EXPORT, ROOT
+from conftest import EMBEDDED_EXPORT, ROOT, report_figures, report_tables
 from test_ingest import ANSWERS
 from pipeline.app.cli import main
 from pipeline.publishing.context import build_context
@@ -33,24 +33,35 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
 
 
-def test_output_folder_holds_the_contract(report):
-    out = report / "out"
+def test_output_folder_holds_the_contract(any_report):
+    out = any_report.out
     for name in ("report.html", "report.pdf", "tables.xlsx", "manifest.json", "tables/networks.csv",
                  "tables/involvement.csv", "tables/codes.csv"):
         assert (out / name).stat().st_size > 0, name
-    for figure in ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen"):
+    assert sorted(p.name for p in (out / "tables").glob("*.csv")) == sorted(
+        f"{name}.csv" for name in report_tables(any_report.instrument))
+    for figure in report_figures(any_report.instrument):
         for suffix in ("png", "svg", "pdf", "csv"):
             assert (out / "figures" / f"{figure}.{suffix}").exists()
-    assert not [p for p in report.iterdir() if p.name.startswith(".out.")], "a staging folder was left behind"
+    staging = [p for p in any_report.folder.iterdir() if p.name.startswith(".out.")]
+    assert not staging, "a staging folder was left behind"
 
 
-def test_html_opens_offline_and_links_every_chart_file(report):
-    html = (report / "out" / "report.html").read_text(encoding="utf-8")
+def test_the_run_counts_the_tables_and_figures_the_instrument_declares(any_report):
+    printed = (any_report.folder / "messages.txt").read_text(encoding="utf-8").splitlines()
+    tables, figures = report_tables(any_report.instrument), report_figures(any_report.instrument)
+    assert f"aggregate  {len(tables)} tables" in printed
+    assert f"charts     {len(figures)} figures, each as PNG, SVG, PDF and CSV" in printed
+
+
+def test_html_opens_offline_and_links_every_chart_file(any_report):
+    out = any_report.out
+    html = (out / "report.html").read_text(encoding="utf-8")
     links = set(re.findall(r'(?:href|src)="([^"#]+)"', html))
     assert not [link for link in links if "://" in link], "the report must not load anything from the internet"
     for link in links:
-        assert (report / "out" / link).exists(), link
-    for figure in ("betrokkenheid", "werkvormen"):
+        assert (out / link).exists(), link
+    for figure in report_figures(any_report.instrument):
         for suffix in ("png", "svg", "pdf", "csv"):
             assert f'figures/{figure}.{suffix}"' in html
 
@@ -69,6 +80,34 @@ def test_every_network_of_bijlage_2_and_every_table_is_in_the_report(report):
     assert re.search(r"Pagina 2 van \d+", flat)
     sha = hashlib.sha256(EMBEDDED_EXPORT.read_bytes()).hexdigest()
     assert sha in html and "1 januari 2019" in html
+
+
+def test_bijlage_2_shows_every_declared_answer_of_each_network_under_its_heading(any_report):
+    """Per network of Bijlage 2, in the order of appendix_order (an item without one after the others, in
+    questionnaire order), the heading of each item declared for it that the network answered: a text or coded
+    answer, or the explanation of a yes; the participants are a table of their own."""
+    import html as html_module
+    import json
+    import pandas as pd
+    def place(it) -> float:
+        return it.report.appendix_order if it.report.appendix_order is not None else 1000 + it.number
+    parts = sorted((it for it in any_report.instrument.items
+                    if it.report.appendix and it.role in ("text", "coded", "yes_no")), key=place)
+    assert parts
+    networks = pd.read_parquet(any_report.processed / "networks.parquet")
+    unpublished = set(json.loads((any_report.processed / "quotes.json").read_text(encoding="utf-8"))["unpublished"])
+    html = (any_report.out / "report.html").read_text(encoding="utf-8").split('<h1 id="bijlage-2">', 1)[1]
+
+    def answered(network, item) -> bool:
+        if item.role == "yes_no":
+            return network[item.id] == "ja" and bool(network.get(f"{item.id}_text") or "")   # q24 has no text
+        return bool(network[item.id] or "")
+    for network in networks.to_dict(orient="records"):
+        section = html.split(f'<section class="network" id="netwerk-{network["network_id"]}">', 1)[1]
+        shown = [html_module.unescape(h) for h in re.findall(r"<h4>(.*?)</h4>", section.split("</section>", 1)[0])]
+        expected = [] if network["network_id"] in unpublished else \
+            [it.report.appendix for it in parts if answered(network, it)]
+        assert shown == expected, network["network_id"]
 
 
 def test_method_section_is_filled_from_the_data(report):
@@ -249,8 +288,8 @@ def _visible_text(html: str) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
-def test_tables_are_numbered_in_order_and_every_reference_points_to_one(embedded_report):
-    html = (_shared(embedded_report) / "report.html").read_text(encoding="utf-8")
+def test_tables_are_numbered_in_order_and_every_reference_points_to_one(any_report):
+    html = (any_report.out / "report.html").read_text(encoding="utf-8")
     numbers = [int(n) for n in re.findall(r"<caption>Tabel (\d+)\. ", html)]
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 15
     text = re.sub(r"<caption>.*?</caption>", " ", html, flags=re.S)
@@ -260,12 +299,12 @@ def test_tables_are_numbered_in_order_and_every_reference_points_to_one(embedded
     overview = re.search(r"<caption>Tabel (\d+)\. Overzicht van de leernetwerken", html).group(1)
     assert f"Tabel {overview} geeft het overzicht" in html
     figures = [int(n) for n in re.findall(r"<figcaption>Figuur (\d+)\. ", html)]
-    assert figures == list(range(1, len(figures) + 1))
+    assert figures == list(range(1, len(report_figures(any_report.instrument)) + 1))
     assert {int(n) for n in re.findall(r"\b[Ff]iguur (\d+)\b", _visible_text(html))} <= set(figures)
 
 
-def test_every_table_of_the_html_links_its_csv(embedded_report):
-    out = _shared(embedded_report)
+def test_every_table_of_the_html_links_its_csv(any_report):
+    out = any_report.out
     html = (out / "report.html").read_text(encoding="utf-8")
     wrappers = re.findall(r'<div class="table-wrap[^"]*">(.*?)</div>', html, flags=re.S)
     assert len(wrappers) == html.count("<table class=\"data\">")

@@ -12,14 +12,13 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from conftest import report_figures, report_tables
 from test_coding import REPORT_COUNTS
 from pipeline.analysis.aggregate import write_tables
 from pipeline.core.codebook import load_codebook
 from pipeline.core import excel as workbook
 from pipeline.core.excel import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
 from pipeline.coding.quotes import MAX_QUOTE, is_complete
-
-FIGURES = ("betrokkenheid", "status", "startjaren", "initiatiefnemers", "themas_q23", "themas_q17", "werkvormen")
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +60,17 @@ def test_involvement_per_participant_group(processed):
     assert float(onderwijs["Percentage hoog of zeer hoog"]) == round(100 * high / rated, 1)
 
 
-def test_yes_no_items(processed):
+def test_yes_no_items(any_report):
+    processed, yes_no = any_report.processed, any_report.instrument.with_role("yes_no")
     summary = _table(processed, "ja_nee_vragen").set_index("Vraag")
+    assert summary.index.tolist() == [it.id for it in yes_no]      # every yes/no item, in questionnaire order
     assert summary.loc["q16", ["Ja", "Nee", "Niet ingevuld"]].tolist() == ["15", "0", "2"]
     costs = _table(processed, "kosten")
-    assert (costs["Antwoord"] == "Ja").sum() == int(summary.loc["q21", "Ja"])
     assert costs.loc[costs["Antwoord"] == "Ja", "Toelichting"].str.len().min() > 0
+    for item in yes_no:
+        table = _table(processed, item.report.table)
+        assert summary.loc[item.id, "Onderwerp"] == item.report.title, item.id
+        assert (table["Antwoord"] == "Ja").sum() == int(summary.loc[item.id, "Ja"]), item.id
 
 
 def test_theme_tables_carry_the_report_counts_and_quotes(processed):
@@ -95,9 +99,11 @@ def test_contract_tables(processed):
     assert _table(processed, "networks")["start_year"].isin(["", "2013", "2015", "2016", "2017"]).all()
 
 
-def test_workbook_has_every_table_with_a_frozen_header(processed):
+def test_workbook_has_every_table_with_a_frozen_header(any_report):
+    processed = any_report.processed
     wb = load_workbook(processed / "tables.xlsx")
     csvs = sorted(p.stem for p in (processed / "tables").glob("*.csv"))
+    assert csvs == sorted(report_tables(any_report.instrument))
     assert sorted(wb.sheetnames) == sorted(["inhoud", *csvs])
     for name in csvs:
         ws = wb[name]
@@ -140,9 +146,11 @@ def test_long_sheets_written_as_xml_read_back_like_short_ones(monkeypatch):
     assert cells[1][2][:3] == (12.5, "n", "0.0") and cells[-1][1][0] is None and as_xml[1] == f"A1:C{rows + 1}"
 
 
-def test_every_figure_in_every_format(processed):
-    folder = processed / "figures"
-    for name in FIGURES:
+def test_every_figure_in_every_format(any_report):
+    folder, names = any_report.processed / "figures", report_figures(any_report.instrument)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{name}.{suffix}" for name in names
+                                                              for suffix in ("png", "svg", "pdf", "csv", "smal.svg"))
+    for name in names:
         for suffix in ("png", "svg", "pdf", "csv"):
             assert (folder / f"{name}.{suffix}").stat().st_size > 0, f"{name}.{suffix}"
         with Image.open(folder / f"{name}.png") as image:
@@ -172,10 +180,11 @@ def _digests(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(files)}
 
 
-def test_two_runs_give_byte_identical_tables_and_figures(processed, embedded_report_again):
+def test_two_runs_give_byte_identical_tables_and_figures(processed, embedded_report_again, instrument):
     first, second = _digests(processed), _digests(embedded_report_again / "processed")
-    assert len(first) == 2 * 24 + 1 + 2 + 5 * len(FIGURES)   # 24 tables, tables.xlsx, the two .sav files;
-    # per figure png, svg, pdf, csv and the phone svg
+    tables, figures = report_tables(instrument), report_figures(instrument)
+    assert len(first) == 2 * len(tables) + 1 + 2 + 5 * len(figures)   # each table's CSV and parquet, tables.xlsx,
+    # the two .sav files; per figure png, svg, pdf, csv and the phone svg
     assert first == second
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from test_ingest import ANSWERS
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, report_figures
 from test_report import HOSTILE
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -96,13 +96,13 @@ def test_a_contents_field_updated_on_opening(report):
     assert "3.2 Welke leernetwerken zijn er (geweest)?" in entries and "Colofon" in entries
 
 
-def test_every_figure_is_embedded_at_print_resolution_with_a_seq_caption(report):
+def test_every_figure_is_embedded_at_print_resolution_with_a_seq_caption(any_report):
     from docx.shared import Cm
-    out = report / "out"
+    out = any_report.out
     docx = out / "report.docx"
     with zipfile.ZipFile(docx) as package:
         media = sorted(package.read(n) for n in package.namelist() if n.startswith("word/media/"))
-    pngs = sorted(p.read_bytes() for p in (out / "figures").glob("*.png"))
+    pngs = sorted((out / "figures" / f"{name}.png").read_bytes() for name in report_figures(any_report.instrument))
     assert media == pngs, "every figure's 300 dpi PNG, byte for byte, and nothing else"
     document = _document(docx)
     shapes = document.inline_shapes
