@@ -28,13 +28,21 @@ from typing import Callable
 from pipeline.core.errors import PipelineError
 
 
-def _child(work: Callable[[], object], sender) -> None:
+def _child(work: Callable[[], object] | None, sender, work_receiver=None) -> None:
+    """The second process: runs `work` (or the work read from `work_receiver`) and sends back its outcome."""
     import signal
     # The parent owns the run: Ctrl-C and SIGTERM are its to handle (it ends the child), and the child
     # must not run the parent's SIGTERM handler, which removes the staging folder.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _end_with_parent()
+    if work_receiver is not None:
+        try:
+            work = work_receiver.recv()
+        except (EOFError, OSError, pickle.UnpicklingError):
+            os._exit(1)   # the parent stopped while sending it: it no longer waits, and there is nothing to say
+        finally:
+            work_receiver.close()
     try:
         sender.send(_outcome_of(work))
     finally:
@@ -115,8 +123,21 @@ class Job:
         context = multiprocessing.get_context(self.method)
         receiver, sender = context.Pipe(duplex=False)
         self._receiver = receiver
-        self._process = context.Process(target=_child, args=(work, sender), daemon=True)
-        self._process.start()
+        if self.method == "fork":
+            self._process = context.Process(target=_child, args=(work, sender), daemon=True)
+            self._process.start()
+        else:
+            # A fresh interpreter gets the work through a pipe of its own after it started, not with its
+            # start-up data: a run stopped while the (large) work is on its way then leaves the child to end
+            # quietly, instead of the interpreter's own traceback about truncated start-up data.
+            work_receiver, work_sender = context.Pipe(duplex=False)
+            self._process = context.Process(target=_child, args=(None, sender, work_receiver), daemon=True)
+            self._process.start()
+            work_receiver.close()
+            try:
+                work_sender.send(work)
+            finally:
+                work_sender.close()
         sender.close()
 
     def wait(self):
