@@ -43,8 +43,11 @@ def _child(work: Callable[[], object] | None, sender, work_receiver=None) -> Non
             os._exit(1)   # the parent stopped while sending it: it no longer waits, and there is nothing to say
         finally:
             work_receiver.close()
+    outcome = _outcome_of(work)
     try:
-        sender.send(_outcome_of(work))
+        sender.send(outcome)
+    except OSError:   # the parent stopped and closed its end: nobody waits for the outcome
+        os._exit(1)
     finally:
         sender.close()
 
