@@ -1,6 +1,7 @@
 """The researcher's files in a wave folder, read and checked line by line, and written back: the coding
-corrections (coding_corrections.csv), the reviewed answers (coding_reviews.csv), the quote decisions
-(quotes.csv) and the confirmed links to the previous wave (network_links.csv).
+corrections (coding_corrections.csv), the reviewed answers (coding_reviews.csv), the random sample of answers
+drawn for the review (coding_sample.csv), the quote decisions (quotes.csv) and the confirmed links to the
+previous wave (network_links.csv).
 
 A correction, review or quote decision names its answer by response key, item and `answer_sha`, so it
 applies only to that answer, in that wave, while its text is unchanged."""
@@ -112,6 +113,33 @@ def load_reviews(path: Path | None) -> pd.DataFrame:
 
 def reviews_csv(frame: pd.DataFrame) -> bytes:
     return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+SAMPLE_COLUMNS = ("position", "response_key", "item", "answer_sha", "network_id", "seed")
+
+
+def empty_sample() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in SAMPLE_COLUMNS})
+
+
+def load_sample(path: Path | None) -> pd.DataFrame:
+    """The answers drawn at random for the review, in the order drawn (SAMPLE_COLUMNS); no file means none."""
+    if path is None or not path.exists():
+        return empty_sample()
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
+                            "`python -m pipeline review --sample N`; restore it from your copy.")
+    missing = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by "
+                            "`python -m pipeline review --sample N`.")
+    return frame[list(SAMPLE_COLUMNS)]
+
+
+def sample_csv(frame: pd.DataFrame) -> bytes:
+    return frame[list(SAMPLE_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 QUOTE_COLUMNS = ("kind", "item", "theme", "place", "decision", "quote", "replacement", "network_id", "werkplaats",

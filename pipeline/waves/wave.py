@@ -24,6 +24,7 @@ from pipeline.core.errors import ConfigError, PipelineError
 WAVES_DIR = PROJECT_ROOT / "waves"
 CORRECTIONS = "coding_corrections.csv"
 REVIEWS = "coding_reviews.csv"
+SAMPLE = "coding_sample.csv"
 QUOTES = "quotes.csv"
 LINKS = "network_links.csv"
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
@@ -73,6 +74,12 @@ class Wave:
     @property
     def reviews(self) -> Path:
         return self.folder / REVIEWS
+
+    @property
+    def sample(self) -> Path:
+        """The random sample of coded answers drawn for the review (pipeline.coding.review_queue.draw_sample),
+        from which the rules' accuracy on this wave is estimated."""
+        return self.folder / SAMPLE
 
     @property
     def links(self) -> Path:
