@@ -96,19 +96,25 @@ def empty_reviews() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=str) for c in REVIEW_COLUMNS})
 
 
-def load_reviews(path: Path | None) -> pd.DataFrame:
-    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
-    if path is None or not path.exists():
-        return empty_reviews()
+def _read_pipeline_csv(path: Path, columns: tuple[str, ...], *, written_by: str, unreadable: str) -> pd.DataFrame:
+    """A CSV the pipeline writes, with its columns checked; the errors say which command writes it."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
-                            "coding-import, restore it from your copy or delete it to start the review again.")
-    missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
+                            f"{written_by}, {unreadable}")
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by coding-import.")
-    return frame[list(REVIEW_COLUMNS)]
+        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by {written_by}.")
+    return frame[list(columns)]
+
+
+def load_reviews(path: Path | None) -> pd.DataFrame:
+    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
+    if path is None or not path.exists():
+        return empty_reviews()
+    return _read_pipeline_csv(path, REVIEW_COLUMNS, written_by="coding-import",
+                              unreadable="restore it from your copy or delete it to start the review again.")
 
 
 def reviews_csv(frame: pd.DataFrame) -> bytes:
@@ -126,16 +132,8 @@ def load_sample(path: Path | None) -> pd.DataFrame:
     """The answers drawn at random for the review, in the order drawn (SAMPLE_COLUMNS); no file means none."""
     if path is None or not path.exists():
         return empty_sample()
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
-                            "`python -m pipeline review --sample N`; restore it from your copy.")
-    missing = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by "
-                            "`python -m pipeline review --sample N`.")
-    return frame[list(SAMPLE_COLUMNS)]
+    return _read_pipeline_csv(path, SAMPLE_COLUMNS, written_by="`python -m pipeline review --sample N`",
+                              unreadable="restore it from your copy.")
 
 
 def sample_csv(frame: pd.DataFrame) -> bytes:
