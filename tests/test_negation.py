@@ -50,6 +50,9 @@ def test_the_denial_holds_for_its_clause_only():
     assert "continuiteit" in _coded("q17", "De continuïteit is niet geborgd zodra de subsidie stopt.")
     assert "intervisie" in _coded("q19", "Intervisie doen we elke maand; een leergang hebben we nooit gehad.")
     assert "leergang" not in _coded("q19", "Intervisie doen we elke maand; een leergang hebben we nooit gehad.")
+    # "hebben ... nooit" denies what stands before it, back to "en": the intervision is done
+    assert _coded("q19", "We doen intervisie en hebben nooit een symposium gehad.") == {"intervisie"}
+    assert "procesbegeleiding" in _coded("q23", "Een procesbegeleider is niet te missen.")
 
 
 def test_a_challenge_that_went_easily_is_no_challenge_and_an_opportunity_that_went_badly_no_opportunity():
