@@ -70,10 +70,10 @@ def _frames(answers: dict[str, str], codes: list[tuple[str, str, str]]):
 SHARED = "Deelnemers moeten willen meedoen en de tijd krijgen om te leren."
 ANSWERS = {"n1": f"{SHARED} Voldoende tijd om te leren is nodig.",
            "n2": "Teams moeten wel bereid zijn om mee te doen.",
-           "n3": "Een cultuurverandering heeft echt tijd nodig. Het vraagt ook om bereidheid van iedereen."}
+           "n3": "Een cultuurverandering heeft echt tijd nodig. Het vraagt ook om motivatie van iedereen."}
 CODES = [("n1", "tijd", SHARED), ("n1", "bereidheid", SHARED), ("n1", "tijd", "Voldoende tijd om te leren is nodig."),
          ("n2", "bereidheid", ANSWERS["n2"]), ("n3", "tijd", "Een cultuurverandering heeft echt tijd nodig."),
-         ("n3", "bereidheid", "Het vraagt ook om bereidheid van iedereen.")]
+         ("n3", "bereidheid", "Het vraagt ook om motivatie van iedereen.")]
 
 
 def test_a_sentence_is_quoted_under_one_theme_at_most_and_each_theme_gets_its_own():

@@ -1,7 +1,9 @@
 """Quotes: the sentences the report quotes under each theme, and the researcher's decisions on them.
 
-A quote is a complete sentence of a coded answer (see `is_complete`) that a rule code of the theme rests
-on, never cut and quoted under one theme at most. Without decisions the run chooses up to QUOTES per
+A quote is a complete sentence of a coded answer (see `is_complete`) that a code of the theme rests on:
+a rule code's sentence only when it is positive evidence of the theme by itself (no negation, no clause that
+denies the theme), a manual code's (an accepted suggestion, a coder's evidence) as the coder gave it. It is
+never cut and quoted under one theme at most. Without decisions the run chooses up to QUOTES per
 theme, the shortest first and from different networks where it can, and the report says the quotes
 were not reviewed. The wave's quotes file (waves/<name>/quotes.csv, written pre-filled by
 `python -m pipeline quotes --wave NAME`) holds the decisions: approve a quote, replace it by another
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.coding.rules import evidence_sentence_text
+from pipeline.coding.rules import evidence_sentence_text, match_theme
 from pipeline.core.codebook import Codebook, checked_theme
 from pipeline.core.errors import ConfigError
 from pipeline.core.wave_files import KINDS, NETWORK_DECISIONS, QUOTE_COLUMNS, QUOTE_DECISIONS, answer_sha, \
@@ -131,30 +133,42 @@ class Candidate:
         return (self.response_key, self.item, self.sentence)
 
 
-def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str) -> list[Candidate]:
-    """The quotable sentences of `item` per rule code. Takes codes (network_id, item, theme, origin,
-    evidence) and networks (network_id, response_key and the item's text)."""
+def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str, codebook: Codebook) -> list[Candidate]:
+    """The quotable sentences of `item`, one per code: the complete sentence its evidence is in. A rule code's
+    sentence must be positive evidence of its theme on its own (the theme's rules code it, so no negation or
+    denying clause governs it); a manual code's sentence (an accepted suggestion, a coder's evidence) is the
+    coder's judgement. Takes codes (network_id, item, theme, origin, evidence) and networks (network_id,
+    response_key and the item's text)."""
     if item not in networks:
         return []
     by_network = {n: (r, t or "") for n, r, t in zip(networks["network_id"], networks["response_key"],
                                                        networks[item].fillna(""))}
     split: dict[str, list[tuple[str, bool, bool]]] = {}
     out = []
-    rule_codes = codes[(codes["item"] == item) & (codes["origin"] != "manual")]
-    for network_id, theme, evidence in zip(rule_codes["network_id"], rule_codes["theme"], rule_codes["evidence"]):
+    coded = codes[codes["item"] == item]
+    for network_id, theme, origin, evidence in zip(coded["network_id"], coded["theme"], coded["origin"],
+                                                   coded["evidence"]):
         if network_id not in by_network:
             continue
         response_key, text = by_network[network_id]
         if network_id not in split:   # once per answer, not once per code of it
             split[network_id] = split_sentences(text)
-        sentences = split[network_id]
         found = evidence_sentence_text(evidence)
         probe = found[:80]
-        for sentence, listed, last in sentences:
+        for sentence, listed, last in split[network_id]:
             if probe and probe in sentence and is_complete(sentence, listed=listed, last=last):
-                out.append(Candidate(theme, item, network_id, response_key, answer_sha(text), sentence))
+                if origin == "manual" or _evidence_of(codebook, theme, sentence):
+                    out.append(Candidate(theme, item, network_id, response_key, answer_sha(text), sentence))
                 break
     return out
+
+
+def _evidence_of(codebook: Codebook, theme: str, sentence: str) -> bool:
+    """Whether the theme's rules code the sentence by itself."""
+    try:
+        return match_theme(codebook.theme(theme), sentence) is not None
+    except KeyError:   # a theme no longer in the codebook
+        return False
 
 
 @dataclass(frozen=True)
@@ -261,7 +275,7 @@ def choose(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, i
     each sentence under one theme at most. Themes with the fewest sentences choose first, so a sentence
     that is the only one of a theme is quoted there. Withheld sentences and networks are never quoted."""
     themes = [t.code for t in codebook.themes_for(item)]
-    pool = [c for c in candidates(codes=codes, networks=networks, item=item)
+    pool = [c for c in candidates(codes=codes, networks=networks, item=item, codebook=codebook)
             if c.key not in decisions.withheld and c.response_key not in decisions.unpublished]
     out: dict[str, list[Quote]] = {t: [] for t in themes}
     used: set[tuple[str, str, str]] = set()

@@ -99,7 +99,8 @@ class RuleIndex:
 class Sentence:
     """One sentence of an answer; `terms` are the ids of the terms that may occur in it (None: any), with
     `starts` the positions of the words that can start each, and `read_as` its spelling slips with the term
-    word each is read as. Matches in the scope of a negation do not count (pipeline.language.matching.negation_scope)."""
+    word each is read as. Matches in the scope of a negation, or in a clause that denies the theme's sense, do not
+    count (pipeline.language.matching.negation_scope)."""
 
     def __init__(self, text: str, starts: dict[int, list[int]] | None = None, read_as: dict[str, str] | None = None,
                  words_of_text: list[str] | None = None):
@@ -107,8 +108,16 @@ class Sentence:
         self.terms = None if starts is None else frozenset(starts)
 
     @cached_property
-    def haystack(self) -> Haystack:
-        return haystack(self.text, negation=True, read_as=self.read_as, words_of_text=self.words, starts=self.starts)
+    def _haystacks(self) -> dict[str | None, Haystack]:
+        return {}
+
+    def haystack(self, sense: str | None = None) -> Haystack:
+        """The sentence prepared for the themes of a category of `sense` (clauses that deny it match nothing)."""
+        found = self._haystacks.get(sense)
+        if found is None:
+            found = self._haystacks[sense] = haystack(self.text, negation=True, read_as=self.read_as,
+                                                      words_of_text=self.words, starts=self.starts, sense=sense)
+        return found
 
     @property
     def evidence(self) -> str:
@@ -160,7 +169,7 @@ def match_theme(theme: Theme, text: str | list[Sentence]) -> tuple[str, str] | N
             # A sentence none of whose words can start one of the rule's terms is not prepared for it.
             if possible is not None and possible.isdisjoint(rule.term_ids):
                 continue
-            if rule.matches(sentence.haystack, possible):
+            if rule.matches(sentence.haystack(theme.sense), possible):
                 return rule.id, sentence.evidence
     return None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.files import CONFIG_DIR, read_yaml
-from pipeline.language.matching import Haystack, Term, find, term
+from pipeline.language.matching import SENSES, Haystack, Term, find, term
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class Theme:
     rules: tuple[Rule, ...]
     positive: tuple[str, ...]
     negative: tuple[str, ...]
+    sense: str | None = None   # the category's sense: a clause that denies it codes nothing (matching.SENSES)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
             raise ConfigError(f"{path}: category {code} needs an item (such as q23) and a label.")
         if spec.get("kind", "theme") not in ("theme", "method"):
             raise ConfigError(f"{path}: category {code}: kind is theme (the default) or method, not {spec['kind']!r}.")
+        if spec.get("sense") is not None and spec["sense"] not in SENSES:
+            raise ConfigError(f"{path}: category {code}: sense is one of {', '.join(SENSES)}, not {spec['sense']!r}.")
     themes, rule_ids = [], set()
     for code, spec in raw["themes"].items():
         where = f"{path}: theme {code}"
@@ -144,7 +147,8 @@ def load_codebook(path: Path = CONFIG_DIR / "codebook.yaml") -> Codebook:
                             item=str(categories[spec["category"]]["item"]),
                             definition=" ".join(str(spec["definition"]).split()), rules=tuple(rules),
                             positive=tuple(str(e) for e in examples.get("positive") or ()),
-                            negative=tuple(str(e) for e in examples.get("negative") or ())))
+                            negative=tuple(str(e) for e in examples.get("negative") or ()),
+                            sense=categories[spec["category"]].get("sense")))
     return Codebook(version=str(raw.get("version", "")),
                     categories={str(k): {"item": str(v["item"]), "label": str(v["label"]), "kind": str(v.get("kind", "theme"))}
                                 for k, v in categories.items()},

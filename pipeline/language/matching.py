@@ -222,7 +222,7 @@ NOT_NEGATING_BEFORE = {"zonder": frozenset({"niet", "geen", "nooit"}), "weinig":
                        "nauwelijks": frozenset(), "geen": frozenset(), "niet": frozenset()}
 CONTRAST = frozenset({"maar", "wel", "echter", "toch", "behalve", "integendeel"})
 NO_PROBLEM = frozenset({"probleem", "belemmering", "issue", "knelpunt", "obstakel", "struikelblok", "rol",
-                        "punt", "drempel", "factor", "zorg", "doel"})
+                        "punt", "drempel", "factor", "zorg", "doel", "sprake"})
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]–—]|\s-\s")
 
 
@@ -256,22 +256,121 @@ def _is_negation(i: int, ws: list[str]) -> bool:
     return not (i > 0 and ws[i - 1] in NOT_NEGATING_BEFORE.get(w, frozenset()))
 
 
-def negation_scope(text_tokens: list[Token], clause_of: list[int]):
-    """negated(start, end): whether the words start..end-1 are in the scope of a negation."""
+# A clause can also deny a theme as a whole, by what it says of it, whatever the distance: that it is "geen
+# probleem" (or nooit een drempel ...) and what follows "gelukkig geen", for every theme; and, by the sense of the
+# theme's category (config/codebook.yaml), that a difficulty went easily or is solved ("ging vanzelf", "is geborgd"),
+# that a positive theme went badly ("verloopt stroef", "ontbrak") or that a practice or a precondition was not
+# there or not done ("doen we niet", "hadden we niet"). A cue with a negation just before or inside it is no cue
+# ("niet geborgd" is the difficulty).
+SENSES = ("difficulty", "positive", "practice")
+GLAD = frozenset({"gelukkig", "gelukkigerwijs"})
+NOT_THE_DIFFICULTY = ("vanzelf", "=makkelijk", "=gemakkelijk", "=eenvoudig", "=soepel", "moeiteloos", "=viel mee",
+                      "=vielen mee", "=valt ... mee", "=vallen ... mee", "=viel ... mee", "=vielen ... mee", "dezelfde taal", "is ... geborgd", "zijn ... geborgd",
+                      "is ... gewaarborgd", "is ... verzekerd", "is ... rond", "is ... opgenomen", "zijn ... opgenomen",
+                      "is ... ingebed", "is ... verankerd", "is ... geregeld", "goed geregeld", "opgelost",
+                      "=gaat goed", "=ging goed", "=loopt goed", "=liep goed", "=lukt goed", "=lukte goed",
+                      "geen moeite", "geen zorgen", "geen last", "=hoeven we niet", "=hoeft niet", "=is er al",
+                      "=zijn er al", "=vanzelfsprekend")
+NOT_POSITIVE = ("=stroef", "=stroeve", "moeizaam", "=lastig", "=moeilijk", "ontbreekt", "ontbrak", "ontbreken",
+                "ontbraken", "=viel tegen", "=valt tegen", "mislukt", "mislukte", "hapert", "haperde",
+                "=stokt", "=stokte", "overwogen", "er niet van", "niet aan toe", "niet ... van de grond",
+                "te wensen over", "=zit er ... niet in", "=zat er ... niet in",
+                "weinig terecht", "niets terecht", "=niks terecht")
+# A verb of having or doing followed by niet or nooit (with "we", "er" ... between) says the practice or the
+# precondition was not there: "Een symposium doen we niet", "Een procesbegeleider hadden we niet".
+NOT_THERE_VERBS = frozenset("""
+    doen doet deden gedaan hebben heeft hadden had gehad gebruiken gebruikt gebruikten organiseren organiseert
+    organiseerden houden hielden toepassen passen pasten kennen kenden werken werkt werkten lukt lukte lukten
+    gelukt was waren
+""".split())
+# A challenge not felt: "Druk om snel te scoren ervaren we niet".
+NOT_FELT_VERBS = frozenset("ervaren ervoeren merken merkten voelen voelden".split())
+NOT_THERE_BETWEEN = frozenset({"we", "wij", "ze", "zij", "er", "het", "dat", "dit", "nog", "ook", "toen", "daar", "hier",
+                               "eigenlijk", "helemaal", "echt", "bijna", "helaas"})
+NOT_THERE_AFTER = frozenset({"alleen", "enkel", "zonder", "vanzelfsprekend", "weg", "minder", "zomaar", "te"})
+_CUES = {"difficulty": NOT_THE_DIFFICULTY, "positive": NOT_POSITIVE, "practice": NOT_POSITIVE}
+
+
+@lru_cache(maxsize=None)
+def _cue_terms(sense: str) -> tuple[Term, ...]:
+    return tuple(term(t) for t in _CUES.get(sense, ()))
+
+
+@lru_cache(maxsize=None)
+def _cue_starts(sense: str | None) -> tuple[str, ...]:
+    """What a sentence's words must hold (as a word or inside one) for a clause to deny a theme of `sense`
+    other than by a negation word: the stems of the cues' first words, and the verbs."""
+    first = {p.stem for t in _cue_terms(sense) for p in t.parts[:1]} if sense else set()
+    verbs = NOT_FELT_VERBS if sense == "difficulty" else NOT_THERE_VERBS if sense in ("positive", "practice") else set()
+    return tuple(sorted(first | {_stem(v) for v in verbs}))
+
+
+def _may_deny(ws: list[str], sense: str | None) -> bool:
+    if not NEGATIONS.isdisjoint(ws):
+        return True
+    joined = " ".join(ws)
+    return any(start in joined for start in _cue_starts(sense))
+
+
+def _no_problem_at(i: int, ws: list[str]) -> bool:
+    after = ws[i + 1:i + 3]
+    return bool(after) and (after[0] in NO_PROBLEM or (len(after) > 1 and after[0] in ("een", "het", "enkel", "groot")
+                                                       and after[1] in NO_PROBLEM))
+
+
+def _not_there_at(i: int, ws: list[str], clause_of: list[int], verbs: frozenset[str]) -> bool:
+    """Whether ws[i] is one of `verbs` that niet or nooit follows in its clause."""
+    if ws[i] not in verbs:
+        return False
+    for j in range(i + 1, min(i + 5, len(ws))):
+        if clause_of[j] != clause_of[i]:
+            return False
+        if ws[j] in ("niet", "nooit"):
+            return j + 1 >= len(ws) or ws[j + 1] not in NOT_THERE_AFTER
+        if ws[j] not in NOT_THERE_BETWEEN:
+            return False
+    return False
+
+
+def denied_words(text_tokens: list[Token], clause_of: list[int], sense: str | None) -> frozenset[int]:
+    """The positions of the words whose terms a clause denies for a theme of `sense` (see above): every word
+    of the clause, but for "... hadden we niet" only the words before the verb, back to an "en" ("We doen
+    intervisie en hebben nooit een symposium gehad" still does intervision)."""
+    ws = [t.word for t in text_tokens]
+    clauses_denied, words_denied = set(), set()
+    for i, w in enumerate(ws):
+        if w in ("geen", "niet", "nooit", "nauwelijks") and _no_problem_at(i, ws):
+            clauses_denied.add(clause_of[i])
+        elif w in ("geen", "niet") and i > 0 and ws[i - 1] in GLAD:
+            clauses_denied.add(clause_of[i])
+        elif _not_there_at(i, ws, clause_of, NOT_FELT_VERBS if sense == "difficulty" else NOT_THERE_VERBS
+                           if sense in ("positive", "practice") else frozenset()):
+            j = i
+            while j > 0 and clause_of[j - 1] == clause_of[i] and ws[j - 1] != "en":
+                j -= 1
+            words_denied.update(range(j, i))
+    for cue in _cue_terms(sense) if sense else ():
+        for start, end in _occurrences(cue, text_tokens):
+            own_negation = not NEGATIONS.isdisjoint(p.word for p in cue.parts)
+            if own_negation or NEGATIONS.isdisjoint(ws[max(start - 2, 0):end]):
+                clauses_denied.add(clause_of[start])
+    return frozenset(words_denied | {i for i, c in enumerate(clause_of[:len(ws)]) if c in clauses_denied})
+
+
+def negation_scope(text_tokens: list[Token], clause_of: list[int], sense: str | None = None):
+    """negated(start, end): whether the words start..end-1 are in the scope of a negation, or in a clause that
+    denies a theme of `sense`."""
     ws = [t.word for t in text_tokens]
     negators = [i for i in range(len(ws)) if _is_negation(i, ws)]
+    denied = denied_words(text_tokens, clause_of, sense)
 
     def negated(start: int, end: int) -> bool:
+        if start in denied:
+            return True
         for i in negators:
             if i < start and clause_of[i] == clause_of[start] and \
                     sum(w not in FILLER for w in ws[i + 1:start]) < NEGATION_SCOPE:
                 return True
-            if end <= i and clause_of[i] == clause_of[end - 1] and ws[i] in ("geen", "niet") and \
-                    sum(w not in FILLER for w in ws[end:i]) <= NEGATION_SCOPE:
-                after = ws[i + 1:i + 3]
-                if after and (after[0] in NO_PROBLEM or (len(after) > 1 and after[0] in ("een", "het")
-                                                         and after[1] in NO_PROBLEM)):
-                    return True
         return False
     return negated
 
@@ -359,30 +458,32 @@ def _never(start: int, end: int) -> bool:
     return False
 
 
-def _lazy_scope(found: list[Token], text: str, ws: list[str]):
+def _lazy_scope(found: list[Token], text: str, ws: list[str], sense: str | None = None):
     """negation_scope, worked out only once a term is found (most sentences match nothing), and not at all
-    for a sentence without a negation word."""
-    if NEGATIONS.isdisjoint(ws):
+    for a sentence without a negation word or a cue of `sense`."""
+    if not _may_deny(ws, sense):
         return _never
     scope = []
 
     def negated(start: int, end: int) -> bool:
         if not scope:
-            scope.append(negation_scope(found, clauses(text)))
+            scope.append(negation_scope(found, clauses(text), sense))
         return scope[0](start, end)
     return negated
 
 
 def haystack(text: str, *, negation: bool = False, read_as: dict[str, str] | None = None,
-             words_of_text: list[str] | None = None, starts: dict[int, list[int]] | None = None) -> Haystack:
-    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations;
+             words_of_text: list[str] | None = None, starts: dict[int, list[int]] | None = None,
+             sense: str | None = None) -> Haystack:
+    """`read_as` replaces words (spelling slips) before matching; `negation` applies the scope of negations
+    and the clauses that deny a theme of `sense` (one of SENSES);
     `words_of_text` are words(text) when the caller has them already; `starts` says where each term can
     start (a term it does not name is then taken to be nowhere)."""
     ws = words(text) if words_of_text is None else words_of_text
     if read_as:
         ws = [read_as.get(w, w) for w in ws]
     found = [_token(w) for w in ws]
-    return Haystack(found, _lazy_scope(found, text, ws) if negation else None, starts)
+    return Haystack(found, _lazy_scope(found, text, ws, sense) if negation else None, starts)
 
 
 @lru_cache(maxsize=200_000)
