@@ -4,7 +4,9 @@ A model per coded item is fitted on the codebook's examples and on the answers a
 this wave and earlier ones): TF-IDF of character n-grams within words, which sees through inflections,
 compounds and typing slips, and one logistic regression per theme. It scores every sentence of an answer
 for each theme of the item that the answer is not coded with yet. Suggestions are only offered in the
-coding workbook; nothing is coded until a coder marks the theme there (pipeline.coding.sheet).
+coding workbook and the review; nothing is coded until a coder marks the theme (pipeline.coding.sheet).
+During a review ReviewModel is refitted after every decision: it keeps every sentence's vector and refits
+only the decided item's regressions (bench/REVIEW.md).
 
 The fit is deterministic (a fixed solver and random state, the training sentences in a fixed order), so
 the same codebook, reviews and answers give the same suggestions and the same workbook bytes.
