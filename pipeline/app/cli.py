@@ -165,6 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--thresholds", type=_share, nargs="+",
                           help="suggestion thresholds to compare (default: the one in use); choose one on the "
                                "development set, never on the validation set")
+    evaluate.add_argument("--simulate-review", action="store_true",
+                          help="replay a coder who marks the set's codes in the review's order: F1 after each share "
+                               "of the answers reviewed, against file order, and WSS@95")
 
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
@@ -344,6 +347,8 @@ def _migrate_corrections(args) -> int:
 def _codebook_eval(args) -> int:
     from pipeline.coding.evaluation import VALIDATION, evaluate, examples, load_validation
     codebook = _config(args).codebook
+    if args.simulate_review:
+        return _simulated_review(args, codebook)
     sets = {"examples": examples(codebook)}
     path = args.validation or VALIDATION
     if path.exists():
@@ -389,6 +394,37 @@ def _codebook_eval(args) -> int:
             for r in table.itertuples(index=False):
                 print(f"  {r.group:<9} {r.threshold:>9.2f} {r.suggestions:>7} {share(r.precision):>9} "
                       f"{share(r.recall):>7} {share(r.recall_with_rules):>10} {r.tp:>4} {r.fp:>4} {r.fn:>4}")
+    return 0
+
+
+def _simulated_review(args, codebook) -> int:
+    from pipeline.coding.evaluation import VALIDATION, load_validation
+    from pipeline.coding.simulation import simulate_review
+    path = args.validation or VALIDATION
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; give the YAML file of hand-coded answers (--validation FILE).")
+    replays = simulate_review(load_validation(path, codebook), codebook)
+    if args.json:
+        print(json.dumps({group: {"answers": r.answers, "curve": [list(p) for p in r.curve],
+                                  "file_order": [list(p) for p in r.file_order], "wss95": r.wss95,
+                                  "read_for_95_recall": r.read_for_recall}
+                          for group, r in replays.items()}, indent=2))
+        return 0
+
+    def f1(value):
+        return "  n/a" if value is None else f"{value:5.2f}"
+    print(f"Codebook {codebook.version}: a coder who marks the codes of {path} reviews its answers one by one; "
+          "the F1 of the codes after each share reviewed (the rest keep the rules' codes).")
+    for group, r in replays.items():
+        print(f"\n{group} ({r.answers} answers)")
+        print(f"  {'reviewed':<12}" + "".join(f"{share:>7.0%}" for share, _ in r.curve))
+        print(f"  {'review order':<12}" + "".join(f"{f1(v):>7}" for _, v in r.curve))
+        print(f"  {'file order':<12}" + "".join(f"{f1(v):>7}" for _, v in r.file_order))
+        if r.wss95 is None:
+            print("  WSS@95: n/a (no codes in the set)")
+        else:
+            print(f"  WSS@95: {r.wss95:.2f} (95 % of the set's codes after {r.read_for_recall} of {r.answers} answers "
+                  "read in the review's order)")
     return 0
 
 

@@ -3,11 +3,13 @@
 A ReviewQueue holds a wave's coded answers, each named by (network_id, item), the codes each has now (rules
 and corrections), the suggestion model of pipeline.coding.suggest and the coder's decisions. The answers not
 reviewed yet come in the order to read them: the random sample first, when one was drawn (it is what the
-rules' accuracy on the wave is estimated from), then the answers most likely to hold a theme the rules missed
-or a code the model doubts. Every decision refits the model on the codebook's examples, the reviewed answers
-given at the start (this wave's and earlier waves') and the decisions of this review, and orders the rest
-again. The browser review (pipeline.app.review) and the simulated coder of codebook-eval
-(pipeline.coding.evaluation) use the same queue, so what is measured is what the coder gets.
+rules' accuracy on the wave is estimated from), then the answers with the most errors expected in their codes:
+themes the model finds that are not coded, codes it doubts, and sentences no code rests on, counted at the
+rate at which the decisions so far found missed themes in such sentences. Every decision refits the model of
+its item on the codebook's examples, the reviewed answers given at the start (this wave's and earlier
+waves') and the decisions of this review (pipeline.coding.suggest.ReviewModel, which keeps every sentence's
+vector), and orders the rest again. The browser review (pipeline.app.review) and the simulated coder of
+codebook-eval (pipeline.coding.simulation) use the same queue, so what is measured is what the coder gets.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.coding.rules import sentences
-from pipeline.coding.suggest import THRESHOLD, Labelled, evidence_sentence, fit
+from pipeline.coding.suggest import THRESHOLD, Labelled, ReviewModel, evidence_sentence
 from pipeline.core.codebook import Codebook
 
 Key = tuple[str, str]          # (network_id, item)
+# Missed themes and uncovered sentences assumed before the first decision (chosen on the development set).
+MISSED_PRIOR = (1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class ReviewQueue:
         self.training = list(training)
         self.sample = [key for key in sample if key in self.texts]
         self.decisions: dict[Key, Decision] = {}
+        self._uncovered = {key: self.uncovered(key) for key in self.texts}
+        self._rate = self.missed_per_sentence()
         self.refit()
 
     # -- the model -------------------------------------------------------------------------------------
@@ -87,35 +93,71 @@ class ReviewQueue:
             out.append(Labelled(item, self.texts[key], frozenset(whole), frozenset(whole | absent)))
         return out
 
-    def refit(self) -> None:
-        """Fit the model on everything reviewed so far and score every sentence of the unreviewed answers."""
-        decided = [s for key, d in self.decisions.items() for s in self._labelled(key, d)]
-        self.model = fit(codebook=self.codebook, reviewed=self.training + decided)
-        self.scores: dict[Key, dict[str, tuple[float, str]]] = {}
-        for item in self.codebook.items:
-            keys = [k for k in self.texts if k[1] == item and not self.is_reviewed(k)]
-            texts, owners = [], []
-            for key in keys:
-                for s in self.parts[key]:
-                    texts.append(s)
-                    owners.append(key)
-            themes, matrix = self.model.scores(item, texts)
-            best: dict[Key, dict[str, tuple[float, str]]] = {key: {} for key in keys}
-            for row, key in enumerate(owners):
-                for col, theme in enumerate(themes):
-                    score = float(matrix[row, col])
-                    if theme not in best[key] or score > best[key][theme][0]:
-                        best[key][theme] = (score, texts[row])
-            self.scores.update(best)
+    def _new_model(self) -> ReviewModel:
+        corpus: dict[str, list[str]] = {}
+        for (_, item), parts in self.parts.items():
+            corpus.setdefault(item, []).extend(parts)
+        return ReviewModel(codebook=self.codebook, training=self.training, corpus=corpus)
+
+    def refit(self, item: str | None = None) -> None:
+        """Fit the model on everything reviewed so far and score every sentence of the unreviewed answers:
+        of one item (the one just decided; the others' models have not changed), or of all."""
+        if item is None or not hasattr(self, "model"):
+            self.model = self._new_model()
+            self.scores: dict[Key, dict[str, tuple[float, str]]] = {}
+            items = self.codebook.items
+        else:
+            items = (item,)
+        for item in items:
+            decided = [s for key, d in self.decisions.items() if key[1] == item for s in self._labelled(key, d)]
+            self.model.refit(item, decided)
+            self._score(item)
+
+    def _score(self, item: str) -> None:
+        keys = [k for k in self.texts if k[1] == item and not self.is_reviewed(k)]
+        for key in [k for k in self.scores if k[1] == item]:
+            del self.scores[key]
+        texts, owners = [], []
+        for key in keys:
+            for s in self.parts[key]:
+                texts.append(s)
+                owners.append(key)
+        themes, matrix = self.model.scores(item, texts)
+        best: dict[Key, dict[str, tuple[float, str]]] = {key: {} for key in keys}
+        for row, key in enumerate(owners):
+            for col, theme in enumerate(themes):
+                score = float(matrix[row, col])
+                if theme not in best[key] or score > best[key][theme][0]:
+                    best[key][theme] = (score, texts[row])
+        self.scores.update(best)
 
     # -- what the coder sees ---------------------------------------------------------------------------
 
     def is_reviewed(self, key: Key) -> bool:
         return key in self.reviewed or key in self.decisions
 
+    def uncovered(self, key: Key) -> int:
+        """The answer's sentences of more than two words that none of its codes' evidence quotes: where a
+        theme the rules missed would be."""
+        nid, item = key
+        covered = {evidence_sentence(self.evidence.get((nid, item, theme), ""), self.parts[key])
+                   for theme in self.codes[key]}
+        return sum(1 for s in self.parts[key] if s not in covered and len(s.split()) > 2)
+
+    def missed_per_sentence(self) -> float:
+        """The themes the rules missed per uncovered sentence, in the answers decided so far (one missed
+        theme in two sentences before any is decided: the prior, worth two sentences)."""
+        missed = sum(len(d.themes - self.codes[key]) for key, d in self.decisions.items())
+        free = sum(self._uncovered[key] for key in self.decisions)
+        return (MISSED_PRIOR[0] + missed) / (MISSED_PRIOR[1] + free)
+
     def priority(self, key: Key) -> float:
-        """The number of errors the model expects in the answer's codes: themes it thinks the answer names
-        that are not coded, and codes it doubts."""
+        """The number of errors expected in the answer's codes: themes the model finds that are not coded,
+        codes it doubts, and themes the rules missed in sentences no code rests on (at the rate the
+        decisions so far show)."""
+        return self._model_errors(key) + self._rate * self._uncovered[key]
+
+    def _model_errors(self, key: Key) -> float:
         coded = self.codes[key]
         expected = 0.0
         for theme, (score, _) in self.scores.get(key, {}).items():
@@ -156,14 +198,16 @@ class ReviewQueue:
         if key not in self.texts:
             raise KeyError(f"{key[1]} of {key[0]} is not a coded answer of this wave")
         self.decisions[key] = decision
+        self._rate = self.missed_per_sentence()
         if refit:
-            self.refit()
+            self.refit(key[1])
 
     def undo(self, key: Key, *, refit: bool = True) -> None:
         """Take a decision of this review back: the answer is unreviewed again."""
         self.decisions.pop(key, None)
+        self._rate = self.missed_per_sentence()
         if refit:
-            self.refit()
+            self.refit(key[1])
 
     def codes_now(self, key: Key) -> frozenset[str]:
         """The answer's codes: the coder's decision if there is one, else the rules' and corrections'."""

@@ -4,7 +4,9 @@ A model per coded item is fitted on the codebook's examples and on the answers a
 this wave and earlier ones): TF-IDF of character n-grams within words, which sees through inflections,
 compounds and typing slips, and one logistic regression per theme. It scores every sentence of an answer
 for each theme of the item that the answer is not coded with yet. Suggestions are only offered in the
-coding workbook; nothing is coded until a coder marks the theme there (pipeline.coding.sheet).
+coding workbook and the review; nothing is coded until a coder marks the theme (pipeline.coding.sheet).
+During a review ReviewModel is refitted after every decision: it keeps every sentence's vector and refits
+only the decided item's regressions (bench/REVIEW.md).
 
 The fit is deterministic (a fixed solver and random state, the training sentences in a fixed order), so
 the same codebook, reviews and answers give the same suggestions and the same workbook bytes.
@@ -150,35 +152,106 @@ class Suggester:
         return model.themes, model.scores(texts)
 
 
+def _vectorizer():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, lowercase=True, strip_accents="unicode",
+                           sublinear_tf=True, dtype=np.float64)
+
+
+def _regressions(codebook: Codebook, item: str, these: list[Labelled], matrix) -> tuple[list[str], list, list]:
+    """One logistic regression per theme of the item on the sentences `these` (rows of `matrix`): the themes
+    that could be fitted, their weights and biases."""
+    from sklearn.linear_model import LogisticRegression
+    themes, weights, bias = [], [], []
+    for theme in codebook.themes_for(item):
+        rows = [i for i, s in enumerate(these) if theme.code in s.judged]
+        labels = np.array([theme.code in these[i].positive for i in rows], dtype=int)
+        if len(set(labels.tolist())) < 2:
+            continue
+        model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", random_state=0,
+                                   max_iter=1000)
+        model.fit(matrix[rows], labels)
+        themes.append(theme.code)
+        weights.append(model.coef_[0])
+        bias.append(model.intercept_[0])
+    return themes, weights, bias
+
+
 def fit(*, codebook: Codebook, reviewed: list[Labelled] = ()) -> Suggester:
     """The model of each coded item, fitted on the codebook's examples and the reviewed sentences. A theme
     needs at least one sentence that names it and one that does not."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
     training = codebook_sentences(codebook) + list(reviewed)
     models = {}
     for item in codebook.items:
         these = [s for s in training if s.item == item]
         if not these:
             continue
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, lowercase=True,
-                                     strip_accents="unicode", sublinear_tf=True, dtype=np.float64)
+        vectorizer = _vectorizer()
         matrix = vectorizer.fit_transform([s.text for s in these])
-        themes, weights, bias = [], [], []
-        for theme in codebook.themes_for(item):
-            rows = [i for i, s in enumerate(these) if theme.code in s.judged]
-            labels = np.array([theme.code in these[i].positive for i in rows], dtype=int)
-            if len(set(labels.tolist())) < 2:
-                continue
-            model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear", random_state=0,
-                                       max_iter=1000)
-            model.fit(matrix[rows], labels)
-            themes.append(theme.code)
-            weights.append(model.coef_[0])
-            bias.append(model.intercept_[0])
+        themes, weights, bias = _regressions(codebook, item, these, matrix)
         if themes:
             models[item] = ItemModel(vectorizer, tuple(themes), np.vstack(weights), np.array(bias))
     return Suggester(models=models, trained_on=len(training), from_reviews=len(reviewed))
+
+
+class ReviewModel(Suggester):
+    """The suggestion model of a review, refitted after every decision at little cost.
+
+    Each item's vectoriser is fitted once, on the codebook's examples, the training sentences and every
+    sentence of the wave's answers (their words only; nothing of their codes), and the vector of every
+    sentence is kept. A decision refits only the regressions of its item. Scores as Suggester does."""
+
+    def __init__(self, *, codebook: Codebook, training: list[Labelled], corpus: dict[str, list[str]]):
+        self.codebook = codebook
+        self.base = codebook_sentences(codebook) + list(training)
+        self.earlier = len(training)
+        self.vectorizers, self.rows, self.vectors = {}, {}, {}
+        for item in codebook.items:
+            texts = list(dict.fromkeys([s.text for s in self.base if s.item == item] + corpus.get(item, [])))
+            if not texts:
+                continue
+            self.vectorizers[item] = _vectorizer()
+            self.vectors[item] = self.vectorizers[item].fit_transform(texts).tocsr()
+            self.rows[item] = {text: i for i, text in enumerate(texts)}
+        super().__init__(models={}, trained_on=len(self.base), from_reviews=len(training))
+        self.decided: dict[str, list[Labelled]] = {}
+        for item in self.vectorizers:
+            self.refit(item, [])
+
+    def _matrix(self, item: str, texts: list[str]):
+        known = self.rows[item]
+        if all(t in known for t in texts):
+            return self.vectors[item][[known[t] for t in texts]]
+        return self.vectorizers[item].transform(texts)
+
+    def refit(self, item: str, decided: list[Labelled]) -> None:
+        """Fit the item's regressions again on the base sentences and `decided` (this review's)."""
+        if item not in self.vectorizers:
+            return
+        these = [s for s in self.base if s.item == item] + [s for s in decided if s.item == item]
+        themes, weights, bias = _regressions(self.codebook, item, these, self._matrix(item, [s.text for s in these]))
+        self.decided[item] = decided
+        self.trained_on = len(self.base) + sum(map(len, self.decided.values()))
+        self.from_reviews = self.earlier + sum(map(len, self.decided.values()))
+        if themes:
+            self.models[item] = _CachedItemModel(self, item, tuple(themes), np.vstack(weights), np.array(bias))
+        else:
+            self.models.pop(item, None)
+
+
+@dataclass
+class _CachedItemModel:
+    owner: ReviewModel
+    item: str
+    themes: tuple[str, ...]
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        if not texts or not self.themes:
+            return np.zeros((len(texts), len(self.themes)))
+        linear = self.owner._matrix(self.item, texts) @ self.weights.T + self.bias
+        return 1.0 / (1.0 + np.exp(-np.asarray(linear)))
 
 
 def suggest(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, model: Suggester,
