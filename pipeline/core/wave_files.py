@@ -89,7 +89,12 @@ def corrections_csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
+REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id", "note")
+
+
+# note (the coder's note on the answer: a workbook row's toelichting, the browser review's note) came later: a
+# file without it is read as having none.
+OPTIONAL_REVIEW_COLUMNS = ("note",)
 
 
 def empty_reviews() -> pd.DataFrame:
@@ -97,7 +102,7 @@ def empty_reviews() -> pd.DataFrame:
 
 
 def load_reviews(path: Path | None) -> pd.DataFrame:
-    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
+    """The answers a person has reviewed, in a coding sheet or the browser (REVIEW_COLUMNS); no file means none."""
     if path is None or not path.exists():
         return empty_reviews()
     try:
@@ -105,6 +110,9 @@ def load_reviews(path: Path | None) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
                             "coding-import, restore it from your copy or delete it to start the review again.")
+    for column in OPTIONAL_REVIEW_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in REVIEW_COLUMNS if c not in frame.columns]
     if missing:
         raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by coding-import.")
@@ -112,6 +120,7 @@ def load_reviews(path: Path | None) -> pd.DataFrame:
 
 
 def reviews_csv(frame: pd.DataFrame) -> bytes:
+    frame = frame.assign(**{c: "" for c in OPTIONAL_REVIEW_COLUMNS if c not in frame.columns})
     return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
