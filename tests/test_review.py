@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from test_preview import browser  # noqa: F401  (the fixture)
+from test_preview import CHROMEDRIVER, CHROMIUM, _browser_or_skip
 
 SCRIPT = '<script>window.pwned = 1</script> "aanhalingstekens" \'enkel\''
 
@@ -43,9 +42,10 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 class _Server:
-    def __init__(self, waves: Path, *extra: str):
+    def __init__(self, waves: Path, *extra: str, port: int = 0):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "--waves", str(waves), "review", "--wave", "2018", "--port", "0", *extra],
+            [sys.executable, "-m", "pipeline", "--waves", str(waves), "review", "--wave", "2018", "--port", str(port),
+             *extra],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.console: list[str] = []
@@ -72,6 +72,22 @@ class _Server:
         self.process.wait(timeout=20)
 
 
+@pytest.fixture
+def page():
+    """Headless Chromium, as in the preview's tests."""
+    _browser_or_skip()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--window-size=1280,1400"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
 def _press(driver, *keys):
     from selenium.webdriver.common.action_chains import ActionChains
     for key in keys:
@@ -79,14 +95,15 @@ def _press(driver, *keys):
 
 
 def _shown(driver):
-    return driver.execute_script("return document.getElementById('network').textContent")
+    """network_id and item of the answer on screen."""
+    return driver.find_element("id", "network").get_attribute("data-answer")
 
 
 def _wait_message(driver, wait, text):
     wait.until(lambda d: text in d.find_element("id", "message").text)
 
 
-def test_review_by_keyboard_survives_a_killed_server(tmp_path, browser):  # noqa: F811
+def test_review_by_keyboard_survives_a_killed_server(tmp_path, page):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
     waves = _wave(tmp_path)
@@ -95,69 +112,69 @@ def test_review_by_keyboard_survives_a_killed_server(tmp_path, browser):  # noqa
     server = _Server(waves, "--sample", "3", "--seed", "7")
     try:
         url = server.url()
-        browser.get(url)
-        wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+        page.get(url)
+        wait = WebDriverWait(page, 30, poll_frequency=0.1)
         wait.until(lambda d: d.find_element("id", "coder").is_displayed())
-        _press(browser, "JV", Keys.ENTER)                     # the initials, asked once
+        _press(page, "JV", Keys.ENTER)                     # the initials, asked once
         wait.until(lambda d: d.find_element("id", "answer").is_displayed())
         sample = _csv(wave / "coding_sample.csv")
         assert len(sample) == 3 and set(sample["seed"]) == {"7"}
-        first = _shown(browser)
-        assert sample["network_id"].iloc[0] in first and sample["item"].iloc[0] in first   # the sample first
+        first = _shown(page)
+        assert first == f"{sample['network_id'].iloc[0]} {sample['item'].iloc[0]}"   # the sample first
 
         # Remove the first rule code (its key toggles it off), write a note, keep the rest: Enter.
-        marked = browser.find_elements("css selector", "#themes li.on kbd")
+        marked = page.find_elements("css selector", "#themes li.on kbd")
         assert marked, "the first answer of the sample has a rule code"
         removed_key = marked[0].text
         removed = marked[0].find_element("xpath", "..").get_attribute("data-theme")
-        _press(browser, removed_key, "n", "past niet bij de vraag", Keys.ESCAPE, Keys.ENTER)
-        _wait_message(browser, wait, "Opgeslagen")
+        _press(page, removed_key, "n", "past niet bij de vraag", Keys.ESCAPE, Keys.ENTER)
+        _wait_message(page, wait, "Opgeslagen")
         corrections, reviews = _csv(wave / "coding_corrections.csv"), _csv(wave / "coding_reviews.csv")
         mine = corrections[corrections["coder"] == "JV"]
         assert mine[["network_id", "item", "theme", "action", "reason"]].values.tolist() == [
             [sample["network_id"].iloc[0], sample["item"].iloc[0], removed, "remove", "past niet bij de vraag"]]
         assert reviews[["network_id", "item", "coder", "note"]].values.tolist() == [
             [sample["network_id"].iloc[0], sample["item"].iloc[0], "JV", "past niet bij de vraag"]]
-        assert "1 van 46" in browser.find_element("id", "progress").text
+        assert "1 van 46" in page.find_element("id", "progress").text
 
         # Skip the second; add a theme to the third and undo it; then keep the third as it is.
-        second = _shown(browser)
-        _press(browser, "s")
+        second = _shown(page)
+        _press(page, "s")
         wait.until(lambda d: _shown(d) != second)
-        third = _shown(browser)
-        off = browser.find_elements("css selector", "#themes li:not(.on)")[0]
+        third = _shown(page)
+        off = page.find_elements("css selector", "#themes li:not(.on)")[0]
         added = off.get_attribute("data-theme")
-        _press(browser, off.find_element("css selector", "kbd").text, Keys.ENTER)
-        _wait_message(browser, wait, "Opgeslagen")
+        _press(page, off.find_element("css selector", "kbd").text, Keys.ENTER)
+        _wait_message(page, wait, "Opgeslagen")
         assert [added, "add"] in _csv(wave / "coding_corrections.csv")[["theme", "action"]].values.tolist()
-        _press(browser, "u")
-        _wait_message(browser, wait, "Ongedaan")
-        assert _shown(browser) == third
+        _press(page, "u")
+        _wait_message(page, wait, "Ongedaan")
+        assert _shown(page) == third
         assert [added, "add"] not in _csv(wave / "coding_corrections.csv")[["theme", "action"]].values.tolist()
         assert len(_csv(wave / "coding_reviews.csv")) == 1
-        browser.execute_script("localStorage.removeItem('wsd-review-draft')")
-        browser.get(url)                                     # the marks come from the server again
+        page.execute_script("localStorage.removeItem('wsd-review-draft')")
+        page.get(url)                                     # the marks come from the server again
         wait.until(lambda d: _shown(d) == third)
-        _press(browser, Keys.ENTER)
-        _wait_message(browser, wait, "Opgeslagen")
+        _press(page, Keys.ENTER)
+        _wait_message(page, wait, "Opgeslagen")
         saved = (_csv(wave / "coding_corrections.csv"), _csv(wave / "coding_reviews.csv"))
         assert len(saved[1]) == 2
-        next_one = _shown(browser)
+        next_one = _shown(page)
     finally:
         server.kill()                                        # SIGKILL, mid-review
 
     # Nothing lost, the earlier corrections kept, and the place found again.
     assert saved[0].equals(_csv(wave / "coding_corrections.csv")) and saved[1].equals(_csv(wave / "coding_reviews.csv"))
     assert set(map(tuple, corrections_before.values.tolist())) <= set(map(tuple, saved[0].values.tolist()))
-    server = _Server(waves)
+    server = _Server(waves, port=int(url.rstrip("/").rsplit(":", 1)[1]))   # the same page (origin) again
     try:
-        browser.get(server.url())
-        WebDriverWait(browser, 30).until(lambda d: d.find_element("id", "answer").is_displayed())
-        assert _shown(browser) in (second, next_one)          # the skipped one, or the one after: unreviewed
-        assert "2 van 46" in browser.find_element("id", "progress").text
-        assert browser.find_element("id", "initials").is_displayed() is False   # initials remembered
+        page.get(server.url())
+        WebDriverWait(page, 30).until(lambda d: d.find_element("id", "answer").is_displayed())
+        assert _shown(page) in (second, next_one)          # the skipped one, or the one after: unreviewed
+        assert "2 van 46" in page.find_element("id", "progress").text
+        assert page.find_element("id", "initials").is_displayed() is False   # initials remembered
         # Another page cannot write: no token, or the wrong host, is refused.
-        request = urllib.request.Request(server_url := browser.current_url.rstrip("/") + "/api/skip", data=b"{}",
+        request = urllib.request.Request(server_url := page.current_url.rstrip("/") + "/api/skip", data=b"{}",
                                          headers={"Content-Type": "application/json"}, method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
@@ -166,7 +183,7 @@ def test_review_by_keyboard_survives_a_killed_server(tmp_path, browser):  # noqa
         server.kill()
 
 
-def test_blind_review_hides_codes_and_shows_hostile_text_as_text(tmp_path, browser):  # noqa: F811
+def test_blind_review_hides_codes_and_shows_hostile_text_as_text(tmp_path, page):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
     from pipeline.app.cli import main
@@ -179,16 +196,16 @@ def test_blind_review_hides_codes_and_shows_hostile_text_as_text(tmp_path, brows
     networks.to_parquet(path)
     server = _Server(waves, "--blind")
     try:
-        browser.get(server.url())
-        wait = WebDriverWait(browser, 30, poll_frequency=0.1)
+        page.get(server.url())
+        wait = WebDriverWait(page, 30, poll_frequency=0.1)
         wait.until(lambda d: d.find_element("id", "coder").is_displayed())
-        _press(browser, "AB", Keys.ENTER)
+        _press(page, "AB", Keys.ENTER)
         wait.until(lambda d: d.find_element("id", "answer").is_displayed())
-        assert SCRIPT in browser.find_element("id", "text").text
-        assert browser.execute_script("return window.pwned === undefined")
-        assert not browser.find_elements("css selector", "#themes li.on, #text mark, #suggestions li[data-theme]")
-        assert not browser.find_element("id", "suggestions-box").is_displayed()
-        assert "(" not in "".join(e.text for e in browser.find_elements("css selector", "#themes li > .muted"))
+        assert SCRIPT in page.find_element("id", "text").text
+        assert page.execute_script("return window.pwned === undefined")
+        assert not page.find_elements("css selector", "#themes li.on, #text mark, #suggestions li[data-theme]")
+        assert not page.find_element("id", "suggestions-box").is_displayed()
+        assert "(" not in "".join(e.text for e in page.find_elements("css selector", "#themes li > .muted"))
     finally:
         server.kill()
 

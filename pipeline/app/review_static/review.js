@@ -48,6 +48,7 @@
       marked = {}; draft.marked.forEach(function (t) { marked[t] = true; });
       mentions = draft.mentions || {}; $("note").value = draft.note || "";
     }
+    $("network").dataset.answer = a.network_id + " " + a.item;
     $("network").textContent = a.werkplaats + " \u00b7 " + a.name + " \u00b7 " + a.item;
     $("question").textContent = a.question;
     $("sample").hidden = !a.in_sample;
