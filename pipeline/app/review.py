@@ -22,7 +22,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
+from pipeline.app.runner import run_pipeline
+from pipeline.coding.review_queue import Decision, ReviewQueue, draw_sample
+from pipeline.coding.rules import answers, code, sentences
+from pipeline.coding.sheet import CodedRow, corrections_after_review, rule_themes
+from pipeline.coding.suggest import evidence_sentence, reviewed_in_waves
+from pipeline.core.config import load_config
 from pipeline.core.errors import PipelineError
+from pipeline.core.schemas import NETWORKS, read_parquet, write_atomic
+from pipeline.core.wave_files import (CORRECTION_COLUMNS, answer_sha, corrections_csv, load_corrections,
+                                      load_reviews, load_sample, reviews_csv, sample_csv)
+from pipeline.waves.wave import load_wave
 
 HOST = "127.0.0.1"
 STATIC = Path(__file__).with_name("review_static")
@@ -37,18 +49,10 @@ class Review:
 
     def __init__(self, *, wave, config, blind: bool = False, sample: int | None = None, seed: int = DEFAULT_SEED,
                  say: Callable[[str], None] = print):
-        import pandas as pd
-        from pipeline.coding.review_queue import ReviewQueue, draw_sample
-        from pipeline.coding.rules import answers, code
-        from pipeline.coding.sheet import rule_themes
-        from pipeline.coding.suggest import reviewed_in_waves
-        from pipeline.core.schemas import NETWORKS, read_parquet, write_atomic
-        from pipeline.core.wave_files import load_corrections, load_reviews, load_sample, sample_csv
         self.wave, self.config, self.blind, self.say = wave, config, blind, say
         self.codebook = codebook = config.codebook
         path = wave.processed / "networks.parquet"
         if not path.exists():
-            from pipeline.app.runner import run_pipeline
             say(f"review     {path} not found; reading the export first (ingest, normalise)")
             run_pipeline(wave=wave, config=config, start=["ingest"], stop="normalise",
                          say=lambda line: say(line) if line.startswith("warning") else None)
@@ -125,8 +129,6 @@ class Review:
         return "" if value is None or value != value else str(value)
 
     def state(self, message: str = "") -> dict:
-        from pipeline.coding.rules import sentences
-        from pipeline.coding.suggest import evidence_sentence
         key = self._current()
         reviewed = sum(self.queue.is_reviewed(k) for k in self.keys)
         sample_done = sum(self.queue.is_reviewed(k) for k in self.sample)
@@ -174,22 +176,15 @@ class Review:
     # -- decisions -------------------------------------------------------------------------------------
 
     def _files(self):
-        from pipeline.core.wave_files import load_corrections, load_reviews
         return load_corrections(self.wave.corrections, codebook=self.codebook), load_reviews(self.wave.reviews)
 
     def _write(self, corrections, reviews) -> None:
-        from pipeline.core.schemas import write_atomic
-        from pipeline.core.wave_files import corrections_csv, reviews_csv
         write_atomic(self.wave.corrections, corrections_csv(corrections))
         write_atomic(self.wave.reviews, reviews_csv(reviews))
 
     def decide(self, *, key, themes, mentions, note: str, coder: str) -> str:
         """Record the coder's decision on the answer `key`: its themes, the other item's themes it names
         ({item: [themes]}) and a note. Written to the wave's files before this returns."""
-        import pandas as pd
-        from pipeline.coding.review_queue import Decision
-        from pipeline.coding.sheet import CodedRow, corrections_after_review
-        from pipeline.core.wave_files import CORRECTION_COLUMNS, answer_sha
         coder = " ".join(str(coder or "").split())[:20]
         if not coder:
             raise PipelineError("give your initials first")
@@ -336,8 +331,6 @@ def _handler(review: Review, port_of: Callable[[], int]):
 def serve(*, wave: str, waves: Path, config: Path, port: int = 8010, blind: bool = False, sample: int | None = None,
           seed: int = DEFAULT_SEED, say: Callable[[str], None] = print, stop: threading.Event | None = None) -> None:
     """Serve the review of `wave` on 127.0.0.1:`port` (0: any free port) until Ctrl-C or `stop`."""
-    from pipeline.core.config import load_config
-    from pipeline.waves.wave import load_wave
     loaded = load_wave(wave, waves_dir=waves)
     review = Review(wave=loaded, config=load_config(config, **loaded.settings), blind=blind, sample=sample,
                     seed=seed, say=say)
