@@ -16,7 +16,7 @@ OUT        ?= $(if $(filter waves,$(WAVES)),reports/$(WAVE),$(WAVES)/../reports/
 WAVE_MK    := $(PROCESSED)/.wave.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help install report preview browser test lint bench clean
+.PHONY: help install report preview review browser test lint bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -83,6 +83,10 @@ report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into re
 
 preview: install  ## Serve WAVE's report on 127.0.0.1 (PORT=8000) and rebuild it on every save
 	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" preview --wave "$(WAVE)" --port "$(or $(PORT),8000)"
+
+review: install  ## Review WAVE's codes in the browser on 127.0.0.1 (PORT=8010; BLIND=1, SAMPLE=N)
+	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" review --wave "$(WAVE)" --port "$(or $(PORT),8010)" \
+	  $(if $(BLIND),--blind) $(if $(SAMPLE),--sample "$(SAMPLE)")
 
 # The browser tests (the preview, accessibility) drive Debian's Chromium through its chromedriver. Where
 # they are missing and apt can install them (root, as on CI), they are installed; elsewhere those tests

@@ -114,6 +114,15 @@ def _parser() -> argparse.ArgumentParser:
     live.add_argument("--wave", default="2018", help="the wave to preview (default 2018)")
     live.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any free port)")
 
+    review = sub.add_parser("review", help="review the automatic codes in the browser, one answer at a time "
+                            "(served on 127.0.0.1; every decision written to the wave's corrections and reviews)")
+    review.add_argument("--wave", default="2018", help="the wave to review (default 2018)")
+    review.add_argument("--port", type=int, default=8010, help="the port (default 8010; 0: any free port)")
+    review.add_argument("--blind", action="store_true", help="hide the rule codes and suggestions, for agreement")
+    review.add_argument("--sample", type=int, metavar="N",
+                        help="draw N coded answers at random first (once per wave: waves/<name>/coding_sample.csv)")
+    review.add_argument("--seed", type=int, default=2018, help="the seed of the sample (default 2018)")
+
     new = sub.add_parser("new-wave", help="start a wave: waves/<name>/ with the export, wave.yaml and texts")
     new.add_argument("name")
     new.add_argument("--export", type=Path, required=True, help="the Qualtrics export (copied into the wave)")
@@ -598,7 +607,19 @@ def _preview(args) -> int:
     return 0
 
 
-COMMANDS = {"inspect": _inspect, "preview": _preview, "run": _run, **{name: _run for name in STAGES},
+def _review(args) -> int:
+    from pipeline.app.review import serve
+    if not 0 <= args.port <= 65535:
+        raise PipelineError(f"review: --port {args.port} is not a port; give a number from 1024 to 65535 "
+                            "(0: any free one).")
+    if args.sample is not None and args.sample < 1:
+        raise PipelineError(f"review: --sample {args.sample}: give the number of answers to draw, such as 40.")
+    serve(wave=args.wave, waves=args.waves, config=args.config, port=args.port, blind=args.blind,
+          sample=args.sample, seed=args.seed, say=_say(args))
+    return 0
+
+
+COMMANDS = {"inspect": _inspect, "preview": _preview, "review": _review, "run": _run, **{name: _run for name in STAGES},
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
             "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
             "quotes": _quotes}

@@ -246,13 +246,33 @@ def _same_text(a: str, b: str) -> bool:
 def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, codebook: Codebook,
                            existing: pd.DataFrame, reviews: pd.DataFrame,
                            sheet_name: str) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[str]]:
-    """The wave's corrections and reviews after a coder's review: for each reviewed row whose answer is
-    unchanged, the differences between the coder and the current rules replace that answer's earlier
-    corrections, and the row is recorded as reviewed. A marked theme that the sheet suggested is an accepted
-    suggestion: its reason says so and its evidence is the suggested sentence. Returns (corrections,
-    reviews, counts, warnings)."""
+    """The wave's corrections and reviews after a coder's review in a workbook (see corrections_after_review);
+    a row's 'toelichting' is its reason and note, else the reason names the sheet."""
+    return corrections_after_review(reviewed=reviewed, networks=networks, codebook=codebook, existing=existing,
+                                    reviews=reviews, source=sheet_name, default_reason=f"codeerblad {sheet_name}")
+
+
+def rule_themes(*, networks: pd.DataFrame, codebook: Codebook) -> set[tuple[str, str, str]]:
+    """(network_id, item, theme) of every code the rules give, corrections left out: what a review is compared
+    with."""
     rules = apply_rules(networks=networks, codebook=codebook)
-    rule_set = {(r.network_id, r.item, r.theme) for r in rules.itertuples(index=False)}
+    return set(zip(rules["network_id"], rules["item"], rules["theme"]))
+
+
+def corrections_after_review(*, reviewed: list[CodedRow], networks: pd.DataFrame, codebook: Codebook,
+                             existing: pd.DataFrame, reviews: pd.DataFrame, source: str, default_reason: str,
+                             rule_set: set[tuple[str, str, str]] | None = None,
+                             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[str]]:
+    """The wave's corrections and reviews after a coder's review (a workbook's rows or the browser's decisions):
+    for each reviewed answer that is unchanged, the differences between the coder and the current rules
+    replace that answer's earlier corrections, and the answer is recorded as reviewed, with the coder's reason
+    as its note. A marked theme that was suggested is an accepted suggestion: its reason says so and its
+    evidence is the suggested sentence. `source` names the review in warnings and accepted suggestions;
+    `rule_set` (from rule_themes) saves running the rules again. Takes networks (network_id, response_key and
+    the coded items), existing (CORRECTION_COLUMNS) and reviews (REVIEW_COLUMNS). Returns (corrections,
+    reviews, counts, warnings)."""
+    if rule_set is None:
+        rule_set = rule_themes(networks=networks, codebook=codebook)
     texts = {(k, item): (n, t) for item in codebook.items if item in networks.columns
              for k, n, t in zip(networks["response_key"], networks["network_id"], networks[item].fillna(""))}
     warnings, new, done, seen = [], [], set(), []
@@ -262,28 +282,28 @@ def corrections_from_sheet(*, reviewed: list[CodedRow], networks: pd.DataFrame, 
         if current is None or not _same_text(current, row.text):
             counts["skipped"] += 1
             why = "is not in this wave's data" if current is None else "has a different answer now"
-            warnings.append(f"{sheet_name}: {row.item} of {row.network_id} {why}; row skipped.")
+            warnings.append(f"{source}: {row.item} of {row.network_id} {why}; row skipped.")
             continue
         counts["rows"] += 1
         sha = answer_sha(current)
         done.add((row.response_key, row.item))
         seen.append({"response_key": row.response_key, "item": row.item, "answer_sha": sha, "coder": row.coder,
-                     "network_id": network_id})
+                     "network_id": network_id, "note": row.reason})
         for theme in codebook.themes_for(row.item):
             by_rule = (network_id, row.item, theme.code) in rule_set
             if (theme.code in row.themes) != by_rule:
                 action = "add" if theme.code in row.themes else "remove"
                 counts[action] += 1
-                reason, evidence = row.reason or f"codeerblad {sheet_name}", ""
+                reason, evidence = row.reason or default_reason, ""
                 if action == "add" and theme.code in row.suggested:
                     score, sentence = row.suggested[theme.code]
                     if sentence in sentences(current):
                         counts["accepted"] += 1
-                        reason = f"{ACCEPTED} (score {_score(score)}, {sheet_name})" + \
+                        reason = f"{ACCEPTED} (score {_score(score)}, {source})" + \
                                  (f": {row.reason}" if row.reason else "")
                         evidence = sentence
                     else:
-                        warnings.append(f"{sheet_name}: the suggested sentence for {theme.code} in {row.item} of "
+                        warnings.append(f"{source}: the suggested sentence for {theme.code} in {row.item} of "
                                         f"{network_id} is not in the answer; added as the coder's own code.")
                 new.append({"response_key": row.response_key, "item": row.item, "answer_sha": sha,
                             "theme": theme.code, "action": action, "coder": row.coder,

@@ -89,20 +89,30 @@ def corrections_csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id")
+REVIEW_COLUMNS = ("response_key", "item", "answer_sha", "coder", "network_id", "note")
+
+
+# note (the coder's note on the answer: a workbook row's toelichting, the browser review's note) came later: a
+# file without it is read as having none.
+OPTIONAL_REVIEW_COLUMNS = ("note",)
 
 
 def empty_reviews() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=str) for c in REVIEW_COLUMNS})
 
 
-def _read_pipeline_csv(path: Path, columns: tuple[str, ...], *, written_by: str, unreadable: str) -> pd.DataFrame:
-    """A CSV the pipeline writes, with its columns checked; the errors say which command writes it."""
+def _read_pipeline_csv(path: Path, columns: tuple[str, ...], *, written_by: str, unreadable: str,
+                       optional: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV the pipeline writes, with its columns checked (an absent optional column reads as empty text);
+    the errors say which command writes it."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise PipelineError(f"{path}: not a readable UTF-8 CSV ({exc.__class__.__name__}); it is written by "
                             f"{written_by}, {unreadable}")
+    for column in optional:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise PipelineError(f"{path}: missing column(s) {', '.join(missing)}; it is written by {written_by}.")
@@ -110,14 +120,16 @@ def _read_pipeline_csv(path: Path, columns: tuple[str, ...], *, written_by: str,
 
 
 def load_reviews(path: Path | None) -> pd.DataFrame:
-    """The answers a person has reviewed in a coding sheet (REVIEW_COLUMNS); no file means none."""
+    """The answers a person has reviewed, in a coding sheet or the browser (REVIEW_COLUMNS); no file means none."""
     if path is None or not path.exists():
         return empty_reviews()
-    return _read_pipeline_csv(path, REVIEW_COLUMNS, written_by="coding-import",
-                              unreadable="restore it from your copy or delete it to start the review again.")
+    return _read_pipeline_csv(path, REVIEW_COLUMNS, written_by="coding-import or review",
+                              unreadable="restore it from your copy or delete it to start the review again.",
+                              optional=OPTIONAL_REVIEW_COLUMNS)
 
 
 def reviews_csv(frame: pd.DataFrame) -> bytes:
+    frame = frame.assign(**{c: "" for c in OPTIONAL_REVIEW_COLUMNS if c not in frame.columns})
     return frame[list(REVIEW_COLUMNS)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
