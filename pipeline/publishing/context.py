@@ -23,6 +23,7 @@ from pipeline.waves.wave import inherited_from
 from pipeline.coding.sheet import reviewed_share
 from pipeline.core.wave_files import load_reviews
 from pipeline.core.files import DEFAULT_TEXTS
+from pipeline.publishing.inherited import paragraphs_to_check, subject_vocabulary
 from pipeline.publishing.texts import inline_markup, text_files, read_questionnaire_texts
 
 
@@ -61,11 +62,14 @@ class ReportStatus:
 def report_status(config: Config, *, processed: Path, wave=None, texts: Path | None = None) -> ReportStatus:
     """Takes the texts in use, the wave's reviews and the coded answers in `processed`."""
     folders = [f for f in (texts, DEFAULT_TEXTS) if f]
-    inherited = []
+    inherited, to_check = [], []
+    vocabulary = subject_vocabulary(config)
     for name, path in text_files(folders).items():
         source = inherited_from(path.read_text(encoding="utf-8"))
         if source:
             inherited.append({"text": name, "from": source})
+            to_check += paragraphs_to_check(path, name, config, waves_dir=wave.folder.parent if wave else None,
+                                            vocabulary=vocabulary)
     items = list(config.codebook.items)
     networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
                             columns=["network_id", "response_key", *items])
@@ -84,6 +88,9 @@ def report_status(config: Config, *, processed: Path, wave=None, texts: Path | N
                             "(python -m pipeline coding-sheet, then coding-import).")
         if draft:
             warnings.append("the report is marked as a draft (concept) until then, or until wave.yaml says final: true.")
+    # Even in a report its wave calls final, a paragraph another wave wrote about what its tables measured
+    # may now say what this wave's tables contradict.
+    warnings += to_check
     return ReportStatus(draft=draft, final=final, inherited=inherited, reviewed=reviewed, coded=coded,
                         warnings=warnings)
 
