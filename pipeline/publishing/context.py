@@ -19,6 +19,7 @@ from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
+from pipeline.waves.compare import WITHIN_UNCERTAINTY
 from pipeline.waves.wave import inherited_from
 from pipeline.coding.sheet import reviewed_share
 from pipeline.core.wave_files import load_reviews
@@ -243,6 +244,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
     summary_rows = table_context["ja_nee_vragen"]["records"]
     status = status or report_status(config, processed=processed, wave=wave)
     return {
+        "comparison": _comparison(typed, table_context),
         "meta": {
             "title": wave.title if wave else DEFAULT_TITLE,
             "subtitle": wave.subtitle if wave else DEFAULT_SUBTITLE,
@@ -297,6 +299,23 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         "style": style.context(),
         "table_number": TableNumbers(),
     }
+
+
+LARGEST_CHANGES = 3
+
+
+def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
+    """How the comparison's themes may be read: whether both waves were coded alike, and the themes whose
+    share changed most among those whose change the coding cannot explain (None without a previous wave)."""
+    if "vergelijking_codering" not in typed:
+        return None
+    coding = typed["vergelijking_codering"].frame
+    shifted = [r for r in table_context["vergelijking_themas"]["records"]
+               if r["percent_before"] is not None and r["percent_now"] is not None and not r["coding"]
+               and r["percent_now"] != r["percent_before"]]
+    largest = sorted(shifted, key=lambda r: (-abs(r["percent_now"] - r["percent_before"]), r["theme_label"]))
+    return {"coded_alike": bool(coding["alike"].all()), "previous_label": str(coding["wave"].iloc[0]),
+            "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": largest[:LARGEST_CHANGES]}
 
 
 def _item_title(item) -> str:
