@@ -306,9 +306,11 @@ LARGEST_CHANGES = 3
 
 def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
     """How the comparison's themes may be read: whether both waves were coded alike, and the themes whose
-    share changed most among those whose change the coding cannot explain (None without a previous wave)."""
+    share changed most among those whose change the coding cannot explain (alike, and none, without a
+    previous wave)."""
     if "vergelijking_codering" not in typed:
-        return None
+        return {"coded_alike": True, "previous_label": None, "within_uncertainty": WITHIN_UNCERTAINTY,
+                "largest_changes": []}
     coding = typed["vergelijking_codering"].frame
     shifted = [r for r in table_context["vergelijking_themas"]["records"]
                if r["percent_before"] is not None and r["percent_now"] is not None and not r["coding"]
