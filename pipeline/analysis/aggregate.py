@@ -30,7 +30,10 @@ from pipeline.core.wave_files import load_links
 from pipeline.analysis import spss
 from pipeline.language.formatting import rounded_percent
 from pipeline.core.excel import StreamedWorkbook, csv_safe
-from pipeline.waves.compare import CHANGES, compare_networks, side_by_side_counts, side_by_side_groups, side_by_side_status, side_by_side_themes
+from pipeline.coding.rules import answers
+from pipeline.core.wave_files import empty_reviews, load_reviews
+from pipeline.waves.compare import (CHANGES, Review, coded_alike, coding_note, compare_networks, side_by_side_coding,
+                                    side_by_side_counts, side_by_side_groups, side_by_side_status, side_by_side_themes)
 
 NOT_GIVEN = "Niet ingevuld"
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
@@ -229,6 +232,17 @@ class Previous:
     involvement: pd.DataFrame
     codes: pd.DataFrame
     links: pd.DataFrame
+    reviews: pd.DataFrame = field(default_factory=empty_reviews)   # its coding_reviews.csv
+
+
+def reviews_by_item(networks: pd.DataFrame, codebook: Codebook, reviews: pd.DataFrame) -> dict[str, Review]:
+    """Per coded item, its coded answers and how many of them a person reviewed (a review counts while
+    its answer is unchanged). Takes response_key, network_id and the coded items of `networks`."""
+    coded = answers(networks, codebook.items)
+    done = set(zip(reviews["response_key"], reviews["item"], reviews["answer_sha"]))
+    coded["reviewed"] = [key in done for key in zip(coded["response_key"], coded["item"], coded["answer_sha"])]
+    return {item: Review(reviewed=int(coded.loc[coded["item"] == item, "reviewed"].sum()),
+                         coded=int((coded["item"] == item).sum())) for item in codebook.items}
 
 
 def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: int) -> pd.DataFrame:
@@ -245,9 +259,14 @@ def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: 
 
 
 def comparison_tables(*, networks, involvement, codes, previous: Previous, codebook: Codebook,
-                      taxonomies: Taxonomies, minimum: int):
-    """The tables comparing this wave with the previous one, and the comparison (its suggestions)."""
+                      taxonomies: Taxonomies, minimum: int, review_now: dict[str, Review] | None = None):
+    """The tables comparing this wave with the previous one, and the comparison (its suggestions);
+    `review_now`: how this wave's codes were made (reviews_by_item; none: no answer reviewed)."""
     before = previous.name
+    review_before = reviews_by_item(previous.networks, codebook, previous.reviews)
+    review_now = review_now or reviews_by_item(networks, codebook, empty_reviews())
+    alike = all(coded_alike(review_before[item], review_now[item]) for item in codebook.items)
+    total_before, total_now = sum(review_before.values(), Review(0, 0)), sum(review_now.values(), Review(0, 0))
     compared = compare_networks(previous=previous.networks, current=networks, links=previous.links,
                                 previous_name=before)
     counts = compared.networks["change"].value_counts()
@@ -280,10 +299,17 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
               side_by_side_groups(previous.involvement, involvement, len(previous.networks), len(networks),
                                   taxonomies.participant_groups, minimum),
               {"label": "Deelnemersgroep", **side}, note + " Percentage van de netwerken."),
+        Table("vergelijking_codering", f"Hoe de codes zijn gemaakt, nu en in meting {before}",
+              side_by_side_coding(before, total_before, total_now),
+              {"wave": "Meting", "coded": "Gecodeerde antwoorden", "reviewed": "Nagekeken door een persoon",
+               "percent_reviewed": "% nagekeken"}, coding_note(before, total_before, total_now)),
         Table("vergelijking_themas", f"Thema's van de open vragen, nu en in meting {before}",
-              side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum),
-              {"item": "Vraag", "theme_label": "Thema", **side},
-              note + " n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden."),
+              side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum,
+                                  review_before=review_before, review_now=review_now),
+              {"item": "Vraag", "theme_label": "Thema", **side, **({} if alike else {"coding": "Codering"})},
+              note + " n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden."
+              + ("" if alike else " Codering: of het verschil binnen de onzekerheid van de codering valt "
+                                  "(zie de vorige tabel).")),
     ]
     return tables, compared
 
@@ -311,7 +337,7 @@ def withhold_answers(*, networks: pd.DataFrame, codes: pd.DataFrame, instrument:
 def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook,
               taxonomies: Taxonomies, instrument: Instrument, previous: Previous | None = None,
               minimum: int = 5, quotes: dict[str, dict[str, list[Quote]]] | None = None,
-              unpublished: frozenset[str] = frozenset()) -> list[Table]:
+              unpublished: frozenset[str] = frozenset(), reviews: pd.DataFrame | None = None) -> list[Table]:
     """Every table of the report, in report order, from the instrument's declarations (and, with the
     previous wave's tables, the comparison).
 
@@ -320,6 +346,9 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     networks whose answers are not for publication; gives Table objects."""
     if quotes is None:
         quotes = select(codes=codes, networks=networks, codebook=codebook, decisions=Decisions())[0]
+    # Before the answers not for publication are withheld: a review belongs to the answer as it was given.
+    review_now = reviews_by_item(networks, codebook, reviews if reviews is not None else empty_reviews()) \
+        if previous is not None else None
     networks, codes = withhold_answers(networks=networks, codes=codes, instrument=instrument, unpublished=unpublished)
     n = len(networks)
     status, start, initiator, matrix = (instrument.the(r) for r in ("status", "start", "initiator", "involvement"))
@@ -384,7 +413,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
-                                    codebook=codebook, taxonomies=taxonomies, minimum=minimum)[0]
+                                    codebook=codebook, taxonomies=taxonomies, minimum=minimum, review_now=review_now)[0]
     tables += contract_tables(networks=networks, involvement=involvement, codes=codes, instrument=instrument,
                               taxonomies=taxonomies, labels=_contract_labels(codebook, taxonomies, matrix))
     return tables
@@ -524,7 +553,7 @@ def previous_tables(wave) -> Previous | None:
                     networks=read_parquet(before.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q"),
                     involvement=read_parquet(before.processed / "involvement.parquet", schema=INVOLVEMENT),
                     codes=read_parquet(before.processed / "codes.parquet", schema=CODES),
-                    links=load_links(wave.links))
+                    links=load_links(wave.links), reviews=load_reviews(before.reviews))
 
 
 def run(ctx: Context) -> None:
@@ -538,7 +567,7 @@ def run(ctx: Context) -> None:
     previous = previous_tables(ctx.wave)
     tables, written, notes = tables_of(ctx.config, networks=networks, involvement=involvement, codes=codes,
                                        processed=processed, timestamp=data_time(processed), previous=previous,
-                                       quotes=ctx.quotes)
+                                       quotes=ctx.quotes, reviews=load_reviews(ctx.wave.reviews if ctx.wave else None))
     ctx.tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
     ctx.warn(notes)
     ctx.wrote(written)
@@ -547,7 +576,7 @@ def run(ctx: Context) -> None:
 
 def tables_of(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.DataFrame,
               processed: Path, timestamp: datetime, previous: Previous | None = None,
-              quotes: Path | None = None) -> tuple[list[Table], list[Path], list[str]]:
+              quotes: Path | None = None, reviews: pd.DataFrame | None = None) -> tuple[list[Table], list[Path], list[str]]:
     """Every table from the given frames, written to `processed`, with the quotes chosen under
     the decisions of the `quotes` file (a wave's quotes.csv; none: not reviewed) and processed/quotes.json
     (what render says about them); with a previous wave, also processed/network_links_suggested.csv (the
@@ -557,7 +586,7 @@ def tables_of(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFra
     chosen, review = select(codes=codes, networks=networks, codebook=config.codebook, decisions=decisions)
     tables = aggregate(networks=networks, involvement=involvement, codes=codes, codebook=config.codebook,
                        taxonomies=config.taxonomies, instrument=config.instrument, previous=previous,
-                       minimum=minimum, quotes=chosen, unpublished=frozenset(review.unpublished))
+                       minimum=minimum, quotes=chosen, unpublished=frozenset(review.unpublished), reviews=reviews)
     written, warnings = write_tables(tables, processed, timestamp=timestamp), list(review.warnings)
     summary = processed / QUOTES_SUMMARY
     write_atomic(summary, (json.dumps(review.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -451,8 +451,10 @@ def _make_vars(args) -> int:
                                 "file, or run `python -m pipeline run --wave NAME` without make.")
         return text
     before = wave.previous_wave()
-    previous = " ".join(shown(before.processed / f) for f in ("networks.parquet", "involvement.parquet",
-                                                              "codes.parquet")) if before else ""
+    # The comparison reads the previous wave's tables and its reviews (how its codes were made).
+    previous = " ".join(shown(p) for p in (*(before.processed / f for f in ("networks.parquet", "involvement.parquet",
+                                                                            "codes.parquet")), before.reviews)) \
+        if before else ""
     print(f"WAVE_EXPORT := {shown(wave.export)}\nWAVE_SUPPLEMENT := {shown(wave.supplement)}\n"
           f"WAVE_TEMPLATES := {shown(wave.templates)}\nWAVE_TEXTS := {shown(wave.texts)}\n"
           f"WAVE_PREVIOUS_TABLES := {previous}")

@@ -19,10 +19,12 @@ from pipeline.core.errors import PipelineError
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
+from pipeline.waves.compare import WITHIN_UNCERTAINTY
 from pipeline.waves.wave import inherited_from
 from pipeline.coding.sheet import reviewed_share
 from pipeline.core.wave_files import load_reviews
 from pipeline.core.files import DEFAULT_TEXTS
+from pipeline.publishing.inherited import paragraphs_to_check, subject_vocabulary
 from pipeline.publishing.texts import inline_markup, text_files, read_questionnaire_texts
 
 
@@ -61,11 +63,14 @@ class ReportStatus:
 def report_status(config: Config, *, processed: Path, wave=None, texts: Path | None = None) -> ReportStatus:
     """Takes the texts in use, the wave's reviews and the coded answers in `processed`."""
     folders = [f for f in (texts, DEFAULT_TEXTS) if f]
-    inherited = []
+    inherited, to_check = [], []
+    vocabulary = subject_vocabulary(config)
     for name, path in text_files(folders).items():
         source = inherited_from(path.read_text(encoding="utf-8"))
         if source:
             inherited.append({"text": name, "from": source})
+            to_check += paragraphs_to_check(path, name, config, waves_dir=wave.folder.parent if wave else None,
+                                            vocabulary=vocabulary)
     items = list(config.codebook.items)
     networks = read_parquet(processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q",
                             columns=["network_id", "response_key", *items])
@@ -84,6 +89,9 @@ def report_status(config: Config, *, processed: Path, wave=None, texts: Path | N
                             "(python -m pipeline coding-sheet, then coding-import).")
         if draft:
             warnings.append("the report is marked as a draft (concept) until then, or until wave.yaml says final: true.")
+    # Even in a report its wave calls final, a paragraph another wave wrote about what its tables measured
+    # may now say what this wave's tables contradict.
+    warnings += to_check
     return ReportStatus(draft=draft, final=final, inherited=inherited, reviewed=reviewed, coded=coded,
                         warnings=warnings)
 
@@ -236,6 +244,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
     summary_rows = table_context["ja_nee_vragen"]["records"]
     status = status or report_status(config, processed=processed, wave=wave)
     return {
+        "comparison": _comparison(typed, table_context),
         "meta": {
             "title": wave.title if wave else DEFAULT_TITLE,
             "subtitle": wave.subtitle if wave else DEFAULT_SUBTITLE,
@@ -290,6 +299,25 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         "style": style.context(),
         "table_number": TableNumbers(),
     }
+
+
+LARGEST_CHANGES = 3
+
+
+def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
+    """How the comparison's themes may be read: whether both waves were coded alike, and the themes whose
+    share changed most among those whose change the coding cannot explain (alike, and none, without a
+    previous wave)."""
+    if "vergelijking_codering" not in typed:
+        return {"coded_alike": True, "previous_label": None, "within_uncertainty": WITHIN_UNCERTAINTY,
+                "largest_changes": []}
+    coding = typed["vergelijking_codering"].frame
+    shifted = [r for r in table_context["vergelijking_themas"]["records"]
+               if r["percent_before"] is not None and r["percent_now"] is not None and not r["coding"]
+               and r["percent_now"] != r["percent_before"]]
+    largest = sorted(shifted, key=lambda r: (-abs(r["percent_now"] - r["percent_before"]), r["theme_label"]))
+    return {"coded_alike": bool(coding["alike"].all()), "previous_label": str(coding["wave"].iloc[0]),
+            "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": largest[:LARGEST_CHANGES]}
 
 
 def _item_title(item) -> str:

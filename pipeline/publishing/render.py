@@ -238,7 +238,8 @@ def report_html(config: Config, *, processed: Path, templates: Path | None = Non
     if templates and not templates.is_dir():
         raise PipelineError(f"{templates}: not a folder; give the folder with your templates.")
     texts_folders = [f for f in (texts, DEFAULT_TEXTS) if f]
-    context = build_context(processed=processed, config=config, texts=read_texts(folders=texts_folders),
+    written = read_texts(folders=texts_folders, waves_dir=wave.folder.parent if wave else None)
+    context = build_context(processed=processed, config=config, texts=written,
                             run_date=day, tables=tables, wave=wave, status=status, style=style)
     return render_html(context, user_templates=templates), context
 

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.core.errors import PipelineError
+from pipeline.publishing.inherited import Inheritance, blocks, inheritance
 from pipeline.waves.wave import TEXT_FILES, without_mark
 from pipeline.core.errors import ConfigError
 from pipeline.core.files import read_yaml
@@ -29,13 +30,14 @@ def inline_markup(text: str) -> str:
     return re.sub(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])", r"<em>\1</em>", escaped)
 
 
-def text_to_html(text: str, *, hard_breaks: bool = True) -> str:
+def text_to_html(text: str, *, hard_breaks: bool = True, carried: Inheritance | None = None) -> str:
     """Paragraphs (blank lines between) and lists (lines starting with "- " or "1. ") as HTML; all text
     escaped, so respondents' and researchers' text can never inject markup. With `hard_breaks` a single
-    newline is kept as a line break (answers); without it, it joins lines as one paragraph (written texts)."""
-    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip()) if b.strip()]
+    newline is kept as a line break (answers); without it, it joins lines as one paragraph (written texts).
+    With `carried`, each paragraph still as the earlier wave wrote it stands in a marked, labelled block."""
     out = []
-    for block in blocks:
+    for block in blocks(text):
+        start = len(out)
         lines = [line.strip() for line in block.split("\n") if line.strip()]
         items = [re.match(r"^(?:[-•*]|\d+[.)])\s+(.*)$", line) for line in lines]
         if not hard_breaks:   # a list item may run over several lines: continuation lines join it
@@ -49,7 +51,17 @@ def text_to_html(text: str, *, hard_breaks: bool = True) -> str:
                        + "</ul>")
         else:
             out.append("<p>" + ("<br>" if hard_breaks else " ").join(inline_markup(line) for line in lines) + "</p>")
+        if carried is not None and carried.still_inherited(block):
+            out[start:] = [_marked("".join(out[start:]), carried.mark)]
     return "".join(out)
+
+
+def _marked(content: str, mark: str) -> str:
+    """A paragraph carried over from an earlier wave: a bordered block whose first line says so, read
+    out by screen readers as a note with that label."""
+    label = html.escape(mark, quote=True)
+    return (f'<div class="inherited" role="note" aria-label="{label}"><p class="inherited-mark">{label}</p>'
+            f"{content}</div>")
 
 
 def _join_continuations(lines, items):
@@ -77,20 +89,23 @@ def text_files(folders: list[Path]) -> dict[str, Path]:
     return found
 
 
-def read_texts(*, folders: list[Path]) -> dict:
+def read_texts(*, folders: list[Path], waves_dir: Path | None = None) -> dict:
     """The researchers' own texts as HTML: inleiding, conclusies and discussie (required), and under
-    `sections` the optional texts that open a section. The mark of a text carried over from an earlier
-    wave is left out. A missing required text is an error naming where to put it."""
+    `sections` the optional texts that open a section. The first-line mark of a text carried over from an
+    earlier wave is left out; instead each paragraph still as that wave (found in `waves_dir`) wrote it is
+    marked where it stands. A missing required text is an error naming where to put it."""
     found = text_files(folders)
     for name in TEXT_FILES:
         if name not in found:
             raise PipelineError(f"text {name}.md not found in {', '.join(map(str, folders))}; "
                                 f"write it there (paragraphs separated by a blank line).")
 
-    def html_of(path: Path) -> Markup:
-        return Markup(text_to_html(without_mark(path.read_text(encoding="utf-8")), hard_breaks=False))
-    texts = {name: html_of(found[name]) for name in TEXT_FILES}
-    texts["sections"] = {name: html_of(found[name]) for name in SECTION_TEXTS if name in found}
+    def html_of(name: str) -> Markup:
+        text = found[name].read_text(encoding="utf-8")
+        return Markup(text_to_html(without_mark(text), hard_breaks=False,
+                                   carried=inheritance(text, name, waves_dir=waves_dir)))
+    texts = {name: html_of(name) for name in TEXT_FILES}
+    texts["sections"] = {name: html_of(name) for name in SECTION_TEXTS if name in found}
     return texts
 
 

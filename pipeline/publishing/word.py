@@ -51,6 +51,7 @@ PARAGRAPH_STYLES = {
     "List Number": "Normal", "TOC Heading": "Normal", "TOC 1": "Normal", "TOC 2": "Normal", "TOC 3": "Normal",
     "Footer": "Normal", "Header": "Normal",
     "Note": "Normal", "Table Text": "Normal", "Cover Details": "Normal", "Draft Mark": "Normal",
+    "Inherited Mark": "Note",
     "Table List Bullet": "List Bullet", "Table List Number": "List Number",
 }
 
@@ -89,6 +90,7 @@ def _style_ids_looked_up_once(document) -> None:
 
 def ensure_styles(document):
     from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import RGBColor
     styles = document.styles
     names = {s.name for s in styles}
     for name, base in PARAGRAPH_STYLES.items():
@@ -100,6 +102,10 @@ def ensure_styles(document):
                 style.font.bold = True
                 style.paragraph_format.keep_with_next = True
                 style.element.get_or_add_pPr().append(oxml("w:outlineLvl", val=level - 1))
+            elif name == "Inherited Mark":   # the label of a paragraph carried over from an earlier wave
+                style.font.bold = True
+                style.font.color.rgb = RGBColor.from_string("9A3B00")
+                style.paragraph_format.keep_with_next = True
     for name in (TABLE_STYLE, FACTS_STYLE):
         if name not in names:
             style = styles.add_style(name, WD_STYLE_TYPE.TABLE)

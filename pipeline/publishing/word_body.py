@@ -19,10 +19,18 @@ import re
 
 from pipeline.publishing.word_figures import figure
 from pipeline.publishing.word_tables import Html, facts, table
-from pipeline.publishing.word_text import Writer
+from pipeline.publishing.word_text import Writer, oxml
 
 # Paragraph classes of the HTML and the Word styles that show them.
-CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note"}
+CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note", "inherited-mark": "Inherited Mark"}
+# The rule beside a paragraph carried over from an earlier wave (the HTML's .inherited): the draft mark's colour.
+INHERITED_RULE = {"val": "single", "sz": 18, "space": 8, "color": "9A3B00"}
+# What follows w:pBdr in a paragraph's properties (WordprocessingML's order of the elements of w:pPr).
+AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+                "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+                "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+                "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+                "w:rPr", "w:sectPr", "w:pPrChange")
 SKIPPED = {"cover", "toc", "downloads", "draft"}   # made from the context (cover, contents) or for screens only
 
 
@@ -69,10 +77,23 @@ class _Body:
                 figure(self.w, entry)
         elif tag == "dl":
             self.facts(el)
+        elif "inherited" in classes:
+            self.inherited(el)
         else:   # section, div: their content
             if (el.text or "").strip():
                 self.w.para(el.text.strip())
             self.walk(el)
+
+    def inherited(self, el):
+        """A paragraph carried over from an earlier wave: its label and text, each with a rule on its left."""
+        from docx.oxml.ns import qn
+        body = self.w.doc.element.body
+        before = len(body.findall(qn("w:p")))
+        self.walk(el)
+        for paragraph in body.findall(qn("w:p"))[before:]:
+            borders = oxml("w:pBdr")
+            borders.append(oxml("w:left", **INHERITED_RULE))
+            paragraph.get_or_add_pPr().insert_element_before(borders, *AFTER_BORDER)
 
     def facts(self, el):
         pairs, label = [], None

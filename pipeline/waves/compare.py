@@ -5,6 +5,11 @@ Networks are matched by werkplaats and name, tolerant of the way respondents rew
 and "WSD Friesland"; a name with or without an explanation in brackets). A match that is not certain is
 listed for the researcher, who confirms or rejects it in the wave's network_links.csv; a decision there
 always wins. Shares are only computed from at least `min_networks_compared` networks (settings).
+
+The themes of the two waves are compared as their codes were made: where one wave's answers were
+reviewed by a person and the other's markedly less (REVIEW_DIFFERENCE), the comparison says how each was
+coded, and a theme's change that the difference in unreviewed answers could explain is marked as within
+the coding's uncertainty instead of standing as a finding.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from pipeline.core.wave_files import LINK_COLUMNS
-from pipeline.language.formatting import rounded_percent
+from pipeline.language.formatting import percent, rounded_percent
 
 CHANGES = ("nieuw", "loopt door", "gestopt sinds vorige meting", "was al gestopt", "niet opnieuw gemeld")
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
@@ -25,6 +30,9 @@ STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
 FILLER = {"wsd", "werkplaats", "werkplaatsen", "sociaal", "domein", "regio", "de", "het", "van"}
 NAME_SIMILAR = 85        # rapidfuzz token_set_ratio of the names, for a match that is not certain
 PLACE_SIMILAR = 80       # ... and of the werkplaatsen
+# Two waves whose shares of reviewed answers differ by this much (a fraction) were not coded the same way.
+REVIEW_DIFFERENCE = 0.2
+WITHIN_UNCERTAINTY = "binnen de onzekerheid van de codering"
 
 
 def _plain(text: str) -> str:
@@ -181,19 +189,97 @@ def side_by_side_groups(previous: pd.DataFrame, current: pd.DataFrame, n_before:
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class Review:
+    """How a wave's codes (of one item, or of all) were made: the coded answers, and how many of them a
+    person reviewed; the others carry the codebook's rules alone."""
+
+    reviewed: int
+    coded: int
+
+    @property
+    def share(self) -> float:
+        return self.reviewed / self.coded if self.coded else 0.0
+
+    def __add__(self, other: "Review") -> "Review":
+        return Review(self.reviewed + other.reviewed, self.coded + other.coded)
+
+
+NOT_KNOWN = Review(0, 0)
+
+
+def coded_alike(before: Review, now: Review) -> bool:
+    """Whether two waves' codes were made the same way: their shares of reviewed answers are close."""
+    return abs(before.share - now.share) < REVIEW_DIFFERENCE
+
+
+def explained_by_coding(percent_before: float, percent_now: float, before: Review, now: Review) -> float:
+    """The change of a theme's share (percentage points) that the coding alone could explain: the rules
+    may miss or wrongly give a theme in any answer no person reviewed, so a wave with a larger unreviewed
+    share may lack (or gain) up to that share more of the networks naming the theme."""
+    return abs(before.share - now.share) * max(percent_before, percent_now)
+
+
 def side_by_side_themes(previous_codes: pd.DataFrame, codes: pd.DataFrame, answered_before: dict[str, int],
-                        answered_now: dict[str, int], codebook, minimum: int) -> pd.DataFrame:
+                        answered_now: dict[str, int], codebook, minimum: int,
+                        review_before: dict[str, Review] | None = None,
+                        review_now: dict[str, Review] | None = None) -> pd.DataFrame:
     """Per theme of every coded item: networks naming it in each wave and their share of the networks
-    that answered the item (codes of both)."""
+    that answered the item (codes of both); `coding`: WITHIN_UNCERTAINTY where the item was not coded
+    alike in both waves (`review_before`, `review_now`: per item) and the change is no larger than the
+    coding could explain, else empty."""
     rows = []
     for item in codebook.items:
+        before_review = (review_before or {}).get(item, NOT_KNOWN)
+        now_review = (review_now or {}).get(item, NOT_KNOWN)
+        alike = review_before is None or review_now is None or coded_alike(before_review, now_review)
         for theme in codebook.themes_for(item):
             def count(frame):
                 hit = frame[(frame["item"] == item) & (frame["theme"] == theme.code)]
                 return int(hit["network_id"].nunique())
             before, now = count(previous_codes), count(codes)
+            percent_before = share(before, answered_before.get(item, 0), minimum)
+            percent_now = share(now, answered_now.get(item, 0), minimum)
+            within = not alike and percent_before is not None and percent_now is not None and \
+                abs(percent_now - percent_before) <= explained_by_coding(percent_before, percent_now, before_review,
+                                                                         now_review)
             rows.append({"item": item, "category_label": codebook.categories[theme.category]["label"],
                          "theme": theme.code, "theme_label": theme.label, "networks_before": before,
-                         "percent_before": share(before, answered_before.get(item, 0), minimum),
-                         "networks_now": now, "percent_now": share(now, answered_now.get(item, 0), minimum)})
-    return pd.DataFrame(rows)
+                         "percent_before": percent_before, "networks_now": now, "percent_now": percent_now,
+                         "coding": WITHIN_UNCERTAINTY if within else ""})
+    return pd.DataFrame(rows, columns=["item", "category_label", "theme", "theme_label", "networks_before",
+                                       "percent_before", "networks_now", "percent_now", "coding"])
+
+
+def side_by_side_coding(previous_name: str, review_before: Review, review_now: Review) -> pd.DataFrame:
+    """Per wave (the previous one first): wave (its label), coded answers, reviewed answers, percent_reviewed,
+    and alike (the same for both rows: whether the two waves were coded the same way)."""
+    alike = coded_alike(review_before, review_now)
+    return pd.DataFrame([{"wave": label, "coded": r.coded, "reviewed": r.reviewed,
+                          "percent_reviewed": rounded_percent(r.reviewed, r.coded) if r.coded else None,
+                          "alike": alike}
+                         for label, r in ((f"Meting {previous_name}", review_before), ("Deze meting", review_now))])
+
+
+def _how_coded(review: Review) -> str:
+    if review.coded == 0:
+        return "is geen antwoord gecodeerd"
+    if review.reviewed == 0:
+        return (f"is geen van de {review.coded} gecodeerde antwoorden door een persoon nagekeken: de codes komen "
+                "alleen van de regels van het codeboek")
+    if review.reviewed == review.coded:
+        return f"zijn alle {review.coded} gecodeerde antwoorden door een persoon nagekeken"
+    return (f"zijn {review.reviewed} van de {review.coded} gecodeerde antwoorden "
+            f"({percent(rounded_percent(review.reviewed, review.coded))}) door een persoon nagekeken, de andere "
+            "alleen door de regels van het codeboek gecodeerd")
+
+
+def coding_note(previous_name: str, review_before: Review, review_now: Review) -> str:
+    """In plain Dutch, how each wave was coded, and what that means for the comparison of themes."""
+    how = f"In meting {previous_name} {_how_coded(review_before)}; in deze meting {_how_coded(review_now)}."
+    if coded_alike(review_before, review_now):
+        return f"{how} De codes van beide metingen zijn dus op dezelfde manier gemaakt."
+    return (f"{how} De codes van de twee metingen zijn dus niet op dezelfde manier gemaakt. De regels kunnen in "
+            "een antwoord dat niemand nakeek een thema missen of ten onrechte geven; een verschil dat het verschil "
+            f"in nagekeken antwoorden kan verklaren, staat in de tabel als '{WITHIN_UNCERTAINTY}' en is geen "
+            "bevinding.")

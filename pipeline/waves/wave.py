@@ -159,6 +159,20 @@ def without_mark(text: str) -> str:
     return INHERITED_PATTERN.sub("", text, count=1)
 
 
+TEMPLATE_SOURCE = "sjabloon"   # what the mark names when a text started from the project's starting texts
+
+
+def earlier_text(source: str, name: str, *, waves_dir: Path) -> str | None:
+    """Text `name` (inleiding, conclusies, ...) of wave `source` as that wave has it now, without its own
+    mark; None when that wave or its text is not there (a wave folder copied without its predecessor)."""
+    try:
+        before = load_wave(source, waves_dir=waves_dir)
+    except PipelineError:
+        return None
+    path = before.texts / f"{name}.md"
+    return without_mark(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def new_wave(name: str, *, export: Path, supplement: Path | None = None, previous: str | None = None,
              waves_dir: Path = WAVES_DIR, fallback_texts: Path = PROJECT_ROOT / "texts") -> Wave:
     """Scaffold waves/<name>/: the export (and supplement) copied in, a wave.yaml, and texts started from
@@ -183,7 +197,7 @@ def new_wave(name: str, *, export: Path, supplement: Path | None = None, previou
         for text in TEXT_FILES:
             source = source_texts / f"{text}.md"
             body = without_mark(source.read_text(encoding="utf-8")) if source.exists() else ""
-            mark = INHERITED.format(previous=before.name if before else "sjabloon")
+            mark = INHERITED.format(previous=before.name if before else TEMPLATE_SOURCE)
             (staging / "texts" / f"{text}.md").write_text(f"{mark}\n{body}", encoding="utf-8")
         record = {
             "title": before.title if before else "Rapport leernetwerken Werkplaatsen Sociaal Domein",

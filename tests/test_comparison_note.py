@@ -1,0 +1,138 @@
+"""A comparison that compares like with like: where the two waves' codes were not made the same way (one
+reviewed by a person, the other not), the comparison says so beside the table of themes, in plain Dutch,
+and a change the coding could explain is marked and named as no finding; two waves coded alike give
+neither the note nor the marks."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import make_wave, shared_run
+from pipeline import run_pipeline
+from pipeline.coding.rules import answers
+from pipeline.core.schemas import NETWORKS, read_parquet
+from pipeline.core.wave_files import REVIEW_COLUMNS
+from pipeline.waves.compare import (WITHIN_UNCERTAINTY, Review, coded_alike, coding_note, side_by_side_themes)
+from pipeline.waves.wave import load_wave
+
+EPOCH = "1546300800"
+NOTE = "De codes van de twee metingen zijn niet op dezelfde manier gemaakt"
+
+
+def _build_final_2018(folder):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    try:
+        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018", final=True)))
+    finally:
+        patch.undo()
+
+
+def _run(waves, name, **options):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    try:
+        return run_pipeline(wave=load_wave(name, waves_dir=waves), **options)
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(scope="session")
+def compared(tmp_path_factory):
+    """Wave 2025 (the embedded export again) compared with the built wave 2018, whose answers no person
+    reviewed: first with no review either (reports/2025-alike/), then with every answer of 2025 reviewed."""
+    final_2018 = shared_run(tmp_path_factory, "waves-final-2018", _build_final_2018)
+
+    def build(folder):
+        shutil.copytree(final_2018, folder, dirs_exist_ok=True)
+        waves = folder / "waves"
+        make_wave(waves, "2025", previous="2018")
+        result = _run(waves, "2025")
+        shutil.copytree(result.out, folder / "reports" / "2025-alike")
+        networks = read_parquet(waves / "2025" / "processed" / "networks.parquet", schema=NETWORKS,
+                                extra_text_prefix="q")
+        reviewed = answers(networks, ("q17", "q19", "q23")).assign(coder="test")
+        reviewed[list(REVIEW_COLUMNS)].to_csv(waves / "2025" / "coding_reviews.csv", index=False)
+        _run(waves, "2025", start="aggregate")
+    return shared_run(tmp_path_factory, "comparison-note-2025", build)
+
+
+def _themes(out):
+    return pd.read_csv(out / "tables" / "vergelijking_themas.csv", dtype=str, keep_default_na=False)
+
+
+def test_waves_coded_differently_get_the_note_and_the_marks(compared):
+    out = compared / "reports" / "2025"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert NOTE in html and 'class="warning" role="note"' in html
+    coding = pd.read_csv(out / "tables" / "vergelijking_codering.csv", dtype=str, keep_default_na=False)
+    assert coding["Meting"].tolist() == ["Meting 2018", "Deze meting"]
+    assert coding["Nagekeken door een persoon"].tolist()[0] == "0"
+    assert coding["Nagekeken door een persoon"].tolist()[1] == coding["Gecodeerde antwoorden"].tolist()[1] != "0"
+    themes = _themes(out)
+    assert "Codering" in themes.columns
+    # The same answers in both waves: no change is larger than what the coding could explain.
+    shown = themes[(themes["% 2018"] != "") & (themes["% nu"] != "")]
+    assert len(shown) and set(shown["Codering"]) == {WITHIN_UNCERTAINTY}
+    assert "De grootste verschillen bij de thema" not in html
+    assert "Geen thema verschilt tussen de metingen meer dan de onzekerheid van de codering kan verklaren." in html
+    contents = pd.read_excel(out / "tables.xlsx", sheet_name="inhoud")
+    note = contents.set_index("Blad").loc["vergelijking_codering", "Toelichting"]
+    assert "In meting 2018 is geen van de" in note and "in deze meting zijn alle" in note
+
+
+def test_waves_coded_alike_get_neither(compared):
+    out = compared / "reports" / "2025-alike"
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert NOTE not in html and WITHIN_UNCERTAINTY not in html.replace(
+        "binnen de onzekerheid van de codering kan verklaren", "")
+    assert "Codering" not in _themes(out).columns
+    coding = pd.read_csv(out / "tables" / "vergelijking_codering.csv", dtype=str, keep_default_na=False)
+    assert coding["Nagekeken door een persoon"].tolist() == ["0", "0"]
+
+
+class _Theme:
+    def __init__(self, code, category="kans"):
+        self.code, self.label, self.category = code, code.title(), category
+
+
+class _Codebook:
+    items = ("q17",)
+    categories = {"kans": {"item": "q17", "label": "Kansen"}}
+
+    def themes_for(self, item):
+        return (_Theme("groot"), _Theme("klein"))
+
+
+def _codes(**counts):
+    return pd.DataFrame([{"network_id": f"{theme}{i}", "item": "q17", "theme": theme}
+                         for theme, n in counts.items() for i in range(n)])
+
+
+def test_a_change_larger_than_the_coding_explains_stays_a_finding():
+    before, now = _codes(groot=10, klein=6), _codes(groot=2, klein=5)
+    reviewed, rules_only = {"q17": Review(20, 20)}, {"q17": Review(4, 20)}
+    themes = side_by_side_themes(before, now, {"q17": 20}, {"q17": 20}, _Codebook(), 5,
+                                 review_before=reviewed, review_now=rules_only)
+    marks = dict(zip(themes["theme"], themes["coding"]))
+    # groot: 50% -> 10%, 40 points; the 80% unreviewed explain at most 0.8 * 50 = 40: within.
+    # klein: 30% -> 25%, 5 points: within. With 30% unreviewed, groot's 40 points are more than 15.
+    assert marks == {"groot": WITHIN_UNCERTAINTY, "klein": WITHIN_UNCERTAINTY}
+    partly = side_by_side_themes(before, now, {"q17": 20}, {"q17": 20}, _Codebook(), 5,
+                                 review_before=reviewed, review_now={"q17": Review(14, 20)})
+    assert dict(zip(partly["theme"], partly["coding"])) == {"groot": "", "klein": WITHIN_UNCERTAINTY}
+    alike = side_by_side_themes(before, now, {"q17": 20}, {"q17": 20}, _Codebook(), 5,
+                                review_before=reviewed, review_now={"q17": Review(19, 20)})
+    assert set(alike["coding"]) == {""}
+
+
+def test_the_note_says_how_each_wave_was_coded():
+    assert coded_alike(Review(0, 40), Review(5, 45)) and not coded_alike(Review(0, 40), Review(20, 45))
+    note = coding_note("2018", Review(0, 40), Review(20, 45))
+    assert note.startswith("In meting 2018 is geen van de 40 gecodeerde antwoorden door een persoon nagekeken")
+    assert "in deze meting zijn 20 van de 45 gecodeerde antwoorden (44,4%) door een persoon nagekeken" in note
+    assert "niet op dezelfde manier gemaakt" in note and WITHIN_UNCERTAINTY in note
+    assert "niet op dezelfde manier" not in coding_note("2018", Review(40, 40), Review(45, 45))
