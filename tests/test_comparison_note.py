@@ -14,7 +14,7 @@ from conftest import make_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.coding.rules import answers
 from pipeline.core.schemas import NETWORKS, read_parquet
-from pipeline.core.wave_files import REVIEW_COLUMNS
+from pipeline.core.wave_files import reviews_csv
 from pipeline.waves.compare import (WITHIN_UNCERTAINTY, Review, coded_alike, coding_note, side_by_side_themes)
 from pipeline.waves.wave import load_wave
 
@@ -55,7 +55,7 @@ def compared(tmp_path_factory):
         networks = read_parquet(waves / "2025" / "processed" / "networks.parquet", schema=NETWORKS,
                                 extra_text_prefix="q")
         reviewed = answers(networks, ("q17", "q19", "q23")).assign(coder="test")
-        reviewed[list(REVIEW_COLUMNS)].to_csv(waves / "2025" / "coding_reviews.csv", index=False)
+        (waves / "2025" / "coding_reviews.csv").write_bytes(reviews_csv(reviewed))
         _run(waves, "2025", start="aggregate")
     return shared_run(tmp_path_factory, "comparison-note-2025", build)
 
