@@ -105,3 +105,23 @@ def test_accuracy_on_the_validation_set_holds_its_floor():
     # Measured, not tuned on: 157 of 186 labels (84.4 %) in the group their definition gives; see README.
     accuracy, wrong = _accuracy("group_labels_validation.yaml")
     assert accuracy >= 0.84, wrong
+
+
+def test_the_groups_command_adds_the_undecided_labels_and_keeps_the_researchers_lines(tmp_path, instrument):
+    from conftest import make_wave
+    from pipeline.app.cli import main
+    from pipeline.analysis.normalise import write_normalised
+    from pipeline.waves.wave import load_wave
+    waves = make_wave(tmp_path / "waves", "W")
+    wave = load_wave("W", waves_dir=waves)
+    frame = _responses(instrument, q12_1_text="Ruimtevaarders", q12_2_text="Vrijwilligerspool", q12_3_text="Docenten")
+    wave.processed.mkdir()
+    write_normalised(normalise(responses=frame, instrument=instrument, taxonomies=TAXONOMIES), wave.processed)
+    own = "label;who;group;opmerking\r\nRuimtevaarders;AB;overig;bekeken\r\n".encode("utf-8-sig")
+    wave.group_decisions.write_bytes(own)
+    assert main(["--waves", str(waves), "groups", "--wave", "W"]) == 0
+    written = wave.group_decisions.read_bytes()
+    assert written.startswith(own) and written[len(own):] == "Vrijwilligerspool;;vrijwilligers;\r\n".encode()
+    assert load_group_decisions(wave.group_decisions, groups=GROUPS) == {"ruimtevaarders": "overig"}
+    assert main(["--waves", str(waves), "groups", "--wave", "W"]) == 0       # nothing new: the file stays
+    assert wave.group_decisions.read_bytes() == written

@@ -151,6 +151,16 @@ def assign_groups(labels: pd.Series, *, taxonomies: Taxonomies, decisions: dict[
     return pd.DataFrame(rows, columns=["category_label", "participant_group", "how", "term"], dtype=object)
 
 
+def groups_to_review(*, involvement: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
+    """The labels of `placed` (assign_groups) the researcher should check, GROUP_REVIEW_COLUMNS, with the
+    networks (network_id of involvement, joined by ";") that name them."""
+    # Overig is listed even when a term of it matched: no label is counted there without the researcher seeing it.
+    uncertain = placed[placed["how"].ne(DECIDED) & (~placed["how"].isin(CERTAIN) | placed["participant_group"].eq("overig"))]
+    named_by = involvement.groupby("category_label", sort=False)["network_id"].agg(lambda s: ";".join(sorted(set(s))))
+    return (uncertain.assign(networks=uncertain["category_label"].map(named_by))
+            .sort_values("category_label", kind="stable").reset_index(drop=True)[GROUP_REVIEW_COLUMNS])
+
+
 def group_warnings(review: pd.DataFrame, *, item: str) -> list[str]:
     """One line per label of the review table (GROUP_REVIEW_COLUMNS) that says how it was placed."""
     out = []
@@ -225,11 +235,7 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
                                                        instrument=instrument, taxonomies=taxonomies,
                                                        decisions=group_decisions)
     warnings += level_warnings
-    # Overig is listed even when a term of it matched: no label is counted there without the researcher seeing it.
-    uncertain = placed[placed["how"].ne(DECIDED) & (~placed["how"].isin(CERTAIN) | placed["participant_group"].eq("overig"))]
-    named_by = involvement.groupby("category_label", sort=False)["network_id"].agg(lambda s: ";".join(sorted(set(s))))
-    review = (uncertain.assign(networks=uncertain["category_label"].map(named_by))
-              .sort_values("category_label", kind="stable").reset_index(drop=True)[GROUP_REVIEW_COLUMNS])
+    review = groups_to_review(involvement=involvement, placed=placed)
     warnings += group_warnings(review, item=instrument.the("involvement").id)
     return Normalised(networks=networks.reset_index(drop=True), involvement=involvement,
                       group_review=review, warnings=warnings,

@@ -283,3 +283,37 @@ def group_decisions_csv(frame: pd.DataFrame) -> bytes:
     csv_safe(frame[list(GROUP_DECISION_COLUMNS)]).to_csv(buffer, index=False, lineterminator="\n",
                                                           quoting=csv.QUOTE_MINIMAL)
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def add_group_proposals(path: Path, proposals: pd.DataFrame) -> int:
+    """Add the labels of `proposals` (label, group) that `path` does not name yet, with `who` empty, below its
+    lines, which stay as they are (a new file gets the header); gives the number added."""
+    existing = read_group_decisions(path)
+    known = {group_label_key(label) for label in existing["label"]}
+    new = proposals[~proposals["label"].map(group_label_key).isin(known)].assign(who="")
+    if new.empty:
+        return 0
+    rows = group_decisions_csv(new)
+    if not path.exists():
+        write_atomic(path, rows)
+        return len(new)
+    old = path.read_bytes()
+    text = old.decode("utf-8-sig", errors="replace")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    header = next(csv.reader([text.split("\n", 1)[0].strip("\r")], delimiter=delimiter))
+    buffer = io.StringIO()     # in the file's own order of columns, the researcher's own columns left empty
+    csv_safe(new.reindex(columns=[h.strip() for h in header], fill_value="")).to_csv(
+        buffer, index=False, header=False, sep=delimiter,
+                                                        lineterminator="\r\n" if b"\r\n" in old else "\n")
+    joint = b"" if not old or old.endswith(b"\n") else (b"\r\n" if b"\r\n" in old else b"\n")
+    encoding = "cp1252" if _not_utf8(old) else "utf-8"
+    write_atomic(path, old + joint + buffer.getvalue().encode(encoding, errors="replace"))
+    return len(new)
+
+
+def _not_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8-sig")
+        return False
+    except UnicodeDecodeError:
+        return True
