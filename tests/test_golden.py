@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 
 import pytest
@@ -74,6 +75,8 @@ def build_two_waves(folder):
     export = generate(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
     waves = folder / "waves"
     make_wave(waves, "2018", final=True)
+    # The embedded wave's decisions on its participant categories (waves/2018/group_decisions.csv) go with it.
+    shutil.copy(ROOT / "waves" / "2018" / "group_decisions.csv", waves / "2018")
     make_wave(waves, "2025", export=export, supplement=None, previous="2018")
     patch = pytest.MonkeyPatch()
     patch.setenv("SOURCE_DATE_EPOCH", EPOCH)

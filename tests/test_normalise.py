@@ -11,6 +11,8 @@ from test_ingest import ANSWERS
 from pipeline.coding.rules import code
 from pipeline.core.codebook import load_codebook
 from pipeline.core.config import load_taxonomies
+from pipeline.core.wave_files import load_group_decisions
+from pipeline.waves.wave import load_wave
 from pipeline.reading.ingest import ingest
 from pipeline.analysis.normalise import clean_text, decode_choice, normalise, parse_start
 
@@ -66,14 +68,23 @@ def test_unmatched_category_is_listed_not_lost(instrument):
     row = result.involvement.iloc[0]
     assert (row["category_label"], row["head_count"], row["participant_group"], row["level"]) == \
         ("Ruimtevaarders", 3, "overig", 2)
-    assert result.unmatched_groups["category_label"].tolist() == ["Ruimtevaarders"]
+    assert result.group_review[["category_label", "participant_group", "how"]].values.tolist() == \
+        [["Ruimtevaarders", "overig", "none"]]
+    assert any("'Ruimtevaarders'" in w and "overig" in w for w in result.warnings)
 
 
 @pytest.fixture(scope="module")
 def embedded(instrument, settings):
     responses = ingest(export_path=EMBEDDED_EXPORT, supplement_path=EMBEDDED_SUPPLEMENT, instrument=instrument,
                        settings=settings).responses
-    return normalise(responses=responses, instrument=instrument, taxonomies=load_taxonomies())
+    return normalise(responses=responses, instrument=instrument, taxonomies=load_taxonomies(),
+                     group_decisions=_decisions_2018())
+
+
+def _decisions_2018():
+    """The embedded wave's decisions: three SWT professionals of Bijlage 2 placed by their networks' context."""
+    groups = tuple(c.code for c in load_taxonomies().participant_groups)
+    return load_group_decisions(load_wave("2018").group_decisions, groups=groups)
 
 
 def test_overview_of_section_3_2(embedded):
@@ -114,7 +125,8 @@ def test_text_and_numeric_exports_give_identical_tables(tmp_path, instrument, se
     path = variants.write_csv(variants.numeric(variants.read_rows(EMBEDDED_EXPORT), instrument), tmp_path / "n.csv")
     responses = ingest(export_path=path, supplement_path=EMBEDDED_SUPPLEMENT, instrument=instrument,
                        settings=settings).responses
-    numeric = normalise(responses=responses, instrument=instrument, taxonomies=load_taxonomies())
+    numeric = normalise(responses=responses, instrument=instrument, taxonomies=load_taxonomies(),
+                        group_decisions=_decisions_2018())
     pd.testing.assert_frame_equal(numeric.networks, embedded.networks)
     pd.testing.assert_frame_equal(numeric.involvement, embedded.involvement)
     codebook = load_codebook()

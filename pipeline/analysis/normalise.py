@@ -18,9 +18,10 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from pipeline.core.config import Choice, Instrument, Taxonomies
-from pipeline.language.matching import all_matches, best_match
+from pipeline.language.matching import CERTAIN, FUZZY, MODIFIER, NONE, Speller, all_matches, group_match, SPELL_MIN
 from pipeline.core.stage import Context
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, RESPONSES, read_parquet, write_atomic, write_parquet
+from pipeline.core.wave_files import group_label_key, load_group_decisions
 
 ID_LENGTH = 60
 MONTHS = ("jan", "feb", "mrt", "maa", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
@@ -34,8 +35,9 @@ HEAD_COUNT = re.compile(r"\s*\((\d+)\)\s*$")
 class Normalised:
     networks: pd.DataFrame
     involvement: pd.DataFrame
-    unmatched_groups: pd.DataFrame
+    group_review: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    decided_labels: int = 0     # labels placed by the wave's group decisions
 
 
 def clean_texts(values: pd.Series, *, empty_answers: tuple[str, ...]) -> pd.Series:
@@ -124,7 +126,57 @@ def _network_ids(werkplaats: pd.Series, names: pd.Series) -> list[str]:
     return ids
 
 
-def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Taxonomies) -> Normalised:
+DECIDED = "decided"     # how a label was placed when the wave's group_decisions.csv names it
+GROUP_REVIEW_COLUMNS = ["category_label", "participant_group", "how", "term", "networks"]
+
+
+def assign_groups(labels: pd.Series, *, taxonomies: Taxonomies, decisions: dict[str, str] | None = None) -> pd.DataFrame:
+    """The participant group of each distinct category label: category_label, participant_group, how (head,
+    complement, modifier, fuzzy, none or decided) and term (what decided it: the term, the words read, or
+    empty). A decision of the wave (group_label_key -> group) wins over the match."""
+    decisions = decisions or {}
+    vocab = taxonomies.vocab(taxonomies.participant_groups)
+    speller = Speller(frozenset(p.word for terms in vocab.values() for t in terms for p in t.parts
+                                if len(p.word) >= SPELL_MIN))
+    rows = []
+    for label in pd.unique(labels):
+        decided = decisions.get(group_label_key(label))
+        if decided is not None:
+            rows.append((label, decided, DECIDED, ""))
+            continue
+        found = group_match(label, vocab, generic=taxonomies.generic_heads, speller=speller)
+        why = (", ".join(f"{w} as {c}" for w, c in found.read_as) if found.how == FUZZY
+               else found.term.text if found.term is not None else "")
+        rows.append((label, found.group or "overig", found.how, why))
+    return pd.DataFrame(rows, columns=["category_label", "participant_group", "how", "term"], dtype=object)
+
+
+def groups_to_review(*, involvement: pd.DataFrame, placed: pd.DataFrame) -> pd.DataFrame:
+    """The labels of `placed` (assign_groups) the researcher should check, GROUP_REVIEW_COLUMNS, with the
+    networks (network_id of involvement, joined by ";") that name them."""
+    # Overig is listed even when a term of it matched: no label is counted there without the researcher seeing it.
+    uncertain = placed[placed["how"].ne(DECIDED) & (~placed["how"].isin(CERTAIN) | placed["participant_group"].eq("overig"))]
+    named_by = involvement.groupby("category_label", sort=False)["network_id"].agg(lambda s: ";".join(sorted(set(s))))
+    return (uncertain.assign(networks=uncertain["category_label"].map(named_by))
+            .sort_values("category_label", kind="stable").reset_index(drop=True)[GROUP_REVIEW_COLUMNS])
+
+
+def group_warnings(review: pd.DataFrame, *, item: str) -> list[str]:
+    """One line per label of the review table (GROUP_REVIEW_COLUMNS) that says how it was placed."""
+    out = []
+    for r in review.itertuples(index=False):
+        if r.how == MODIFIER:
+            how = f"placed in {r.participant_group} by its modifier {r.term!r} only"
+        elif r.how == FUZZY:
+            how = f"placed in {r.participant_group} reading {r.term} (a typing slip?)"
+        else:
+            how = "matches no participant group: counted as overig"
+        out.append(f"{item}: category label {r.category_label!r} ({r.networks}) {how}.")
+    return out
+
+
+def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Taxonomies,
+              group_decisions: dict[str, str] | None = None) -> Normalised:
     """Networks and involvement from the responses table.
 
     Takes response_key, source and the item fields (text); which item is which comes from the roles of
@@ -133,7 +185,9 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
     start_precision, status, stop_reason, source, the cleaned text of every text and coded item, and
     per yes/no item <q> (ja, nee or "") and <q>_text;
     involvement: network_id, row, category_label, category_text, head_count, participant_group, level;
-    unmatched_groups: category_label and the networks naming it, for labels no group matched.
+    group_review: GROUP_REVIEW_COLUMNS, for the labels placed by a modifier or a typing slip only or in
+    overig, which the researcher should check (a label in `group_decisions`, group_label_key -> group, is
+    placed there and not listed).
     """
     warnings: list[str] = []
     empty = taxonomies.empty_answers
@@ -177,14 +231,15 @@ def normalise(*, responses: pd.DataFrame, instrument: Instrument, taxonomies: Ta
         if bad:
             warnings.append(f"{item.id}: unknown answer(s) {', '.join(map(repr, bad))}; left empty.")
 
-    involvement, level_warnings = _involvement(responses=responses, text=text, network_ids=network_ids,
-                                               instrument=instrument, taxonomies=taxonomies)
+    involvement, placed, level_warnings = _involvement(responses=responses, text=text, network_ids=network_ids,
+                                                       instrument=instrument, taxonomies=taxonomies,
+                                                       decisions=group_decisions)
     warnings += level_warnings
-    unmatched = (involvement[involvement["participant_group"] == "overig"]
-                 .groupby("category_label", sort=True)["network_id"].agg(lambda s: ";".join(sorted(set(s))))
-                 .reset_index().rename(columns={"network_id": "networks"}))
+    review = groups_to_review(involvement=involvement, placed=placed)
+    warnings += group_warnings(review, item=instrument.the("involvement").id)
     return Normalised(networks=networks.reset_index(drop=True), involvement=involvement,
-                      unmatched_groups=unmatched, warnings=warnings)
+                      group_review=review, warnings=warnings,
+                      decided_labels=int((placed["how"] == DECIDED).sum()))
 
 
 def _each_distinct(values: pd.Series, decide) -> pd.Series:
@@ -201,9 +256,8 @@ def _split_label(label_text: str) -> tuple[str, int | None]:
     return HEAD_COUNT.sub("", label_text).strip(), int(match.group(1)) if match else None
 
 
-def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tuple[pd.DataFrame, list[str]]:
+def _involvement(*, responses, text, network_ids, instrument, taxonomies, decisions):
     q12 = instrument.the("involvement")
-    group_vocab = taxonomies.vocab(taxonomies.participant_groups)
     parts = []
     for row in q12.rows:
         part = pd.DataFrame({"network_id": network_ids, "position": range(len(network_ids)), "row": row.value,
@@ -214,8 +268,9 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
     labels = _each_distinct(frame["category_text"], _split_label)
     frame["category_label"] = pd.Series([label for label, _ in labels], index=frame.index, dtype=object)
     frame["head_count"] = pd.array([count for _, count in labels], dtype="Int64")
-    frame["participant_group"] = _each_distinct(frame["category_label"],
-                                                lambda v: best_match(v, group_vocab)[0] or "overig").astype(str)
+    placed = assign_groups(frame["category_label"], taxonomies=taxonomies, decisions=decisions)
+    frame["participant_group"] = frame["category_label"].map(
+        dict(zip(placed["category_label"], placed["participant_group"]))).astype(object)
     # No network named a category (an export whose q12 boxes are all empty): the table is empty, with
     # its columns still text.
     for column in ("category_label", "category_text", "participant_group", "network_id"):
@@ -226,35 +281,44 @@ def _involvement(*, responses, text, network_ids, instrument, taxonomies) -> tup
     warnings = [f"{q12.id}: involvement label {v!r} is not on the scale; its level is left empty."
                 for v in sorted(set(raw_level[frame["level"].isna() & raw_level.ne("")]))]
     columns = ["network_id", "row", "category_label", "category_text", "head_count", "participant_group", "level"]
-    return frame[columns], warnings
+    return frame[columns], placed, warnings
 
 
 def write_normalised(result: Normalised, processed_dir: str | Path, *, personal: frozenset[str] = frozenset()) -> list[Path]:
-    """Write networks.parquet, involvement.parquet, unmatched_groups.csv and normalise.json; returns their paths."""
+    """Write networks.parquet, involvement.parquet, group_review.csv and normalise.json; returns their paths."""
     processed = Path(processed_dir)
     networks, involvement = processed / "networks.parquet", processed / "involvement.parquet"
     write_parquet(result.networks, networks, schema=NETWORKS, extra_text_prefix="q", personal=personal)
     write_parquet(result.involvement, involvement, schema=INVOLVEMENT)
-    unmatched = processed / "unmatched_groups.csv"
-    write_atomic(unmatched, result.unmatched_groups.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    review = processed / "group_review.csv"
+    write_atomic(review, result.group_review.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     summary = processed / "normalise.json"
     record = {"networks": len(result.networks), "categories": len(result.involvement),
-              "unmatched_labels": len(result.unmatched_groups), "warnings": result.warnings}
+              "unmatched_labels": int((result.group_review["how"] == NONE).sum()),
+              "uncertain_labels": len(result.group_review),
+              "decided_labels": result.decided_labels,
+              "warnings": result.warnings}
     write_atomic(summary, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    return [networks, involvement, unmatched, summary]
+    return [networks, involvement, review, summary]
 
 
 def run(ctx: Context) -> None:
-    """The stage: the responses (of ingest, or read from the processed folder) normalised and written there;
-    gives the frames `networks` and `involvement`."""
+    """The stage: the responses (of ingest, or read from the processed folder) normalised and written there,
+    with the wave's group decisions (group_decisions.csv) applied; gives the frames `networks` and
+    `involvement`."""
     responses = ctx.frame("responses", lambda: read_parquet(ctx.processed / "responses.parquet", schema=RESPONSES,
                                                             extra_text_prefix="q"))
-    result = normalise(responses=responses, instrument=ctx.config.instrument, taxonomies=ctx.config.taxonomies)
+    taxonomies = ctx.config.taxonomies
+    decisions_file = ctx.wave.group_decisions if ctx.wave is not None else None
+    decisions = load_group_decisions(decisions_file, groups=tuple(c.code for c in taxonomies.participant_groups))
+    result = normalise(responses=responses, instrument=ctx.config.instrument, taxonomies=taxonomies,
+                       group_decisions=decisions)
     written = write_normalised(result, ctx.processed, personal=ctx.config.instrument.personal_fields)
-    unmatched = len(result.unmatched_groups)
+    uncertain = len(result.group_review)
+    decide = (f"decide them in {decisions_file} (`python -m pipeline groups --wave {ctx.wave.name}` writes them "
+              "with the group proposed)" if ctx.wave is not None else "see group_review.csv")
     ctx.tell(f"normalise  {len(result.networks)} networks, {len(result.involvement)} participant categories"
-             + (f"; {unmatched} category label(s) match no participant group (see unmatched_groups.csv)"
-                if unmatched else ""))
+             + (f"; {uncertain} category label(s) placed uncertainly or in overig: {decide}" if uncertain else ""))
     ctx.warn(result.warnings)
     ctx.wrote(written)
     ctx.give(networks=result.networks, involvement=result.involvement)

@@ -157,6 +157,11 @@ def _parser() -> argparse.ArgumentParser:
     quotes.add_argument("--out", type=Path, help="the file to write (default: waves/<name>/quotes.csv)")
     processed(quotes)
 
+    groups = sub.add_parser("groups", help="add the participant categories placed uncertainly or in Overig, with "
+                            "the group proposed, to the wave's group_decisions.csv, for you to confirm")
+    wave(groups, required=True)
+    processed(groups)
+
     migrate = sub.add_parser("migrate-corrections",
                              help="turn an old coding_overrides.csv (keyed by network id) into a wave's corrections")
     migrate.add_argument("old", type=Path)
@@ -544,6 +549,29 @@ def _quotes(args) -> int:
     return 0
 
 
+def _groups(args) -> int:
+    from pipeline.analysis.normalise import assign_groups, groups_to_review
+    from pipeline.core.schemas import INVOLVEMENT, read_parquet
+    from pipeline.core.wave_files import add_group_proposals, load_group_decisions
+    wave = _wave(args)
+    taxonomies = _config(args, wave).taxonomies
+    processed = args.processed or wave.processed
+    source = processed / "involvement.parquet"
+    if not source.exists():
+        raise PipelineError(f"{source}: not found; build the wave first (make report WAVE={wave.name}).")
+    involvement = read_parquet(source, schema=INVOLVEMENT)
+    path = wave.group_decisions
+    decisions = load_group_decisions(path, groups=tuple(c.code for c in taxonomies.participant_groups))
+    placed = assign_groups(involvement["category_label"], taxonomies=taxonomies, decisions=decisions)
+    review = groups_to_review(involvement=involvement, placed=placed)
+    added = add_group_proposals(path, review.rename(columns={"category_label": "label", "participant_group": "group"}))
+    print(f"{path}: {added} label(s) added with the group proposed, {len(review) - added} already there without "
+          "a name under who. Check each group (the codes are "
+          f"{', '.join(c.code for c in taxonomies.participant_groups)}), put your name under who on every line "
+          f"you confirm, then run `make report WAVE={wave.name}`.")
+    return 0
+
+
 def _coding_import(args) -> int:
     from pipeline.core.wave_files import corrections_csv
     from pipeline.coding.sheet import corrections_from_sheet, read_coding_sheet
@@ -624,7 +652,7 @@ def _review(args) -> int:
 COMMANDS = {"inspect": _inspect, "preview": _preview, "review": _review, "run": _run, **{name: _run for name in STAGES},
             "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
             "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
-            "quotes": _quotes}
+            "quotes": _quotes, "groups": _groups}
 
 
 def _arrow_memory_returned_soon() -> None:

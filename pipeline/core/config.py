@@ -345,6 +345,9 @@ class Taxonomies:
     empty_answers: tuple[str, ...]
     participant_groups: tuple[Category, ...]
     initiator_types: tuple[Category, ...]
+    # Terms of participant groups that say what someone does, not where ("medewerker"): a label they head
+    # is placed by its modifier or complement.
+    generic_heads: frozenset[str] = frozenset()
 
     @staticmethod
     def vocab(categories: tuple[Category, ...]) -> dict[str, list[Term]]:
@@ -374,7 +377,16 @@ def load_taxonomies(path: Path = CONFIG_DIR / "taxonomies.yaml") -> Taxonomies:
         empty_answers=tuple(str(a).casefold() for a in raw.get("empty_answers") or ()),
         participant_groups=_categories(raw.get("participant_groups"), f"{path}: participant_groups"),
         initiator_types=_categories(raw.get("initiator_types"), f"{path}: initiator_types"),
+        generic_heads=_generic_heads(raw.get("generic_heads"), f"{path}: generic_heads"),
     )
+
+
+def _generic_heads(raw: Any, where: str) -> frozenset[str]:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
+        raise ConfigError(f"{where}: expected a list of words in [ ].")
+    return frozenset(t.strip() for t in raw)
 
 
 @dataclass(frozen=True)

@@ -229,3 +229,101 @@ def load_links(path: Path | None) -> pd.DataFrame:
         if decision not in DECISIONS:
             raise ConfigError(f"{path}, line {line}: besluit {decision!r} must be zelfde or ander.")
     return frame
+
+
+GROUP_DECISION_COLUMNS = ("label", "group", "who")
+
+
+def group_label_key(label: str) -> str:
+    """The form by which a decision finds its category label: NFC, case and whitespace ignored."""
+    return " ".join(unicodedata.normalize("NFC", label or "").casefold().split())
+
+
+def read_group_decisions(path: Path | None) -> pd.DataFrame:
+    """The rows of a group decisions file (GROUP_DECISION_COLUMNS; comma or semicolon separated, as Excel saves
+    it), stripped; no file means none."""
+    if path is None or not Path(path).exists():
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in GROUP_DECISION_COLUMNS})
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")      # Excel's "CSV (gescheiden door lijstscheidingsteken)" on Windows
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=delimiter)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV ({exc.__class__.__name__}); save it as CSV UTF-8 with the "
+                          f"columns {','.join(GROUP_DECISION_COLUMNS)}.")
+    missing = [c for c in GROUP_DECISION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; the columns are "
+                          f"{','.join(GROUP_DECISION_COLUMNS)}.")
+    frame = frame[list(GROUP_DECISION_COLUMNS)].apply(lambda s: s.str.strip())
+    frame["label"] = frame["label"].str.replace(r"^'(?=[=+\-@])", "", regex=True)   # as csv_safe wrote it
+    return frame
+
+
+def load_group_decisions(path: Path | None, *, groups: tuple[str, ...]) -> dict[str, str]:
+    """The researcher's participant group per category label (group_label_key -> group code), checked line by
+    line. A line whose `who` is empty is a proposal (as `python -m pipeline groups` writes it) and decides
+    nothing until someone puts their name there."""
+    decided: dict[str, tuple[str, int]] = {}
+    for line, row in enumerate(read_group_decisions(path).itertuples(index=False), start=2):
+        where = f"{path}, line {line}"
+        if not row.label:
+            raise ConfigError(f"{where}: the label is empty; write the category label as the respondents typed it.")
+        if row.group not in groups:
+            raise ConfigError(f"{where}: group {row.group!r} is not a participant group; use one of "
+                              f"{', '.join(groups)}.")
+        if not row.who:
+            continue
+        key = group_label_key(row.label)
+        if key in decided and decided[key][0] != row.group:
+            raise ConfigError(f"{where}: {row.label!r} was given group {decided[key][0]} on line {decided[key][1]}; "
+                              "keep one line per label.")
+        decided[key] = (row.group, line)
+    return {key: group for key, (group, _) in decided.items()}
+
+
+def group_decisions_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows the accents; labels written as text (no formulas)."""
+    buffer = io.StringIO()
+    csv_safe(frame[list(GROUP_DECISION_COLUMNS)]).to_csv(buffer, index=False, lineterminator="\n",
+                                                          quoting=csv.QUOTE_MINIMAL)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def add_group_proposals(path: Path, proposals: pd.DataFrame) -> int:
+    """Add the labels of `proposals` (label, group) that `path` does not name yet, with `who` empty, below its
+    lines, which stay as they are (a new file gets the header); gives the number added."""
+    existing = read_group_decisions(path)
+    known = {group_label_key(label) for label in existing["label"]}
+    new = proposals[~proposals["label"].map(group_label_key).isin(known)].assign(who="")
+    if new.empty:
+        return 0
+    rows = group_decisions_csv(new)
+    if not path.exists():
+        write_atomic(path, rows)
+        return len(new)
+    old = path.read_bytes()
+    text = old.decode("utf-8-sig", errors="replace")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    header = next(csv.reader([text.split("\n", 1)[0].strip("\r")], delimiter=delimiter))
+    buffer = io.StringIO()     # in the file's own order of columns, the researcher's own columns left empty
+    csv_safe(new.reindex(columns=[h.strip() for h in header], fill_value="")).to_csv(
+        buffer, index=False, header=False, sep=delimiter,
+                                                        lineterminator="\r\n" if b"\r\n" in old else "\n")
+    joint = b"" if not old or old.endswith(b"\n") else (b"\r\n" if b"\r\n" in old else b"\n")
+    encoding = "cp1252" if _not_utf8(old) else "utf-8"
+    write_atomic(path, old + joint + buffer.getvalue().encode(encoding, errors="replace"))
+    return len(new)
+
+
+def _not_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8-sig")
+        return False
+    except UnicodeDecodeError:
+        return True

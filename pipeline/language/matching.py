@@ -528,3 +528,109 @@ def all_matches(text: str, vocab: dict[str, list[Term]]) -> list[str]:
     """Every key with at least one matching term, in vocabulary order."""
     text_tokens = haystack(text)
     return [key for key, terms in vocab.items() if any(find(t, text_tokens) for t in terms)]
+
+
+# --- participant categories: matched by what they are ------------------------------------------------
+# A Dutch compound is named by its last part (a "jongerenwerker" is a werker) and a phrase by its first noun
+# ("onderzoekers universiteit" are researchers, "ouders van kinderen" parents); a modifier decides only where
+# no head does. A generic head ("medewerker", "teamleider") says what someone does, not where: its
+# modifier or complement names the group ("wijkteammedewerkers", "medewerkers van de gemeente").
+PREPOSITIONS = frozenset({"van", "voor", "bij", "uit", "in", "met", "op", "namens", "vanuit", "binnen", "rond",
+                          "rondom", "over", "via", "aan", "tussen", "zonder"})
+
+HEAD, COMPLEMENT, MODIFIER, FUZZY, NONE = "head", "complement", "modifier", "fuzzy", "none"
+CERTAIN = frozenset({HEAD, COMPLEMENT})
+
+
+@dataclass(frozen=True)
+class GroupMatch:
+    """The group a category label belongs to, the term that decided it, and how: by the head of the label
+    (HEAD), by what a generic head is of (COMPLEMENT), by a modifier only (MODIFIER), by a term one typing
+    slip off (FUZZY), or not at all (NONE, group None)."""
+
+    group: str | None
+    term: Term | None
+    how: str
+    read_as: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def certain(self) -> bool:
+        return self.how in CERTAIN
+
+
+def _noun_phrase(ws: list[str]) -> int:
+    """The number of words before the first preposition: the noun phrase the label names."""
+    for i, w in enumerate(ws):
+        if i and w in PREPOSITIONS:
+            return i
+    return len(ws)
+
+
+def _loan_plural(token: Token, part: Part) -> bool:
+    """Whether the word ends in the term with the plural -es of an English loan ("gezinscoaches")."""
+    return len(part.stem) >= MIN_COMPOUND_PART and token.word.endswith(part.word + "es")
+
+
+def _hyphen_joined(text: str) -> list[bool]:
+    """For each word of `text`, whether a hyphen joins it to the next ("docent-onderzoekers"): then it is a
+    part of a compound written with a hyphen, and only the compound's last part is its head."""
+    spans = [m.span() for m in _WORD.finditer((text or "").casefold())]
+    return [i + 1 < len(spans) and text[spans[i][1]:spans[i + 1][0]] == "-" for i in range(len(spans))]
+
+
+def _candidates(text_tokens: list[Token], vocab: dict[str, list[Term]], generic: frozenset[str],
+                joined: list[bool]):
+    """(rank, group, term, how) of every occurrence of a term in the label; a lower rank decides."""
+    core = _noun_phrase([t.word for t in text_tokens])
+    generic_terms = [term(g) for g in sorted(generic)]
+    for key, terms in vocab.items():
+        for t in terms:
+            for start, end in _occurrences(t, text_tokens):
+                last = text_tokens[end - 1]
+                is_head = (_is_head(last, t.parts[-1]) or _loan_plural(last, t.parts[-1]) or t.whole_word) \
+                    and not joined[end - 1]
+                is_generic = t.text.lstrip("=") in generic
+                if is_head and not is_generic and any(
+                        len(g.parts) == 1 and len(g.parts[0].word) > len(t.parts[-1].word) and _is_head(last, g.parts[0])
+                        for g in generic_terms):
+                    continue   # "medewerkers" ends in "werker", but its head is the generic "medewerker"
+                if end - 1 < core and is_head and not is_generic:
+                    # The first noun of the phrase names it; a longer term at the same word wins.
+                    yield (0, end - 1, -t.weight), key, t, HEAD
+                elif end - 1 < core and is_head:
+                    yield (2, end - 1, -t.weight), key, t, HEAD
+                else:
+                    yield (1, start, -t.weight), key, t, MODIFIER
+
+
+def _generic_head(text_tokens: list[Token], generic_terms: list[Term]) -> bool:
+    """Whether the noun phrase of the label is named by a generic head (its first noun ends in one)."""
+    core = text_tokens[:_noun_phrase([t.word for t in text_tokens])]
+    return any(_is_head(tok, g.parts[-1]) for tok in core for g in generic_terms if len(g.parts) == 1)
+
+
+def group_match(text: str, vocab: dict[str, list[Term]], *, generic: frozenset[str] = frozenset(),
+                speller: Speller | None = None) -> GroupMatch:
+    """The participant group of a category label (see GroupMatch). `generic` are the written forms of terms
+    that say what someone does but not where ("medewerker"); `speller` reads typing slips."""
+    found = tokens(text)
+    best = min(_candidates(found, vocab, generic, _hyphen_joined(text)), key=lambda c: c[0], default=None)
+    generic_terms = [term(g) for g in generic]
+    if best is not None:
+        rank, key, t, how = best
+        if rank[0] == 0:
+            return GroupMatch(key, t, HEAD)
+        if rank[0] == 1 and _generic_head(found, generic_terms):
+            return GroupMatch(key, t, COMPLEMENT)
+        if rank[0] == 2:
+            return GroupMatch(key, t, HEAD)
+    # No head matched: a typing slip in the head comes before a modifier ("wijkverpleegkundgen").
+    if speller is not None:
+        read = {w: c for w in {tok.word for tok in found} if (c := speller.correct(w))}
+        if read:
+            again = group_match(" ".join(read.get(tok.word, tok.word) for tok in found), vocab, generic=generic)
+            if again.certain:
+                return GroupMatch(again.group, again.term, FUZZY, tuple(sorted(read.items())))
+    if best is not None:
+        return GroupMatch(best[1], best[2], MODIFIER)
+    return GroupMatch(None, None, NONE)

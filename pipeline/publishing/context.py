@@ -266,6 +266,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "format": ingest["format"],
             "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + quotes["warnings"]
                          + long_answers),
+            "groups_uncertain": normalise_summary.get("uncertain_labels", 0),
             "codes": coding["codes"], "manual_codes": coding["manual"],
             "corrections_applied": coding.get("applied", 0), "corrections_stale": coding.get("stale", 0),
             "codes_added": coding.get("added", 0), "codes_removed": coding.get("removed", 0),

@@ -27,6 +27,7 @@ REVIEWS = "coding_reviews.csv"
 SAMPLE = "coding_sample.csv"
 QUOTES = "quotes.csv"
 LINKS = "network_links.csv"
+GROUP_DECISIONS = "group_decisions.csv"
 TEXT_FILES = ("inleiding", "conclusies", "discussie")
 # The first line of a text carried over from the previous wave; the researcher removes it on rewriting.
 INHERITED = "<!-- overgenomen uit meting {previous}: herschrijf deze tekst en haal dan deze regel weg -->"
@@ -84,6 +85,11 @@ class Wave:
     @property
     def links(self) -> Path:
         return self.folder / LINKS
+
+    @property
+    def group_decisions(self) -> Path:
+        """The researcher's participant group per category label (pipeline.core.wave_files.load_group_decisions)."""
+        return self.folder / GROUP_DECISIONS
 
     def previous_wave(self) -> "Wave | None":
         return load_wave(self.previous, waves_dir=self.folder.parent) if self.previous else None
