@@ -104,3 +104,28 @@ def test_count_intervals_while_answers_are_unreviewed_and_none_when_all_are():
                                 reviews=reviews.head(10))
     assert count_intervals(networks=networks, codebook=CODEBOOK, codes=codes, reviews=reviews.head(10),
                            accuracy=too_few).empty
+
+
+def final_wave(tmp_path, final: bool):
+    from conftest import make_wave
+    from pipeline.waves.wave import load_wave
+    waves = make_wave(tmp_path / "waves", "2025", final=final)
+    return load_wave("2025", waves_dir=waves)
+
+
+def test_a_final_wave_with_unreviewed_answers_or_unchosen_quotes_is_refused_in_one_line(tmp_path):
+    from pipeline.core.errors import PipelineError
+    wave = final_wave(tmp_path, True)
+    with pytest.raises(PipelineError) as refused:
+        wave.check_final(reviewed=10, coded=40, quotes_chosen=3, quotes_shown=5)
+    message = str(refused.value)
+    assert "\n" not in message and "30 of 40 coded answers are unreviewed" in message
+    assert "python -m pipeline review --wave 2025" in message and "make review WAVE=2025" in message
+    assert "2 of 5 quotes" in message and "python -m pipeline quotes --wave 2025" in message
+    with pytest.raises(PipelineError, match="unreviewed"):
+        wave.check_final(reviewed=39, coded=40, quotes_chosen=5, quotes_shown=5)
+
+
+def test_a_final_wave_fully_reviewed_and_a_draft_pass(tmp_path):
+    final_wave(tmp_path / "a", True).check_final(reviewed=40, coded=40, quotes_chosen=5, quotes_shown=5)
+    final_wave(tmp_path / "b", False).check_final(reviewed=0, coded=40, quotes_chosen=0, quotes_shown=5)
