@@ -129,3 +129,41 @@ def test_a_final_wave_with_unreviewed_answers_or_unchosen_quotes_is_refused_in_o
 def test_a_final_wave_fully_reviewed_and_a_draft_pass(tmp_path):
     final_wave(tmp_path / "a", True).check_final(reviewed=40, coded=40, quotes_chosen=5, quotes_shown=5)
     final_wave(tmp_path / "b", False).check_final(reviewed=0, coded=40, quotes_chosen=0, quotes_shown=5)
+
+
+def built_with_sample(folder, *, reviewed: int, sampled: int = 25):
+    """The embedded export as a wave whose first `sampled` theme answers (q17, q23) were drawn and the first
+    `reviewed` of them reviewed (the rules' codes kept); gives the report's HTML."""
+    from conftest import make_wave
+    from pipeline import run_pipeline
+    from pipeline.core.schemas import NETWORKS, read_parquet
+    from pipeline.core.wave_files import SAMPLE_COLUMNS, reviews_csv
+    from pipeline.waves.wave import load_wave
+    waves = make_wave(folder / "waves", "2025")
+    wave = load_wave("2025", waves_dir=waves)
+    run_pipeline(wave=wave, stop="code", say=lambda line: None)
+    networks = read_parquet(wave.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+    coded = answers(networks, CODEBOOK.items)
+    themes = coded[coded["item"].isin(["q17", "q23"])].head(sampled)
+    themes.assign(position=[str(i + 1) for i in range(len(themes))], seed="1")[list(SAMPLE_COLUMNS)].to_csv(
+        wave.sample, index=False)
+    wave.reviews.write_bytes(reviews_csv(themes.head(reviewed).assign(coder="AB")))
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), start="aggregate", say=lambda line: None)
+    return " ".join((result.out / "report.html").read_text(encoding="utf-8").split())
+
+
+def test_a_reviewed_sample_puts_the_estimate_in_the_methode_and_intervals_on_the_counts(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    html = built_with_sample(tmp_path, reviewed=25)
+    assert "25 willekeurig getrokken antwoorden met thema&#39;s (q17 en q23) nagekeken" in html
+    assert "95%-betrouwbaarheidsinterval" in html and "Wilson" in html
+    assert "werkelijk aantal geschat" in html
+    # q19 was not in the sample: the Methode says why its accuracy cannot be estimated.
+    assert "werkwijzen (q19) in deze meting coderen, is niet te schatten" in html
+
+
+def test_a_sample_of_fewer_than_twenty_reviewed_answers_gives_the_reason_and_no_intervals(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    html = built_with_sample(tmp_path, reviewed=12)
+    assert "pas 12 antwoorden gecontroleerd, minder dan de 20" in html
+    assert "werkelijk aantal geschat" not in html and "95%-betrouwbaarheidsinterval" not in html

@@ -23,10 +23,11 @@ import pandas as pd
 from pipeline.core.codebook import Codebook
 from pipeline.core.config import Config, Instrument, Item, Taxonomies
 from pipeline.core.errors import PipelineError
+from pipeline.analysis.coding_accuracy import ACCURACY_SUMMARY, accuracy_summary
 from pipeline.coding.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
 from pipeline.core.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet, write_atomic
 from pipeline.core.stage import Context
-from pipeline.core.wave_files import load_links
+from pipeline.core.wave_files import load_links, load_reviews, load_sample
 from pipeline.analysis import spss
 from pipeline.language.formatting import rounded_percent
 from pipeline.core.excel import StreamedWorkbook, csv_safe
@@ -539,6 +540,12 @@ def run(ctx: Context) -> None:
     tables, written, notes = tables_of(ctx.config, networks=networks, involvement=involvement, codes=codes,
                                        processed=processed, timestamp=data_time(processed), previous=previous,
                                        quotes=ctx.quotes)
+    accuracy = processed / ACCURACY_SUMMARY
+    summary = accuracy_summary(networks=networks, codebook=ctx.config.codebook, codes=codes,
+                               sample=load_sample(ctx.wave.sample if ctx.wave else None),
+                               reviews=load_reviews(ctx.wave.reviews if ctx.wave else None))
+    write_atomic(accuracy, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    written.append(accuracy)
     ctx.tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
     ctx.warn(notes)
     ctx.wrote(written)

@@ -166,3 +166,32 @@ def count_intervals(*, networks: pd.DataFrame, codebook: Codebook, codes: pd.Dat
                 rows.append({"item": item, "theme": theme.code, "count": len(mine), "reviewed_count": done,
                              "estimate": round(estimate, 1), "low": low, "high": max(high, low)})
     return pd.DataFrame(rows, columns=["item", "theme", "count", "reviewed_count", "estimate", "low", "high"])
+
+
+ACCURACY_SUMMARY = "coding_accuracy.json"
+
+
+def _percent(share: float | None) -> int | None:
+    return None if share is None else int(round(100 * share))
+
+
+def accuracy_summary(*, networks: pd.DataFrame, codebook: Codebook, codes: pd.DataFrame, sample: pd.DataFrame,
+                     reviews: pd.DataFrame) -> dict:
+    """What the Methode says about the rules' accuracy (processed/coding_accuracy.json): per group its sample
+    size, precision and recall with their 95 % intervals (as whole percentages) or the reason none is given, and the
+    intervals of the themes' true counts (see count_intervals)."""
+    accuracy = accuracy_by_group(networks=networks, codebook=codebook, codes=codes, sample=sample, reviews=reviews)
+    counts = count_intervals(networks=networks, codebook=codebook, codes=codes, reviews=reviews, accuracy=accuracy)
+    groups = {}
+    for name, group in accuracy.items():
+        if not group.answers:
+            continue
+        groups[name] = {"label": GROUP_NAMES[name], "answers": group.answers, "reviewed": group.reviewed,
+                        "sampled_reviewed": group.sampled_reviewed, "reason": group.reason,
+                        "precision": _percent(group.precision),
+                        "precision_interval": [_percent(v) for v in group.precision_interval],
+                        "recall": _percent(group.recall),
+                        "recall_interval": [_percent(v) for v in group.recall_interval]}
+    return {"sample": len(sample), "groups": groups,
+            "counts": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                       for row in counts.to_dict("records")]}
