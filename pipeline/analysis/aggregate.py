@@ -23,15 +23,15 @@ import pandas as pd
 from pipeline.core.codebook import Codebook
 from pipeline.core.config import Config, Instrument, Item, Taxonomies
 from pipeline.core.errors import PipelineError
+from pipeline.analysis.coding_accuracy import ACCURACY_SUMMARY, accuracy_summary
 from pipeline.coding.quotes import NOT_PUBLISHED, QUOTES, QUOTES_SUMMARY, Decisions, Quote, choose, load_decisions, select
 from pipeline.core.schemas import CODES, INVOLVEMENT, NETWORKS, read_parquet, write_atomic
 from pipeline.core.stage import Context
-from pipeline.core.wave_files import load_links
+from pipeline.core.wave_files import empty_reviews, load_links, load_reviews, load_sample
 from pipeline.analysis import spss
 from pipeline.language.formatting import rounded_percent
 from pipeline.core.excel import StreamedWorkbook, csv_safe
 from pipeline.coding.rules import answers
-from pipeline.core.wave_files import empty_reviews, load_reviews
 from pipeline.waves.compare import (CHANGES, Review, coded_alike, coding_note, compare_networks, side_by_side_coding,
                                     side_by_side_counts, side_by_side_groups, side_by_side_status, side_by_side_themes)
 
@@ -565,9 +565,15 @@ def run(ctx: Context) -> None:
     involvement = ctx.frame("involvement", lambda: read_parquet(processed / "involvement.parquet", schema=INVOLVEMENT))
     codes = ctx.frame("codes", lambda: read_parquet(processed / "codes.parquet", schema=CODES))
     previous = previous_tables(ctx.wave)
+    reviews = load_reviews(ctx.wave.reviews if ctx.wave else None)
     tables, written, notes = tables_of(ctx.config, networks=networks, involvement=involvement, codes=codes,
                                        processed=processed, timestamp=data_time(processed), previous=previous,
-                                       quotes=ctx.quotes, reviews=load_reviews(ctx.wave.reviews if ctx.wave else None))
+                                       quotes=ctx.quotes, reviews=reviews)
+    accuracy = processed / ACCURACY_SUMMARY
+    summary = accuracy_summary(networks=networks, codebook=ctx.config.codebook, codes=codes,
+                               sample=load_sample(ctx.wave.sample if ctx.wave else None), reviews=reviews)
+    write_atomic(accuracy, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    written.append(accuracy)
     ctx.tell(f"aggregate  {len(tables)} tables" + (f", compared with wave {previous.name}" if previous else ""))
     ctx.warn(notes)
     ctx.wrote(written)

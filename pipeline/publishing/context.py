@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.analysis.aggregate import Table, read_tables
 from pipeline.core.config import Config, Instrument
 from pipeline.core.errors import PipelineError
+from pipeline.analysis.coding_accuracy import ACCURACY_SUMMARY
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
@@ -226,6 +227,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
     figures = _figures(processed)
     dropped = [{"reason": r, "label": DROP_LABELS.get(r, r), "count": c} for r, c in ingest["dropped"].items() if c]
     coded_items = []
+    accuracy = summary(ACCURACY_SUMMARY)
     for item_id in codebook.items:
         item = instrument.item(item_id)
         table = table_context[item.report.table]
@@ -236,6 +238,8 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "themes": [t for t in table["records"] if t["networks"]],
             "top": sorted((t for t in table["records"] if t["networks"]),
                           key=lambda t: (-t["networks"], t["theme_label"]))[:3],
+            "intervals": {c["theme"]: {"low": c["low"], "high": c["high"]} for c in accuracy["counts"]
+                          if c["item"] == item.id},
         })
     yes_no_sections = [{"item": it.id, "title": _item_title(it), "table": it.report.table,
                         "figure": it.report.figure.name if it.report.figure else None}
@@ -271,6 +275,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "corrections_applied": coding.get("applied", 0), "corrections_stale": coding.get("stale", 0),
             "codes_added": coding.get("added", 0), "codes_removed": coding.get("removed", 0),
             "reviewed_answers": status.reviewed, "coded_answers": status.coded,
+            "accuracy": accuracy,
             "quotes_shown": quotes["quotes_shown"], "quotes_reviewed": quotes["quotes_reviewed"],
             "quotes_stale": quotes["stale"], "unpublished_networks": len(unpublished),
             "distinct_networks": bool(networks[["werkplaats", "name"]].apply(

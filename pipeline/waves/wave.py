@@ -54,6 +54,22 @@ class Wave:
     settings: dict[str, Any] = field(default_factory=dict)
     final: bool = False
 
+    def check_final(self, *, reviewed: int, coded: int, quotes_chosen: int, quotes_shown: int) -> None:
+        """Final means reviewed: stops a run of a wave marked final while coded answers are unreviewed or the
+        report's quotes not all chosen by a person, with one line saying what is left and how to do it."""
+        if not self.final or (reviewed >= coded and quotes_chosen >= quotes_shown):
+            return
+        left, how = [], []
+        if reviewed < coded:
+            left.append(f"{coded - reviewed} of {coded} coded answers are unreviewed")
+            how.append(f"review them with `python -m pipeline review --wave {self.name}` (or `make review "
+                       f"WAVE={self.name}`, or coding-sheet and coding-import)")
+        if quotes_chosen < quotes_shown:
+            left.append(f"{quotes_shown - quotes_chosen} of {quotes_shown} quotes are not chosen by a person")
+            how.append(f"decide on them with `python -m pipeline quotes --wave {self.name}`")
+        raise PipelineError(f"{self.folder / 'wave.yaml'}: final: true, but {' and '.join(left)}; "
+                            f"{', then '.join(how)}, or set final: false for a draft.")
+
     @property
     def processed(self) -> Path:
         return self.folder / "processed"
