@@ -250,9 +250,10 @@ def test_agreement_from_a_coders_sheet(embedded_networks, tmp_path):
     assert table.loc["kennis_innovatie", "kappa"] == round(cohen_kappa(7, 1, 0, rows - 8), 3)
     assert table.loc["verbinding", "kappa"] == 1.0
     assert table.loc["taal", ["both", "coder_only"]].tolist() == [1, 1]
-    assert table.loc["symposium", ["both", "rules_only", "kappa"]].tolist() == [0, 1, 0.0]  # q19 left blank
+    assert table.loc["symposium", ["both", "rules_only", "too_few"]].tolist() == [0, 1, True]  # q19 left blank
+    assert pd.isna(table.loc["symposium", "kappa"])
     assert main(["agreement", str(sheet), "--out", str(tmp_path / "k.csv")]) == 0
-    assert (tmp_path / "k.csv").read_text(encoding="utf-8").startswith("item,theme,rows")
+    assert (tmp_path / "k.csv").read_text(encoding="utf-8").startswith("Vraag,Thema,Label,Antwoorden")
 
 
 def test_cohen_kappa():
@@ -377,6 +378,6 @@ def test_agreement_warns_on_a_sheet_that_was_not_blind_and_marks_few_answers(emb
     assert main(["agreement", str(sheet)]) == 1        # no initials in the sheet: nothing reviewed
     capsys.readouterr()
     _mark(sheet, "q17", networks["network_id"].iloc[1], "taal", "x")
-    assert main(["agreement", str(sheet)]) == 0
+    assert main(["agreement", str(sheet), "--english"]) == 0
     out = capsys.readouterr().out
     assert "anchors a coder" in out and "--blind" in out and "fewer than 30 answers" in out

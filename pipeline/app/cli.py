@@ -186,6 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     agree = sub.add_parser("agreement", help="Cohen's kappa per theme between the rules and the coder")
     agree.add_argument("workbook", type=Path)
     agree.add_argument("--out", type=Path, help="also write the table as CSV")
+    agree.add_argument("--english", action="store_true",
+                       help="print and write the table in English (default: Dutch, like the other tables)")
     return parser
 
 
@@ -597,33 +599,56 @@ def _coding_import(args) -> int:
 
 
 def _agreement(args) -> int:
-    from pipeline.coding.sheet import MIN_AGREEMENT_ROWS, agreement, read_coding_sheet, was_blind
+    from pipeline.coding.sheet import (MIN_AGREEMENT_ROWS, MIN_THEME_ANSWERS, TOO_FEW, agreement,
+                                       agreement_table, read_coding_sheet, was_blind)
     from pipeline.core.schemas import write_atomic
     codebook = _config(args).codebook
     reviewed, rule_codes = read_coding_sheet(args.workbook, codebook=codebook)
     if not reviewed:
         raise PipelineError(f"{args.workbook}: no row has initials under 'codeur'; there is nothing to compare.")
     table = agreement(reviewed=reviewed, rule_codes=rule_codes, codebook=codebook)
-    print(f"Agreement between the codebook rules and the coder, {len(reviewed)} reviewed answers")
+    en = args.english
+    print(f"Agreement between the codebook rules and the coder, {len(reviewed)} reviewed answers" if en else
+          f"Overeenstemming tussen de regels van het codeboek en de codeur, {len(reviewed)} beoordeelde antwoorden")
     if not was_blind(args.workbook, codebook=codebook):
         print("warning    this sheet showed the rules' codes as marks, which anchors a coder towards them; for "
-              "agreement, have the answers coded on a blind sheet: python -m pipeline coding-sheet --blind ...")
+              "agreement, have the answers coded on a blind sheet: python -m pipeline coding-sheet --blind ..."
+              if en else
+              "let op     dit blad toonde de codes van de regels als kruisjes, wat een codeur naar die codes trekt; "
+              "laat voor de overeenstemming coderen op een blind blad: python -m pipeline coding-sheet --blind ...")
 
     def shown(value, pattern="6.2f"):
         return "   n/a" if value is None or value != value else format(value, pattern)
-    print(f"{'item':<5} {'theme':<24} {'n':>3} {'both':>5} {'rules':>6} {'coder':>6} {'none':>5} {'agree':>6} "
-          f"{'kappa':>6} {'95% interval':>14} {'AC1':>6}")
+    heads = (("item", "theme", "n", "both", "rules", "coder", "none", "with", "agree", "kappa", "95% interval", "AC1")
+             if en else
+             ("vraag", "thema", "n", "beide", "regels", "codeur", "geen", "met", "overeen", "kappa", "95%-interval",
+              "AC1"))
+    print(f"{heads[0]:<5} {heads[1]:<24} {heads[2]:>3} {heads[3]:>5} {heads[4]:>6} {heads[5]:>6} {heads[6]:>5} "
+          f"{heads[7]:>4} {heads[8]:>7} {heads[9]:>6} {heads[10]:>14} {heads[11]:>6}")
     for r in table.itertuples(index=False):
-        interval = "" if r.kappa_low is None or r.kappa_low != r.kappa_low else f"{r.kappa_low:.2f} to {r.kappa_high:.2f}"
-        print(f"{r.item:<5} {r.theme:<24} {r.rows:>3} {r.both:>5} {r.rules_only:>6} {r.coder_only:>6} "
-              f"{r.neither:>5} {shown(r.agreement, '6.0%'):>6} {shown(r.kappa)} {interval:>14} {shown(r.ac1)}"
-              + (" *" if r.few else ""))
-    print("n/a: undefined when rules and coder both gave one answer throughout. AC1 (Gwet) does not mislead "
-          "for rare themes as kappa does.")
+        counts = (f"{r.item:<5} {r.theme:<24} {r.rows:>3} {r.both:>5} {r.rules_only:>6} {r.coder_only:>6} "
+                  f"{r.neither:>5} {r.present:>4} {shown(r.agreement, '7.0%'):>7}")
+        if r.too_few:
+            print(f"{counts} {'too few answers' if en else TOO_FEW}")
+            continue
+        interval = "" if r.kappa_low is None or r.kappa_low != r.kappa_low else \
+            f"{r.kappa_low:.2f} {'to' if en else 'tot'} {r.kappa_high:.2f}"
+        print(f"{counts} {shown(r.kappa)} {interval:>14} {shown(r.ac1)}" + (" *" if r.few else ""))
+    if en:
+        print(f"too few answers: fewer than {MIN_THEME_ANSWERS} answers with the theme in either coding, so no "
+              "coefficient. n/a: undefined when rules and coder both gave one answer throughout; no interval "
+              "where the resamples cannot vary. AC1 (Gwet) does not mislead for rare themes as kappa does.")
+    else:
+        print(f"{TOO_FEW}: minder dan {MIN_THEME_ANSWERS} antwoorden met het thema in een van beide coderingen, "
+              "dus geen coëfficiënt. n/a: niet gedefinieerd als regels en codeur overal hetzelfde ene antwoord "
+              "gaven; geen interval waar de trekkingen niet kunnen variëren. AC1 (Gwet) misleidt niet bij "
+              "zeldzame thema's, zoals kappa dat doet.")
     if table["few"].any():
-        print(f"*: fewer than {MIN_AGREEMENT_ROWS} answers; the coefficient says little.")
+        print(f"*: fewer than {MIN_AGREEMENT_ROWS} answers; the coefficient says little." if en else
+              f"*: minder dan {MIN_AGREEMENT_ROWS} antwoorden; de coëfficiënt zegt weinig.")
     if args.out:
-        write_atomic(args.out, table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        written = agreement_table(table, codebook=codebook, english=en)
+        write_atomic(args.out, written.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         print(f"wrote {args.out}")
     return 0
 

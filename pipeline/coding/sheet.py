@@ -335,6 +335,11 @@ def cohen_kappa(a: int, b: int, c: int, d: int) -> float | None:
 
 
 MIN_AGREEMENT_ROWS = 30     # below this, a coefficient is shown with a warning: it says little
+# Below this many answers with the theme in either coding, no coefficient is given. Kappa and AC1 then
+# describe one to four answers, not the rules: with four, moving one answer to the other side moves kappa by
+# a sixth or more, and a bootstrap resamples the same few answers, so its interval collapses (0.00 to 0.00).
+MIN_THEME_ANSWERS = 5
+TOO_FEW = "te weinig antwoorden"
 BOOTSTRAP_SAMPLES = 1000
 
 
@@ -368,35 +373,58 @@ def kappa_interval(pairs: list[tuple[bool, bool]], *, samples: int = BOOTSTRAP_S
     if len(values) < samples / 2:      # mostly undefined: the theme is (nearly) constant in the sample
         return None, None
     values.sort()
-    return values[int(0.025 * len(values))], values[min(len(values) - 1, int(0.975 * len(values)))]
+    low, high = values[int(0.025 * len(values))], values[min(len(values) - 1, int(0.975 * len(values)))]
+    # Every resample giving one value means the sample cannot show the uncertainty, not that there is none.
+    return (None, None) if round(high - low, 2) == 0 else (low, high)
 
 
 def agreement(*, reviewed: list[CodedRow], rule_codes: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
-    """Per theme: rows, both, rules_only, coder_only, neither, percent agreement, Cohen's kappa with a 95%
-    bootstrap interval, Gwet's AC1, and `few` (fewer than MIN_AGREEMENT_ROWS rows), between the rules (as
-    the sheet recorded them) and the coder."""
+    """Per theme, between the rules (as the sheet recorded them) and the coder: item, theme, rows, both,
+    rules_only, coder_only, neither, present (answers with the theme in either coding), agreement (share),
+    Cohen's kappa with a 95% bootstrap interval (kappa_low, kappa_high), Gwet's AC1, too_few (present below
+    MIN_THEME_ANSWERS: no kappa, interval or AC1, only the counts) and few (fewer than MIN_AGREEMENT_ROWS
+    rows)."""
     rule_set = {(r.network_id, r.item, r.theme) for r in rule_codes.itertuples(index=False)}
     records = []
     for item in codebook.items:
         rows = [r for r in reviewed if r.item == item]
         for theme in codebook.themes_for(item):
-            a = b = c = d = 0
-            for r in rows:
-                by_rule = (r.network_id, item, theme.code) in rule_set
-                by_coder = theme.code in r.themes
-                a += by_rule and by_coder
-                b += by_rule and not by_coder
-                c += by_coder and not by_rule
-                d += not by_rule and not by_coder
-            kappa, ac1 = cohen_kappa(a, b, c, d), gwet_ac1(a, b, c, d)
-            low, high = kappa_interval([((r.network_id, item, theme.code) in rule_set, theme.code in r.themes)
-                                        for r in rows])
+            pairs = [((r.network_id, item, theme.code) in rule_set, theme.code in r.themes) for r in rows]
+            a = sum(by_rule and by_coder for by_rule, by_coder in pairs)
+            b = sum(by_rule and not by_coder for by_rule, by_coder in pairs)
+            c = sum(by_coder and not by_rule for by_rule, by_coder in pairs)
+            d = len(pairs) - a - b - c
+            too_few = a + b + c < MIN_THEME_ANSWERS
+            kappa, ac1 = (None, None) if too_few else (cohen_kappa(a, b, c, d), gwet_ac1(a, b, c, d))
+            low, high = (None, None) if too_few or kappa is None else kappa_interval(pairs)
             records.append({"item": item, "theme": theme.code, "rows": len(rows), "both": a, "rules_only": b,
-                            "coder_only": c, "neither": d,
+                            "coder_only": c, "neither": d, "present": a + b + c,
                             "agreement": round((a + d) / len(rows), 3) if rows else None,
                             "kappa": None if kappa is None else round(kappa, 3),
                             "kappa_low": None if low is None else round(low, 3),
                             "kappa_high": None if high is None else round(high, 3),
                             "ac1": None if ac1 is None else round(ac1, 3),
-                            "few": len(rows) < MIN_AGREEMENT_ROWS})
+                            "too_few": too_few, "few": len(rows) < MIN_AGREEMENT_ROWS})
     return pd.DataFrame(records)
+
+
+AGREEMENT_HEADERS = {   # agreement()'s columns as the researcher's files name them
+    "item": "Vraag", "theme": "Thema", "label": "Label", "rows": "Antwoorden", "both": "Beide",
+    "rules_only": "Alleen regels", "coder_only": "Alleen codeur", "neither": "Geen van beide",
+    "present": "Met thema", "agreement": "Overeenstemming (%)", "kappa": "Kappa",
+    "kappa_low": "Kappa 95%-interval van", "kappa_high": "Kappa 95%-interval tot", "ac1": "AC1",
+    "remark": "Opmerking"}
+
+
+def agreement_table(table: pd.DataFrame, *, codebook: Codebook, english: bool = False) -> pd.DataFrame:
+    """agreement()'s table as a file for the researcher: the theme's Dutch label beside its code, and a
+    remark "te weinig antwoorden" where no coefficient is given; Dutch headers and agreement as a
+    percentage (0-100, one decimal) unless `english` (then agreement()'s columns and shares)."""
+    shown = table.drop(columns=["too_few", "few"]).copy()
+    shown.insert(2, "label", [codebook.theme(t).label for t in table["theme"]])
+    if english:
+        shown["remark"] = ["too few answers" if f else "" for f in table["too_few"]]
+        return shown
+    shown["remark"] = [TOO_FEW if f else "" for f in table["too_few"]]
+    shown["agreement"] = [None if v is None or v != v else round(100 * v, 1) for v in shown["agreement"]]
+    return shown.rename(columns=AGREEMENT_HEADERS)
