@@ -55,10 +55,16 @@ def _deep_import_id(table):
     table[2][column(table, "Q7")] = '{"ImportId":' + "[" * 50_000 + "]" * 50_000 + "}"
 
 
-def _header_repeated(which: int):
+def _header_repeated(which: int, *, at: int = 3):
     def edit(table):
-        table.insert(3, list(table[which]))
+        table.insert(at, list(table[which]))
     return _edited(edit)
+
+
+# The embedded export's second submission of one network (Gijs Probeer, Regio Zwolle), which ingest drops as an
+# earlier submission's duplicate; a character a spreadsheet reads as a formula start must not hide that.
+DUPLICATE_ROW = 12
+FORMULA_STARTS = {"equals": "=", "plus": "+", "minus": "-", "at": "@", "tab": "\t", "cr": "\r", "quote": "'"}
 
 
 def _concatenated(folder: Path) -> Path:
@@ -284,6 +290,11 @@ CASES = {
     "two_exports_concatenated": (_concatenated, "ok", "repeat the header rows"),
     "row_of_a_million_cells": (_edited(lambda t: kept_row(t).extend([""] * 1_000_000)), "error",
                                "cells where the header has"),
+    "first_header_row_twice": (_header_repeated(0, at=1), "ok", "first header row is in the file twice"),
+    **{f"duplicate_network_name_after_{name}": (_cell("Q3", prefix + "Leerinfrastructuur sociaal wijkteams",
+                                                      row=DUPLICATE_ROW), "ok", "")
+       for name, prefix in FORMULA_STARTS.items()},
+    "duplicate_respondent_after_equals": (_cell("Q1", "=Gijs Probeer", row=DUPLICATE_ROW), "ok", ""),
     # wrong rejections
     "cr_line_endings": (_cr_only, "ok", ""),
     # hangs and memory

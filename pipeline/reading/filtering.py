@@ -101,12 +101,23 @@ def parse_dates(values: pd.Series, *, zone: str, day_first: bool) -> pd.Series:
     return local
 
 
+# A spreadsheet that had the export open may have put a quote before a cell starting with =, +, - or @ (so
+# it is not read as a formula), and a respondent may have typed one: neither makes it another network.
+FORMULA_STARTS = "=+-@'"
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    """Text as the duplicate check compares it: case and runs of white space folded, formula starts dropped."""
+    return (values.astype(str).str.casefold().str.split().str.join(" ").str.lstrip(FORMULA_STARTS + " ")
+            .str.split().str.join(" "))
+
+
 def _respondent(frame: pd.DataFrame, instrument: Instrument) -> pd.Series:
     """Who answered: the name of the respondent item, else the recipient e-mail; empty when neither is known."""
     who = pd.Series("", index=frame.index)
     for column in ("recipient_email", *(it.id for it in instrument.with_role("respondent"))):
         if column in frame:
-            value = frame[column].astype(str).str.casefold().str.split().str.join(" ")
+            value = _folded(frame[column])
             who = who.where(value.eq(""), value)
     return who
 
@@ -114,7 +125,7 @@ def _respondent(frame: pd.DataFrame, instrument: Instrument) -> pd.Series:
 def _network(frame: pd.DataFrame, instrument: Instrument) -> pd.Series:
     """Which network an answer is about: its werkplaats and network name, folded."""
     columns = (instrument.the("werkplaats").id, instrument.the("network_name").id)
-    parts = [frame[c].astype(str).str.casefold().str.split().str.join(" ") if c in frame else "" for c in columns]
+    parts = [_folded(frame[c]) if c in frame else "" for c in columns]
     return parts[0] + " | " + parts[1]
 
 

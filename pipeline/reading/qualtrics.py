@@ -349,17 +349,18 @@ def _read_text(path: Path, data: bytes, start: int, encoding: str, warnings: lis
     lines.position = start
     container = "tsv" if delimiter == "\t" else "csv"
     ends_with_newline = data.endswith((b"\n", b"\r"))
-    head, ends = _parse_rows(path, lines, delimiter, limit=3)
+    head, ends = _parse_rows(path, lines, delimiter, limit=4)
     if head:
         _check_size(path, columns=len(head[0]))
         if data.count(b"\n") + data.count(b"\r") + data.count(delimiter.encode()) > 4 * MAX_CELLS:
             raise ExportError(f"{path}: holds far more than {MAX_CELLS:,} cells, the limit (MAX_CELLS). Export "
                               "fewer responses at a time, or only the questions of the WSD questionnaire.")
-        _, n_header = _layout_of(path, head)
-        body = _body_fast(data, ends[n_header - 1], len(head[0]), delimiter)
+        noted = list(warnings)
+        header = _header_rows(path, head, noted)
+        body = _body_fast(data, ends[header[-1]], len(head[0]), delimiter)
         if body is not None and len(body):
-            return _from_cells(path, head[:n_header], body, container=container, encoding=encoding,
-                               delimiter=delimiter, warnings=warnings)
+            return _from_cells(path, [head[i] for i in header], body, container=container, encoding=encoding,
+                               delimiter=delimiter, warnings=noted)
     # A malformed or empty file: the csv module, row by row, finds what is wrong and where.
     rows, _ = _parse_rows(path, _Lines(data, start), delimiter)
     return _from_rows(path, rows, container=container, encoding=encoding, delimiter=delimiter,
@@ -399,6 +400,20 @@ def _header_like(header: list[list[str]], cells: pd.DataFrame) -> pd.Series:
     return like | ((ids >= 2) & (ids * 2 >= filled))
 
 
+FIRST_ROW_TWICE = ("the first header row is in the file twice (a header pasted twice); the second is skipped. "
+                   "Check that the file holds one export.")
+
+
+def _header_rows(path: Path, rows: list[list[str]], warnings: list[str]) -> list[int]:
+    """Which of the first rows are the header (0, 1, 2; or 0, 1 in the legacy layout). A first row repeated
+    right below itself, above the label and ImportId rows, is skipped with a warning: read as it stands it
+    looks like the legacy layout, and its label row would become a response."""
+    if (len(rows) >= 4 and rows[1] == rows[0] and not _looks_json_ids(rows[2]) and _looks_json_ids(rows[3])):
+        warnings.append(FIRST_ROW_TWICE)
+        return [0, 2, 3]
+    return list(range(_layout_of(path, rows)[1]))
+
+
 def _layout_of(path: Path, rows: list[list[str]]) -> tuple[str, int]:
     """(layout, number of header rows) from the header cells themselves."""
     if len(rows) >= 3 and _looks_json_ids(rows[2]):
@@ -419,8 +434,9 @@ def _from_rows(path: Path, rows: list[list[str]], *, container: str, encoding: s
         rows.pop()
     if not rows:
         raise ExportError(f"{path}: the file is empty. {HOW_TO_EXPORT}")
-    _, n_header = _layout_of(path, rows)
-    header, body = rows[:n_header], rows[n_header:]
+    warnings = list(warnings)
+    kept = _header_rows(path, rows, warnings)
+    header, body = [rows[i] for i in kept], rows[kept[-1] + 1:]
     width = len(header[0])
     if not body:
         raise ExportError(f"{path}: has the header rows of a Qualtrics export but no responses. Check the "
