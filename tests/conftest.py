@@ -307,6 +307,26 @@ def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplem
     return waves
 
 
+def review_everything(waves: Path, name: str, *, coder: str = "TV") -> None:
+    """Wave <name>, built at least up to aggregate, made the wave of a researcher who finished: every coded
+    answer reviewed with the rules' codes kept (coding_reviews.csv), every quote shown approved (quotes.csv,
+    through the quotes command). Rebuild from aggregate afterwards."""
+    from pipeline.app.cli import main
+    from pipeline.coding.rules import answers
+    from pipeline.core.schemas import NETWORKS, read_parquet
+    from pipeline.core.wave_files import read_quotes_file, reviews_csv, write_quotes_file
+    folder = waves / name
+    networks = read_parquet(folder / "processed" / "networks.parquet", schema=NETWORKS, extra_text_prefix="q")
+    coded = answers(networks, load_config().codebook.items)
+    (folder / "coding_reviews.csv").write_bytes(reviews_csv(coded.assign(coder=coder)))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["--waves", str(waves), "quotes", "--wave", name]) == 0
+    quotes = read_quotes_file(folder / "quotes.csv")
+    shown = quotes["kind"] == "quote"
+    quotes.loc[shown, "decision"], quotes.loc[shown, "reviewer"] = "approve", coder
+    write_quotes_file(folder / "quotes.csv", quotes)
+
+
 def networks_frame(**answers):
     """A networks table of one network per keyword (network_id, response_key, werkplaats, name) whose
     q17, q19 and q23 answers are given as a dict per network, for stage tests on small frames."""

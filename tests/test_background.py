@@ -144,7 +144,7 @@ def _build(folder: Path, method: str) -> dict[str, str]:
     from pipeline.waves.wave import load_wave
     from test_golden import digests
     waves = folder / "waves"
-    make_wave(waves, "2018", final=True)
+    make_wave(waves, "2018")
     patch = pytest.MonkeyPatch()
     patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     patch.setenv("WSD_BACKGROUND", method)

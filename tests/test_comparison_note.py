@@ -22,11 +22,11 @@ EPOCH = "1546300800"
 NOTE = "De codes van de twee metingen zijn niet op dezelfde manier gemaakt"
 
 
-def _build_final_2018(folder):
+def _build_2018(folder):
     patch = pytest.MonkeyPatch()
     patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     try:
-        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018", final=True)))
+        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018")))
     finally:
         patch.undo()
 
@@ -44,10 +44,10 @@ def _run(waves, name, **options):
 def compared(tmp_path_factory):
     """Wave 2025 (the embedded export again) compared with the built wave 2018, whose answers no person
     reviewed: first with no review either (reports/2025-alike/), then with every answer of 2025 reviewed."""
-    final_2018 = shared_run(tmp_path_factory, "waves-final-2018", _build_final_2018)
+    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", _build_2018)
 
     def build(folder):
-        shutil.copytree(final_2018, folder, dirs_exist_ok=True)
+        shutil.copytree(built_2018, folder, dirs_exist_ok=True)
         waves = folder / "waves"
         make_wave(waves, "2025", previous="2018")
         result = _run(waves, "2025")

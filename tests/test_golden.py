@@ -64,7 +64,7 @@ def digests(folder) -> dict[str, str]:
 
 
 def build_two_waves(folder):
-    """waves/2018 (the embedded export, final) and waves/2025 (a generated export, previous 2018), built."""
+    """waves/2018 (the embedded export, a draft as in the repository) and waves/2025 (a generated export, previous 2018), built."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         from generate import generate
@@ -74,7 +74,7 @@ def build_two_waves(folder):
     from pipeline.waves.wave import load_wave
     export = generate(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
     waves = folder / "waves"
-    make_wave(waves, "2018", final=True)
+    make_wave(waves, "2018")
     # The embedded wave's decisions on its participant categories (waves/2018/group_decisions.csv) go with it.
     shutil.copy(ROOT / "waves" / "2018" / "group_decisions.csv", waves / "2018")
     make_wave(waves, "2025", export=export, supplement=None, previous="2018")

@@ -20,11 +20,11 @@ MARK = "Overgenomen uit meting 2018, nog niet herschreven"
 REWRITTEN = "Het eerste is de rol van de begeleider, die in deze meting anders uitpakt."
 
 
-def _build_final_2018(folder):
+def _build_2018(folder):
     patch = pytest.MonkeyPatch()
     patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     try:
-        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018", final=True)))
+        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018")))
     finally:
         patch.undo()
 
@@ -33,10 +33,10 @@ def _build_final_2018(folder):
 def second_wave(tmp_path_factory):
     """Wave 2025 started with new-wave from the built wave 2018 (its texts carried over, each with its mark),
     one paragraph of discussie.md rewritten, built; messages.txt holds what the run said."""
-    final_2018 = shared_run(tmp_path_factory, "waves-final-2018", _build_final_2018)
+    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", _build_2018)
 
     def build(folder):
-        shutil.copytree(final_2018, folder, dirs_exist_ok=True)
+        shutil.copytree(built_2018, folder, dirs_exist_ok=True)
         wave = new_wave("2025", export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, previous="2018",
                         waves_dir=folder / "waves")
         discussie = wave.texts / "discussie.md"

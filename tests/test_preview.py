@@ -65,7 +65,8 @@ def test_an_edit_reruns_only_what_it_affects(tmp_path):
     assert watched.first_step(config / "taxonomies.yaml") == "normalise"
     assert watched.first_step(config / "instrument.yaml") == "ingest"
     assert watched.first_step(wave / "coding_corrections.csv") == "code"
-    assert watched.first_step(wave / "coding_reviews.csv") == HTML_ONLY
+    assert watched.first_step(wave / "coding_reviews.csv") == "aggregate"     # the accuracy estimate
+    assert watched.first_step(wave / "coding_sample.csv") == "aggregate"
     assert watched.first_step(wave / "wave.yaml") == "ingest"
     assert watched.first_step(config / "style.yaml") == "charts"
     assert earliest(HTML_ONLY, "code") == "code" and earliest("aggregate", "code") == "code"

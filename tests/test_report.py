@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 import shutil
 import zipfile
@@ -254,9 +255,17 @@ def _entry_keys(key: str, value) -> set[str]:
     return keys
 
 
-def test_the_context_and_its_documentation_agree_both_ways(report):
+def test_the_context_and_its_documentation_agree_both_ways(report, tmp_path):
     from pipeline.core.config import load_config
-    context = build_context(processed=report / "processed", config=load_config(),
+    # The embedded wave has no review sample, so no count intervals: give one theme an interval, as a wave
+    # with a reviewed sample has, so that every documented name is in the context.
+    processed = tmp_path / "processed"
+    shutil.copytree(report / "processed", processed)
+    accuracy = json.loads((processed / "coding_accuracy.json").read_text(encoding="utf-8"))
+    accuracy["counts"] = [{"item": "q23", "theme": load_config().codebook.themes_for("q23")[0].code, "count": 3,
+                           "reviewed_count": 1, "estimate": 4.2, "low": 2, "high": 7}]
+    (processed / "coding_accuracy.json").write_text(json.dumps(accuracy), encoding="utf-8")
+    context = build_context(processed=processed, config=load_config(),
                             texts={"inleiding": "", "conclusies": "", "discussie": "", "sections": {}},
                             run_date=date(2019, 1, 1))
     top, under = _documented()

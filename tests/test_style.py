@@ -90,7 +90,7 @@ def styled(tmp_path_factory):
     from pipeline import run_pipeline
     from pipeline.waves.wave import load_wave
     folder = tmp_path_factory.mktemp("styled")
-    waves = make_wave(folder / "waves", "paars", final=True)
+    waves = make_wave(folder / "waves", "paars")
     (waves / "paars" / "logo.png").write_bytes(_png())
     (waves / "paars" / "style.yaml").write_text(yaml.safe_dump(SECOND), encoding="utf-8")
     patch = pytest.MonkeyPatch()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave, shared_run
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave, review_everything, shared_run
 from pipeline import run_pipeline
 from pipeline.app.cli import main
 from pipeline.core.wave_files import answer_sha
@@ -51,9 +51,9 @@ def _copy(built, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def final_2018(tmp_path_factory):
-    """Wave 2018, the embedded export marked final, built: the previous wave of the comparison tests."""
-    return _built_wave(tmp_path_factory, "waves-final-2018", "2018", final=True)
+def built_2018(tmp_path_factory):
+    """Wave 2018, the embedded export (a draft), built: the previous wave of the comparison tests."""
+    return _built_wave(tmp_path_factory, "waves-2018-built", "2018")
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +100,14 @@ def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_t
     wave_file = waves / "2025" / "wave.yaml"
     wave_file.write_text(wave_file.read_text(encoding="utf-8").replace("final: false", "final: true"),
                          encoding="utf-8")
+    # Final means reviewed: with the codes and quotes still unreviewed, final: true is refused in one line.
+    with pytest.raises(PipelineError, match=r"final: true, but \d+ of \d+ coded answers are unreviewed and \d+ of "
+                                            r"\d+ quotes are not chosen by a person; review them with "
+                                            r"`python -m pipeline review --wave 2025`"):
+        run_pipeline(wave=load_wave("2025", waves_dir=waves), start="render", say=lambda line: None)
+    review_everything(waves, "2025")
     lines.clear()
-    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), start="render", say=lines.append)
+    result = run_pipeline(wave=load_wave("2025", waves_dir=waves), start="aggregate", say=lines.append)
     html = (result.out / "report.html").read_text(encoding="utf-8")
     assert not result.draft and 'class="draft"' not in html and "CONCEPT" not in html
     assert "Eigen tekst van 2025 over inleiding." in html
@@ -116,14 +122,14 @@ def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(wave_t
     method = html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0]
     assert "category label" not in method and "warning" not in method.replace('class="warning"', "")
     log = (out / "run.log").read_text(encoding="utf-8")
-    assert log.startswith("ingest     reading") and "category label(s) match no participant group" in log
+    assert log.startswith("ingest     reading") and "category label(s) placed uncertainly or in overig" in log
 
 
-def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(final_2018, tmp_path, monkeypatch):
+def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(built_2018, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = _copy(final_2018, tmp_path)
+    waves = _copy(built_2018, tmp_path)
     make_wave(waves, "2025", previous="2018")
-    before = _digests(final_2018 / "reports" / "2018")
+    before = _digests(built_2018 / "reports" / "2018")
     wave = load_wave("2025", waves_dir=waves)
     run_pipeline(wave=wave, stop="normalise")        # the networks, to write a correction of an answer
     networks = pd.read_parquet(wave.processed / "networks.parquet").set_index("network_id")
@@ -164,7 +170,7 @@ def test_a_copied_wave_folder_gives_the_same_report(tmp_path, monkeypatch):
 
 @pytest.mark.usefixtures("make_and_venv")
 def test_make_report_follows_the_wave_and_keeps_its_customisation(tmp_path):
-    waves = make_wave(tmp_path / "waves", "eigen", final=True)
+    waves = make_wave(tmp_path / "waves", "eigen")
     mine = waves / "eigen" / "sjablonen"
     mine.mkdir()
     (mine / "report.html").write_text('{% extends "default:report.html" %}{% block colophon %}<p>Eigen colofon'
@@ -239,9 +245,9 @@ def _second_wave_export(path):
     return variants.write_csv(kept + [new], path)
 
 
-def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(final_2018, tmp_path, monkeypatch):
+def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(built_2018, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = _copy(final_2018, tmp_path)
+    waves = _copy(built_2018, tmp_path)
     export = _second_wave_export(tmp_path / "export2025.csv")
     make_wave(waves, "2025", export=export, previous="2018")
     lines = []

@@ -78,6 +78,11 @@ def report_status(config: Config, *, processed: Path, wave=None, texts: Path | N
     reviewed, coded = reviewed_share(networks=networks, codebook=config.codebook,
                                      reviews=load_reviews(wave.reviews if wave else None))
     final = bool(wave and wave.final)
+    if final:
+        quotes = processed / QUOTES_SUMMARY
+        quotes = json.loads(quotes.read_text(encoding="utf-8")) if quotes.exists() else {}
+        wave.check_final(reviewed=reviewed, coded=coded, quotes_chosen=quotes.get("quotes_reviewed", 0),
+                         quotes_shown=quotes.get("quotes_shown", 0))
     draft = not final and (bool(inherited) or reviewed < coded)
     warnings = []
     if not final:
@@ -87,9 +92,11 @@ def report_status(config: Config, *, processed: Path, wave=None, texts: Path | N
                             "line when it is).")
         if reviewed < coded:
             warnings.append(f"{coded - reviewed} of {coded} coded answers have not been reviewed by a person "
-                            "(python -m pipeline coding-sheet, then coding-import).")
+                            f"(python -m pipeline review --wave {wave.name if wave else 'NAME'}, or coding-sheet and "
+                            "coding-import).")
         if draft:
-            warnings.append("the report is marked as a draft (concept) until then, or until wave.yaml says final: true.")
+            warnings.append("the report is marked as a draft (concept) until then; wave.yaml's final: true is "
+                            "accepted once every coded answer is reviewed and every quote chosen.")
     # Even in a report its wave calls final, a paragraph another wave wrote about what its tables measured
     # may now say what this wave's tables contradict.
     warnings += to_check
