@@ -79,7 +79,13 @@ define due
 @echo $(1) >> "$(DUE)"; touch -c "$@"
 endef
 
+# Which wave was built, always: make's "Nothing to be done" alone would not say that another wave, not
+# the default, is the one that is out of date.
+OTHER_WAVES = $(filter-out $(WAVE),$(patsubst $(WAVES)/%/wave.yaml,%,$(wildcard $(WAVES)/*/wave.yaml)))
 report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into reports/WAVE
+	@echo "report     wave $(WAVE)$(if $(filter command line environment,$(origin WAVE)),, (the default: \
+	WAVE=<name> builds another$(if $(OTHER_WAVES),; other waves: $(OTHER_WAVES))))$(strip \
+	): $(OUT)/ is up to date with its inputs"
 
 preview: install  ## Serve WAVE's report on 127.0.0.1 (PORT=8000) and rebuild it on every save
 	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" preview --wave "$(WAVE)" --port "$(or $(PORT),8000)"

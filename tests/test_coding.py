@@ -205,6 +205,12 @@ def test_coding_workbook_round_trip(embedded_networks, tmp_path):
     q23 = wb["q23"]
     assert q23.freeze_panes == "H2" and q23.max_row - 1 == int((networks["q23"] != "").sum())
     assert q23.column_dimensions["B"].hidden
+    guide = [row[0] for row in wb["uitleg"].iter_rows(values_only=True)]
+    assert "Lees het blad daarna in met: python -m pipeline coding-import --wave t codeerblad.xlsx" in guide
+    spaced = tmp_path / "blad van Jan.xlsx"
+    assert main([*common, "coding-sheet", "--wave", "t", "--out", str(spaced), "--no-suggestions"]) == 0
+    guide = [row[0] for row in load_workbook(spaced)["uitleg"].iter_rows(values_only=True)]
+    assert "Lees het blad daarna in met: python -m pipeline coding-import --wave t 'blad van Jan.xlsx'" in guide
 
     venlo = "wsd-nijmegen-project-venlo"
     _mark(sheet, "q23", venlo, "bottom_up", None, reason="gaat over lokaal leren")   # remove a rule code

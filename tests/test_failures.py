@@ -92,3 +92,13 @@ def test_unknown_supplement_column_is_named(tmp_path, capsys):
     code, _, err = _run_cli(capsys, "run", "--export", str(EMBEDDED_EXPORT), "--supplement", str(supplement),
                             "--out", str(tmp_path / "out"), "--processed", str(tmp_path / "processed"))
     assert code == 1 and "naam" in err
+
+
+@pytest.mark.parametrize("name", ["ex\nport.csv", "ex\rport.csv", "ex\tport.csv"])
+def test_a_file_name_with_a_line_break_still_gives_one_line(name, tmp_path, capsys):
+    path = tmp_path / name
+    path.write_text("naam,leeftijd\nAnna,34\n", encoding="utf-8")
+    code, _, err = _run_cli(capsys, "inspect", str(path))
+    assert code == 1 and "not a Qualtrics export" in err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "\r" not in err and "\t" not in err
+    assert repr(name)[1:-1] in err                  # the name as it can be recognised, its break escaped

@@ -27,7 +27,8 @@ def test_make_report_runs_only_what_changed_and_resumes_after_a_failure(tmp_path
     assert (out / "report.pdf").exists() and not (processed / ".due-stages").exists()
 
     code, ran, output = _make(processed, out)
-    assert code == 0 and ran == [] and "Nothing to be done" in output
+    assert code == 0 and ran == [] and "report     wave 2018 (the default: WAVE=<name> builds another" in output \
+        and f"{out}/ is up to date" in output, output
     _each_named_file_makes_its_stage_due(processed, out)
 
     texts = tmp_path / "texts"

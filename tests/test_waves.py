@@ -188,7 +188,7 @@ def test_make_report_follows_the_wave_and_keeps_its_customisation(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Eigen colofon" in (out / "report.html").read_text(encoding="utf-8")
     done = make()
-    assert done.returncode == 0 and "Nothing to be done" in done.stdout
+    assert done.returncode == 0 and "report     wave eigen: " in done.stdout and "/reports/eigen/ is up to date" in done.stdout
     (waves / "eigen" / "texts" / "conclusies.md").write_text("Nieuwe conclusie.\n", encoding="utf-8")
     done = make()
     html = (out / "report.html").read_text(encoding="utf-8")

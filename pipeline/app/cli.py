@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -517,7 +518,8 @@ def _coding_sheet(args) -> int:
                           threshold=THRESHOLD if args.threshold is None else args.threshold,
                           skip=reviewed_answers(networks=networks, reviews=reviews, codebook=codebook))
     rows = write_coding_sheet(networks=networks, codes=coded.codes, codebook=codebook, path=args.out,
-                              blind=args.blind, timestamp=_sheet_time(), suggestions=offered)
+                              blind=args.blind, timestamp=_sheet_time(), suggestions=offered,
+                              wave=wave.name if wave else None)
     print(f"wrote {args.out}: {rows} answers to check on sheets {', '.join(codebook.items)}"
           + (" (blind)" if args.blind else "")
           + (f", {len(offered)} suggestion(s) in {offered[['network_id', 'item']].drop_duplicates().shape[0]} "
@@ -701,6 +703,11 @@ def _terminated(signum, frame):
     os._exit(1)
 
 
+def _one_line(message: str) -> str:
+    """A message as one line: control characters (a newline in a file name, say) shown as their escapes."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], message)
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     args = _parser().parse_args(argv)
@@ -709,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except PipelineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("error: interrupted; nothing was moved into place.", file=sys.stderr)
@@ -717,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line for the researcher, the traceback with --debug
         if args.debug:
             raise
-        print(f"error: unexpected {exc.__class__.__name__}: {exc}. This is a bug in the pipeline; run again "
+        print(f"error: unexpected {exc.__class__.__name__}: {_one_line(str(exc))}. This is a bug in the pipeline; run again "
               "with --debug and report the output.", file=sys.stderr)
         return 1
     finally:

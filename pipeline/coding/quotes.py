@@ -342,18 +342,20 @@ def quotes_file(*, chosen: dict[str, dict[str, list[Quote]]], networks: pd.DataF
 
 @dataclass
 class Review:
-    """What the report says about its quotes: how many it shows, how many a researcher decided on,
-    which networks' answers are not published (ids), and what could not be applied."""
+    """What the report says about its quotes: how many it shows, how many a researcher chose or approved,
+    how many sentences a researcher withheld, which networks' answers are not published (ids), and what
+    could not be applied."""
 
     shown: int
     reviewed: int
     unpublished: list[str]
     warnings: list[str]
     stale: int
+    withheld: int = 0
 
     def summary(self) -> dict:
-        return {"quotes_shown": self.shown, "quotes_reviewed": self.reviewed, "unpublished": self.unpublished,
-                "stale": self.stale, "warnings": self.warnings}
+        return {"quotes_shown": self.shown, "quotes_reviewed": self.reviewed, "quotes_withheld": self.withheld,
+                "unpublished": self.unpublished, "stale": self.stale, "warnings": self.warnings}
 
 
 def select(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook,
@@ -364,4 +366,5 @@ def select(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook,
     shown = [q for themes in chosen.values() for quotes in themes.values() for q in quotes]
     unpublished = sorted(networks.loc[networks["response_key"].isin(decisions.unpublished), "network_id"])
     return chosen, Review(shown=len(shown), reviewed=sum(q.chosen_by == "researcher" for q in shown),
-                          unpublished=unpublished, warnings=list(decisions.warnings), stale=decisions.stale)
+                          unpublished=unpublished, warnings=list(decisions.warnings), stale=decisions.stale,
+                          withheld=len(decisions.withheld))

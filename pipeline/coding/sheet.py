@@ -12,6 +12,7 @@ import need only the file.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,7 +52,8 @@ def _score(value: float) -> str:
 
 
 def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook: Codebook, path: Path,
-                       blind: bool = False, timestamp: datetime, suggestions: pd.DataFrame | None = None) -> int:
+                       blind: bool = False, timestamp: datetime, suggestions: pd.DataFrame | None = None,
+                       wave: str | None = None) -> int:
     """Write the workbook; returns the number of rows to code.
 
     Takes networks (network_id, response_key, werkplaats, name and the coded items), codes (network_id,
@@ -77,8 +79,9 @@ def write_coding_sheet(*, networks: pd.DataFrame, codes: pd.DataFrame, codebook:
         "Neem je een suggestie over, zet dan een x in die gele cel: de code komt erbij met de voorgestelde zin als "
         "onderbouwing. Laat je de gele cel leeg, dan verandert er niets.",
         "Antwoorden met suggesties (waar regels en model het oneens zijn) staan bovenaan, de hoogste score eerst.",
-        "Lees het blad daarna in met: python -m pipeline coding-import <dit bestand>",
-        "Overeenstemming met de regels (Cohen's kappa): python -m pipeline agreement <dit bestand>",
+        f"Lees het blad daarna in met: python -m pipeline coding-import --wave {wave or '<meting>'} {shlex.quote(path.name)}",
+        f"Overeenstemming met de regels (Cohen's kappa): python -m pipeline agreement {shlex.quote(path.name)}",
+        "(Typ de opdracht in de map van het project; staat het blad elders, zet dan het pad ervoor.)",
         "",
         f"Codeboek versie {codebook.version}. " + ("Blind: de automatische codes en suggesties staan niet op dit blad."
                                                     if blind else "De kruisjes zijn vooraf ingevuld met de huidige codes."),

@@ -22,9 +22,21 @@ def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}; check the indentation and quotes there.")
+        raise ConfigError(f"{path}: not valid YAML{_yaml_problem(exc, text)}; check the indentation and quotes there.")
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    """Where and what the parser found wrong, in lines of the file: a problem the parser only noticed at the
+    end of the file (an unclosed quote or bracket) is named by the line where the construct started."""
+    lines = len(text.splitlines()) or 1
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None:
+        return ""
+    where = f"line {mark.line + 1}" if mark.line < lines else f"the end of the file (line {lines})"
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start is not None and start.line != mark.line:
+        return f" at line {start.line + 1}: {context} that starts there, {problem or 'a problem'} at {where}"
+    return f" at {where}" + (f": {problem}" if problem else "")
 
 
 DEFAULT_TEMPLATES = PROJECT_ROOT / "templates"

@@ -123,6 +123,30 @@ def _wrapped(label: str, width: int = 30) -> str:
     return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
+def _crowded(fig, labels, *, gap_pt: float = 1) -> bool:
+    """Whether neighbouring tick labels, laid out as the figure will be, touch or come within gap_pt."""
+    fig.draw_without_rendering()
+    gap = gap_pt * fig.dpi / 72
+    boxes = [label.get_window_extent() for label in labels if label.get_text()]
+    return any(left.x1 + gap > right.x0 for left, right in zip(boxes, boxes[1:]))
+
+
+def _uncrowded_years(fig, ax, labels: list[str]) -> None:
+    """Year labels that do not collide: side by side while they fit, else upright, else smaller, else every
+    second (third, ...) year and the last column labelled, the others left to the bars' order and the table."""
+    if not _crowded(fig, ax.get_xticklabels()):
+        return
+    ax.tick_params(axis="x", labelrotation=90)
+    if not _crowded(fig, ax.get_xticklabels()):
+        return
+    ax.tick_params(axis="x", labelsize=6.5)
+    step = 1
+    while _crowded(fig, [t for t in ax.get_xticklabels() if t.get_text()]) and step < len(labels):
+        step += 1
+        ax.set_xticks(range(len(labels)), [label if i % step == 0 or i == len(labels) - 1 else ""
+                                           for i, label in enumerate(labels)])
+
+
 def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int) -> Figure:
     """Columns of networks per start year, in time order, with the unknown start apart at the end.
     Takes label and networks."""
@@ -141,8 +165,7 @@ def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int
     ax.set_xlabel(f"Startjaar (n = {n} netwerken)")
     ax.grid(axis="y", color=GRID, linewidth=0.5)
     ax.set_axisbelow(True)
-    if look.width_cm < WIDTH_CM and len(labels) > 8:   # the years side by side do not fit a phone
-        ax.tick_params(axis="x", labelrotation=90)
+    _uncrowded_years(fig, ax, labels)
     description = (f"Kolommen, aantal netwerken per startjaar (n = {n}): "
                    + "; ".join(f"{label}: {value}" for label, value in zip(labels, values) if value) + ".")
     return Figure(name, title, pd.DataFrame({"Startjaar": labels, "Netwerken": values}), fig, description=description)

@@ -284,6 +284,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "reviewed_answers": status.reviewed, "coded_answers": status.coded,
             "accuracy": accuracy,
             "quotes_shown": quotes["quotes_shown"], "quotes_reviewed": quotes["quotes_reviewed"],
+            "quotes_withheld": quotes.get("quotes_withheld", 0),
             "quotes_stale": quotes["stale"], "unpublished_networks": len(unpublished),
             "distinct_networks": bool(networks[["werkplaats", "name"]].apply(
                 lambda c: c.str.casefold().str.split().str.join(" ")).drop_duplicates().shape[0] == len(networks)),

@@ -359,5 +359,8 @@ def run(ctx: Context) -> None:
              f"{s['items_mapped']} of {len(config.instrument.items)} items mapped"
              + (f"; {from_supplement} networks from the supplement" if from_supplement else ""))
     ctx.warn(result.warnings)
+    again = (ctx.wave.previous_export_warning(export=ctx.export, response_keys=list(result.responses["response_key"]))
+             if ctx.wave is not None else None)
+    ctx.warn([again] if again else [])
     ctx.wrote(written)
     ctx.give(responses=result.responses)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from pipeline.core.config import SETTING_KINDS
@@ -109,6 +110,32 @@ class Wave:
 
     def previous_wave(self) -> "Wave | None":
         return load_wave(self.previous, waves_dir=self.folder.parent) if self.previous else None
+
+    def previous_export_warning(self, *, export: Path, response_keys: list[str]) -> str | None:
+        """A warning when this wave's export looks like the previous wave's: the same file, or responses with
+        the same Qualtrics response IDs (response_key, salted hashes of them) as that wave's networks;
+        None when not, or when there is no previous wave (built)."""
+        before = self.previous_wave()
+        if before is None:
+            return None
+        if export.exists() and before.export.exists() and export.stat().st_size == before.export.stat().st_size \
+                and export.read_bytes() == before.export.read_bytes():
+            return (f"{export}: is byte for byte wave {before.name}'s export ({before.export}); this wave's "
+                    "tables then repeat that wave's. Export this wave's responses from Qualtrics and set them as "
+                    f"`export` in {self.folder / 'wave.yaml'}.")
+        networks = before.processed / "networks.parquet"
+        if not networks.exists():
+            return None
+        survey = {k for k in response_keys if not k.startswith(("supplement-", "row-"))}
+        shared = survey & set(pd.read_parquet(networks, columns=["response_key"])["response_key"])
+        if not shared:
+            return None
+        share = "all" if len(shared) == len(survey) else f"{len(shared)} of {len(survey)}"
+        return (f"{export}: {share} kept responses have the Qualtrics response IDs of wave {before.name}'s networks: "
+                + ("this looks like that wave's export, not this wave's. Export this wave's responses from Qualtrics "
+                   "(check the date range) and set them as `export` in wave.yaml."
+                   if 2 * len(shared) >= len(survey) else
+                   "they were counted in that wave already; check the export's date range in Qualtrics."))
 
 
 def check_name(name: str) -> str:
