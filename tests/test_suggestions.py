@@ -94,8 +94,10 @@ def test_answers_where_rules_and_model_disagree_come_first(tmp_path, model):
 def test_the_same_answers_give_the_same_workbook_bytes(tmp_path):
     networks = networks_frame(a={"q23": f"Een vaste ruimte. {PARAPHRASE}"}, b={"q17": "Studenten leren van de wijk."},
                          c={"q19": "We komen maandelijks samen om casussen te bespreken."})
-    first, _, offered = _sheet(tmp_path, networks, fit(codebook=CODEBOOK), "one.xlsx")
-    second, _, _ = _sheet(tmp_path, networks, fit(codebook=CODEBOOK), "two.xlsx")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()       # the same name: the workbook's instructions name the file
+    first, _, offered = _sheet(tmp_path / "one", networks, fit(codebook=CODEBOOK))
+    second, _, _ = _sheet(tmp_path / "two", networks, fit(codebook=CODEBOOK))
     assert len(offered) and first.read_bytes() == second.read_bytes()
 
 
@@ -213,9 +215,10 @@ def test_codebook_eval_judges_the_suggestions_on_a_set(capsys):
 def test_a_rerun_of_coding_sheet_gives_the_same_bytes(embedded_report, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1546300800")
     processed = embedded_report / "processed"
-    for name in ("een.xlsx", "twee.xlsx"):
-        assert main(["coding-sheet", "--processed", str(processed), "--out", str(tmp_path / name)]) == 0
-    assert (tmp_path / "een.xlsx").read_bytes() == (tmp_path / "twee.xlsx").read_bytes()
-    book = load_workbook(tmp_path / "een.xlsx")
+    for run in ("een", "twee"):      # the same name: the workbook's instructions name the file
+        (tmp_path / run).mkdir()
+        assert main(["coding-sheet", "--processed", str(processed), "--out", str(tmp_path / run / "blad.xlsx")]) == 0
+    assert (tmp_path / "een" / "blad.xlsx").read_bytes() == (tmp_path / "twee" / "blad.xlsx").read_bytes()
+    book = load_workbook(tmp_path / "een" / "blad.xlsx")
     assert book.properties.created.replace(tzinfo=None) == datetime(2019, 1, 1)
     assert len(list(book["_suggesties"].iter_rows(min_row=2))) > 0
