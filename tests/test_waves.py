@@ -65,11 +65,14 @@ def wave_t(tmp_path_factory):
 
 def test_new_wave_copies_the_export_and_marks_the_texts(tmp_path):
     waves = make_wave(tmp_path / "waves", "2018")
+    shutil.copy(ROOT / "waves" / "2018" / "group_decisions.csv", waves / "2018")
     raw = tmp_path / "export.csv"
     shutil.copy(EMBEDDED_EXPORT, raw)
     before = raw.read_bytes()
     wave = new_wave("2025", export=raw, previous="2018", waves_dir=waves)
     assert raw.read_bytes() == before
+    # the researcher's participant groups go with the labels into the next wave
+    assert wave.group_decisions.read_bytes() == (waves / "2018" / "group_decisions.csv").read_bytes()
     assert (wave.folder / "data" / "export.csv").read_bytes() == before and wave.export.parent == wave.folder / "data"
     record = yaml.safe_load((wave.folder / "wave.yaml").read_text(encoding="utf-8"))
     assert record["previous"] == "2018" and record["final"] is False and record["export"] == "data/export.csv"
@@ -263,8 +266,10 @@ def test_the_comparison_finds_new_continuing_stopped_and_missing_networks(built_
     assert change["Leefwereldteam"] == "was al gestopt"
     assert change["Vathorst inclusief"] == "niet opnieuw gemeld"
     assert change["Buurtnetwerk Almere Haven"] == "nieuw"
+    # the two networks of the supplement give no status in either wave: reported again, not "loopt door"
+    assert (table["Verandering"] == "opnieuw gemeld, status onbekend").sum() == 2
     assert set(table["Verandering"]) <= {"nieuw", "loopt door", "gestopt sinds vorige meting", "was al gestopt",
-                                         "niet opnieuw gemeld"}
+                                         "niet opnieuw gemeld", "opnieuw gemeld, status onbekend"}
     assert len(table) == 17 + 1                                                 # 17 of 2025 and one of 2018 alone
     suggested = pd.read_csv(waves / "2025" / "processed" / "network_links_suggested.csv", dtype=str)
     assert suggested["leernetwerk"].tolist() == ["Vier ontwikkelwerkplaatsen in de provincie Utrecht"]
@@ -331,3 +336,14 @@ def test_make_report_of_a_wave_that_does_not_exist_says_so_and_makes_nothing(tmp
     assert done.returncode != 0
     assert "wave 2031" in done.stderr and "new-wave 2031" in done.stderr and done.stderr.count("\n") == 1
     assert list(waves.iterdir()) == [] and not (tmp_path / "reports").exists()
+
+
+def test_a_network_reported_again_without_a_status_or_started_again_is_not_said_to_continue():
+    from pipeline.waves.compare import compare_networks
+    before = pd.DataFrame({"network_id": ["a", "b", "c"], "werkplaats": "WSD Oost", "name": ["Alfa", "Beta", "Gamma"],
+                           "status": ["loopt", "gestopt", "onbekend"]})
+    now = before.assign(status=["onbekend", "loopt", "loopt"])
+    from pipeline.core.wave_files import load_links
+    rows = compare_networks(previous=before, current=now, links=load_links(None), previous_name="2018").networks
+    assert dict(zip(rows["name"], rows["change"])) == {"Alfa": "opnieuw gemeld, status onbekend",
+                                                       "Beta": "weer gestart", "Gamma": "loopt door"}

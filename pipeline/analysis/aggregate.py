@@ -389,7 +389,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     for item_id in codebook.items:
         item = instrument.item(item_id)
         answered = _answered(networks, item.id)
-        tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id, quotes[item.id]),
+        tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id, quotes.get(item.id, {})),
                             {"category_label": "Categorie", "theme_label": "Thema", "theme": "Code",
                              "networks": "Netwerken", "percent": "Percentage", **quote_headers},
                             f"Percentage van de {answered} netwerken die {item.id} beantwoordden.", base=answered,

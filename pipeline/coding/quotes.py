@@ -360,9 +360,11 @@ class Review:
 
 def select(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook,
            decisions: Decisions) -> tuple[dict[str, dict[str, list[Quote]]], Review]:
-    """Every coded item's quotes (item -> theme -> quotes) and the review summary."""
+    """Every theme item's quotes (item -> theme -> quotes) and the review summary. The working methods
+    (codebook.method_items) get none: the report lists them per network, without quotes, and a quote no one
+    sees must not be counted in the Methode or wait for a researcher's decision."""
     chosen = {item: choose(codes=codes, networks=networks, codebook=codebook, item=item, decisions=decisions)
-              for item in codebook.items}
+              for item in codebook.items if item not in codebook.method_items}
     shown = [q for themes in chosen.values() for quotes in themes.values() for q in quotes]
     unpublished = sorted(networks.loc[networks["response_key"].isin(decisions.unpublished), "network_id"])
     return chosen, Review(shown=len(shown), reviewed=sum(q.chosen_by == "researcher" for q in shown),

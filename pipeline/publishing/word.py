@@ -51,7 +51,7 @@ PARAGRAPH_STYLES = {
     "List Number": "Normal", "TOC Heading": "Normal", "TOC 1": "Normal", "TOC 2": "Normal", "TOC 3": "Normal",
     "Footer": "Normal", "Header": "Normal",
     "Note": "Normal", "Table Text": "Normal", "Cover Details": "Normal", "Draft Mark": "Normal",
-    "Inherited Mark": "Note",
+    "Inherited Mark": "Note", "Warning": "Normal",
     "Table List Bullet": "List Bullet", "Table List Number": "List Number",
 }
 
@@ -106,6 +106,12 @@ def ensure_styles(document):
                 style.font.bold = True
                 style.font.color.rgb = RGBColor.from_string("9A3B00")
                 style.paragraph_format.keep_with_next = True
+            elif name == "Warning":   # the report's own cautions (the HTML's .warning), unlike a quoted answer
+                borders = oxml("w:pBdr")
+                borders.append(oxml("w:left", val="single", sz=18, space=8, color="C99700"))
+                properties = style.element.get_or_add_pPr()
+                properties.append(borders)
+                properties.append(oxml("w:shd", val="clear", color="auto", fill="FFF8E5"))
     for name in (TABLE_STYLE, FACTS_STYLE):
         if name not in names:
             style = styles.add_style(name, WD_STYLE_TYPE.TABLE)

@@ -22,7 +22,7 @@ from pipeline.publishing.word_tables import Html, facts, table
 from pipeline.publishing.word_text import Writer, oxml
 
 # Paragraph classes of the HTML and the Word styles that show them.
-CLASS_STYLES = {"warning": "Quote", "note": "Note", "muted": "Note", "choices": "Note", "inherited-mark": "Inherited Mark"}
+CLASS_STYLES = {"warning": "Warning", "note": "Note", "muted": "Note", "choices": "Note", "inherited-mark": "Inherited Mark"}
 # The rule beside a paragraph carried over from an earlier wave (the HTML's .inherited): the draft mark's colour.
 INHERITED_RULE = {"val": "single", "sz": 18, "space": 8, "color": "9A3B00"}
 # What follows w:pBdr in a paragraph's properties (WordprocessingML's order of the elements of w:pPr).

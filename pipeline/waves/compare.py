@@ -24,7 +24,8 @@ from rapidfuzz import fuzz
 from pipeline.core.wave_files import LINK_COLUMNS
 from pipeline.language.formatting import percent, rounded_percent
 
-CHANGES = ("nieuw", "loopt door", "gestopt sinds vorige meting", "was al gestopt", "niet opnieuw gemeld")
+CHANGES = ("nieuw", "loopt door", "weer gestart", "opnieuw gemeld, status onbekend", "gestopt sinds vorige meting",
+           "was al gestopt", "niet opnieuw gemeld")
 STATUS_LABELS = {"loopt": "Loopt", "gestopt": "Gestopt", "onbekend": "Onbekend"}
 # Words that say nothing about which werkplaats it is: "WSD Friesland" is "Friesland".
 FILLER = {"wsd", "werkplaats", "werkplaatsen", "sociaal", "domein", "regio", "de", "het", "van"}
@@ -107,7 +108,9 @@ def _change(before: str | None, now: str | None) -> str:
         return "niet opnieuw gemeld"
     if now == "gestopt":
         return "was al gestopt" if before == "gestopt" else "gestopt sinds vorige meting"
-    return "loopt door"
+    if now == "onbekend":       # reported again, but not said to run: "loopt door" would claim more than is known
+        return "opnieuw gemeld, status onbekend"
+    return "weer gestart" if before == "gestopt" else "loopt door"
 
 
 def compare_networks(*, previous: pd.DataFrame, current: pd.DataFrame, links: pd.DataFrame,
@@ -276,7 +279,10 @@ def _how_coded(review: Review) -> str:
 
 def coding_note(previous_name: str, review_before: Review, review_now: Review) -> str:
     """In plain Dutch, how each wave was coded, and what that means for the comparison of themes."""
-    how = f"In meting {previous_name} {_how_coded(review_before)}; in deze meting {_how_coded(review_now)}."
+    before, now = _how_coded(review_before), _how_coded(review_now)
+    # The same words twice read as a machine's; one clause for both says it once.
+    how = (f"In beide metingen {now}." if before == now else
+           f"In meting {previous_name} {before}; in deze meting {now}.")
     if coded_alike(review_before, review_now):
         return f"{how} De codes van beide metingen zijn dus op dezelfde manier gemaakt."
     return (f"{how} De codes van de twee metingen zijn dus niet op dezelfde manier gemaakt. De regels kunnen in "

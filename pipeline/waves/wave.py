@@ -224,8 +224,9 @@ def earlier_text(source: str, name: str, *, waves_dir: Path) -> str | None:
 
 def new_wave(name: str, *, export: Path, supplement: Path | None = None, previous: str | None = None,
              waves_dir: Path = WAVES_DIR, fallback_texts: Path = PROJECT_ROOT / "texts") -> Wave:
-    """Scaffold waves/<name>/: the export (and supplement) copied in, a wave.yaml, and texts started from
-    the previous wave's (or the project's), each marked as not yet rewritten. Refuses an existing wave."""
+    """Scaffold waves/<name>/: the export (and supplement) copied in, a wave.yaml, texts started from the
+    previous wave's (or the project's), each marked as not yet rewritten, and the previous wave's participant
+    group decisions. Refuses an existing wave."""
     check_name(name)
     folder = waves_dir / name
     if folder.exists():
@@ -243,6 +244,10 @@ def new_wave(name: str, *, export: Path, supplement: Path | None = None, previou
         shutil.copy2(export, staging / "data" / Path(export).name)
         if supplement is not None:
             shutil.copy2(supplement, staging / "data" / Path(supplement).name)
+        # A researcher's group per category label holds for the same label in the next wave too; without it
+        # the same answers would land in other groups and the comparison would show a change that is none.
+        if before is not None and before.group_decisions.is_file():
+            shutil.copy2(before.group_decisions, staging / GROUP_DECISIONS)
         for text in TEXT_FILES:
             source = source_texts / f"{text}.md"
             body = without_mark(source.read_text(encoding="utf-8")) if source.exists() else ""
