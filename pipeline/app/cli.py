@@ -132,8 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--qsf", type=Path, help="the survey definition (.qsf): report how it differs from "
                                               "config/instrument.yaml")
 
+    # No abbreviations: `--token SECRET` must be refused, not taken as --token-file SECRET.
     fetch = sub.add_parser("fetch", help="fetch a wave's responses and survey definition from Qualtrics (API token "
-                           "in QUALTRICS_API_TOKEN); starts the wave when it is new")
+                           "in QUALTRICS_API_TOKEN); starts the wave when it is new", allow_abbrev=False)
     fetch.add_argument("--wave", required=True, help="the wave (waves/<name>/); a new name starts a wave")
     fetch.add_argument("--survey", required=True, help="the survey id, SV_... (Account Settings > Qualtrics IDs)")
     fetch.add_argument("--data-center", help="the Datacenter ID, such as fra1 (default: QUALTRICS_DATA_CENTER)")

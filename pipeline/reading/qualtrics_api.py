@@ -95,6 +95,9 @@ def _checked_base_url(given: str) -> str:
 
 def _token(token_file: Path | None, environ: Mapping[str, str]) -> str:
     if token_file is not None:
+        if not Path(token_file).is_file():   # not named: what was given may be the token itself
+            raise FetchError("--token-file: no such file; give the name of a file that holds only the API token "
+                             "(never the token itself on the command line).")
         try:
             token = Path(token_file).read_text(encoding="utf-8-sig").strip()
         except (OSError, UnicodeDecodeError) as exc:
