@@ -337,7 +337,7 @@ def test_a_progress_bar_on_a_terminal_and_quiet_with_quiet(tmp_path, qualtrics):
     assert (code, out, err) == (0, "", "")
 
 
-def test_make_fetch_needs_a_wave_and_a_survey_and_fetches(tmp_path, qualtrics, make_and_venv):
+def test_make_fetch_then_make_report_give_the_draft_report(tmp_path, qualtrics, make_and_venv):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # -o: the installed .venv is taken as it is (make must not reinstall the project in a test)
     common = ["make", "--no-print-directory", "-o", ".venv/bin/.installed", "fetch", f"WAVES={tmp_path / 'waves'}"]
@@ -348,3 +348,9 @@ def test_make_fetch_needs_a_wave_and_a_survey_and_fetches(tmp_path, qualtrics, m
     assert done.returncode == 0, done.stderr
     assert "make report WAVE=2025" in done.stdout and TOKEN not in done.stdout + done.stderr
     assert load_wave("2025", waves_dir=tmp_path / "waves").fetched.survey == SURVEY
+    done = subprocess.run(["make", "--no-print-directory", "-o", ".venv/bin/.installed", "report", "WAVE=2025",
+                           f"WAVES={tmp_path / 'waves'}"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    html = " ".join((tmp_path / "reports" / "2025" / "report.html").read_text(encoding="utf-8").split())
+    assert "Concept" in html and f"met de API van Qualtrics geëxporteerd uit vragenlijst {SURVEY}" in html
+    _no_token_anywhere(tmp_path / "waves", tmp_path / "reports")
