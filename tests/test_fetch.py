@@ -354,3 +354,14 @@ def test_make_fetch_then_make_report_give_the_draft_report(tmp_path, qualtrics, 
     html = " ".join((tmp_path / "reports" / "2025" / "report.html").read_text(encoding="utf-8").split())
     assert "Concept" in html and f"met de API van Qualtrics geëxporteerd uit vragenlijst {SURVEY}" in html
     _no_token_anywhere(tmp_path / "waves", tmp_path / "reports")
+
+
+def test_a_proxy_in_the_environment_is_not_used_for_127_0_0_1_but_for_qualtrics(tmp_path, qualtrics, monkeypatch):
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")   # nothing listens there: used, it would fail
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    code, _, err = _fetch(tmp_path / "waves")
+    assert code == 0, err
+    from pipeline.reading.qualtrics_api import _proxy
+    assert _proxy("fra1.qualtrics.com", {"HTTPS_PROXY": "http://proxy.hs.nl:3128"}) == "http://proxy.hs.nl:3128"

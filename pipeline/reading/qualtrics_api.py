@@ -146,7 +146,8 @@ class QualtricsClient:
         self._client = httpx.Client(
             base_url=creds.base_url + "/API/v3/", headers={"X-API-TOKEN": creds.token, "Accept": "application/json"},
             timeout=self.waits.timeout, follow_redirects=False,
-            transport=transport or httpx.HTTPTransport(retries=self.waits.connect_retries))
+            transport=transport or httpx.HTTPTransport(retries=self.waits.connect_retries,
+                                                       proxy=_proxy(creds.host, os.environ)))
 
     def __enter__(self) -> "QualtricsClient":
         return self
@@ -177,7 +178,11 @@ class QualtricsClient:
         waits, began, percent = self.waits, self.waits.clock(), 0.0
         while True:
             result = self._json("GET", f"surveys/{survey}/export-responses/{progress_id}", survey).get("result") or {}
-            status, percent = result.get("status"), float(result.get("percentComplete") or percent)
+            status = result.get("status")
+            try:
+                percent = float(result.get("percentComplete") or percent)
+            except (TypeError, ValueError):   # not a number: keep the last one shown
+                pass
             self.progress("export", percent, 100.0)
             if status == "complete":
                 return _field({"result": result}, "fileId", self.creds.host)
@@ -272,6 +277,14 @@ class QualtricsClient:
                              "minutes (other scripts using the same token count too) and run the command again.")
         raise FetchError(f"{host} answered with a server error ({status}), {waits.tries} times; Qualtrics may be down "
                          "(status.qualtrics.com): run the command again later.")
+
+
+def _proxy(host: str, environ: Mapping[str, str]) -> str | None:
+    """An institution's proxy from HTTPS_PROXY (or ALL_PROXY), for Qualtrics; never for this machine. (httpx
+    reads these itself only without a transport of our own, which the connection retries need.)"""
+    if host == "127.0.0.1":
+        return None
+    return next((environ[v] for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if environ.get(v)), None)
 
 
 def _refusal(status: int, survey: str, host: str, detail: str) -> str:
