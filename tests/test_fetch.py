@@ -83,7 +83,7 @@ def _no_token_anywhere(*folders: Path) -> int:
 
 def test_from_a_wave_name_and_a_survey_id_to_a_draft_report_with_the_token_nowhere(tmp_path, qualtrics):
     waves = tmp_path / "waves"
-    code, out, err = _fetch(waves)
+    code, out, err = _fetch(waves, "2025", "--since", "2018-09-01")
     assert code == 0, err
     assert err == ""
     wave = load_wave("2025", waves_dir=waves)
@@ -97,7 +97,8 @@ def test_from_a_wave_name_and_a_survey_id_to_a_draft_report_with_the_token_nowhe
     start = next(r for r in qualtrics.requests if r.method == "POST")
     assert start.path == f"/API/v3/surveys/{SURVEY}/export-responses"
     assert yaml.safe_load(start.body) == {"format": "csv", "useLabels": True, "breakoutSets": True, "compress": True,
-                                          "exportResponsesInProgress": False, "timeZone": "Europe/Amsterdam"}
+                                          "exportResponsesInProgress": False, "timeZone": "Europe/Amsterdam",
+                                          "startDate": "2018-09-01T00:00:00Z"}
     assert all(r.headers.get("X-API-TOKEN") == TOKEN for r in qualtrics.requests)
     assert all(TOKEN not in r.path for r in qualtrics.requests)
 
@@ -107,7 +108,8 @@ def test_from_a_wave_name_and_a_survey_id_to_a_draft_report_with_the_token_nowhe
     html = " ".join((report / "report.html").read_text(encoding="utf-8").split())
     assert "Concept" in html                                        # a draft: texts not rewritten, codes unreviewed
     moment = wave.fetched.exported_at.astimezone(timezone.utc)
-    assert f"om {moment:%H:%M} uur (UTC) met de API van Qualtrics geëxporteerd uit vragenlijst {SURVEY}" in html
+    assert (f"om {moment:%H:%M} uur (UTC) met de API van Qualtrics geëxporteerd uit vragenlijst {SURVEY} (de "
+            "antwoorden vanaf 1 september 2018).") in html
     searched = _no_token_anywhere(waves, tmp_path / "reports")
     assert searched > 20 and (report / "run.log").exists() and (report / "manifest.json").exists()
     assert TOKEN not in out + err + out_run + err_run
@@ -229,7 +231,7 @@ def test_server_errors_are_retried_with_backoff_and_bounded(tmp_path, qualtrics)
 def test_a_stalled_export_stops_after_the_bounded_time_saying_how_far_it_got(tmp_path, qualtrics):
     qualtrics.steps = [5.0, 10.0, 35.0]                    # and never further
     clock, shown = FakeTime(), []
-    with pytest.raises(PipelineError, match=r"stalled: still at 35% after 1 minutes") as caught:
+    with pytest.raises(PipelineError, match=r"stalled: still at 35% after 1 minute;") as caught:
         fetch_wave("2025", survey=SURVEY, waves_dir=tmp_path / "waves", time_zone="Europe/Amsterdam",
                    waits=clock.waits(poll_every=10.0, export_limit=60.0),
                    progress=lambda phase, done, total: shown.append((phase, done)))

@@ -191,8 +191,9 @@ class QualtricsClient:
                                  "the command again, and if it fails again, export by hand (Data & Analysis > Export "
                                  "& Import) and start the wave with new-wave --export.")
             if waits.clock() - began >= waits.export_limit:
-                raise FetchError(f"the export of survey {survey} stalled: still at {percent:.0f}% after "
-                                 f"{waits.export_limit / 60:.0f} minutes; Qualtrics may be busy, run the command again "
+                minutes = round(waits.export_limit / 60, 1)
+                raise FetchError(f"the export of survey {survey} stalled: still at {percent:.0f}% after {minutes:g} "
+                                 f"minute{'' if minutes == 1 else 's'}; Qualtrics may be busy, run the command again "
                                  "later. Nothing was written.")
             waits.sleep(waits.poll_every)
 
