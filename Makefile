@@ -16,7 +16,7 @@ OUT        ?= $(if $(filter waves,$(WAVES)),reports/$(WAVE),$(WAVES)/../reports/
 WAVE_MK    := $(PROCESSED)/.wave.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help install report preview review browser test lint bench clean
+.PHONY: help install report fetch preview review browser test lint bench clean
 
 help:  ## List the commands
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -86,6 +86,16 @@ report: $(OUT)/manifest.json  ## Build the report of WAVE (default 2018) into re
 	@echo "report     wave $(WAVE)$(if $(filter command line environment,$(origin WAVE)),, (the default: \
 	WAVE=<name> builds another$(if $(OTHER_WAVES),; other waves: $(OTHER_WAVES))))$(strip \
 	): $(OUT)/ is up to date with its inputs"
+
+# A wave's responses and questionnaire straight from Qualtrics (pipeline/app/fetch.py); the token comes from
+# QUALTRICS_API_TOKEN or TOKEN_FILE, never from the command line. WAVE is required: no default wave is fetched into.
+fetch: install  ## Fetch WAVE's responses and .qsf from Qualtrics (WAVE=, SURVEY=SV_...; DATA_CENTER=, SINCE=)
+	@if [ "$(origin WAVE)" = file ] || [ -z "$(SURVEY)" ]; then \
+	  echo "error: give the wave and the survey: make fetch WAVE=<name> SURVEY=SV_... (the token in QUALTRICS_API_TOKEN)" >&2; \
+	  exit 1; fi
+	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" fetch --wave "$(WAVE)" --survey "$(SURVEY)" \
+	  $(if $(DATA_CENTER),--data-center "$(DATA_CENTER)") $(if $(SINCE),--since "$(SINCE)") \
+	  $(if $(TOKEN_FILE),--token-file "$(TOKEN_FILE)") $(if $(PREVIOUS),--previous "$(PREVIOUS)")
 
 preview: install  ## Serve WAVE's report on 127.0.0.1 (PORT=8000) and rebuild it on every save
 	@$(BIN)/python -m pipeline --config config --waves "$(WAVES)" preview --wave "$(WAVE)" --port "$(or $(PORT),8000)"

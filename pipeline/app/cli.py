@@ -132,6 +132,17 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--qsf", type=Path, help="the survey definition (.qsf): report how it differs from "
                                               "config/instrument.yaml")
 
+    # No abbreviations: `--token SECRET` must be refused, not taken as --token-file SECRET.
+    fetch = sub.add_parser("fetch", help="fetch a wave's responses and survey definition from Qualtrics (API token "
+                           "in QUALTRICS_API_TOKEN); starts the wave when it is new", allow_abbrev=False)
+    fetch.add_argument("--wave", required=True, help="the wave (waves/<name>/); a new name starts a wave")
+    fetch.add_argument("--survey", required=True, help="the survey id, SV_... (Account Settings > Qualtrics IDs)")
+    fetch.add_argument("--data-center", help="the Datacenter ID, such as fra1 (default: QUALTRICS_DATA_CENTER)")
+    fetch.add_argument("--since", help="only responses recorded from this day on (YYYY-MM-DD, UTC)")
+    fetch.add_argument("--token-file", type=Path, help="a file holding the API token (instead of QUALTRICS_API_TOKEN)")
+    fetch.add_argument("--previous", help="for a new wave: the wave before it, whose texts are the starting point")
+    quiet(fetch)
+
     make_vars = sub.add_parser("make-vars", help="the wave's paths and the stage rules as make text (the Makefile reads them)")
     make_vars.add_argument("name")
 
@@ -326,6 +337,28 @@ def _new_wave(args) -> int:
           + (f"wave {wave.previous}" if wave.previous else "the starting texts")
           + f". Fill in wave.yaml (year, authors), rewrite the texts, then run: make report WAVE={wave.name}")
     _print_survey(survey, args)
+    return 0
+
+
+def _fetch(args) -> int:
+    from pipeline.app.fetch import TerminalProgress, fetch_wave, parse_since
+    from pipeline.core.config import load_instrument, load_settings
+    say, progress = _say(args), TerminalProgress(quiet=args.quiet)
+    try:
+        done = fetch_wave(args.wave, survey=args.survey, waves_dir=args.waves, data_center=args.data_center,
+                          since=parse_since(args.since), token_file=args.token_file, previous=args.previous,
+                          time_zone=load_settings(args.config / "settings.yaml").default_time_zone, progress=progress)
+    finally:
+        progress.close()
+    wave = done.wave
+    say(f"wrote      {done.export} ({done.responses} responses) and {done.definition.name} beside it; "
+        f"{wave.folder / 'wave.yaml'} points at them"
+        + ("" if done.created else " (the earlier exports in data/ are kept)"))
+    if not args.quiet:
+        args.qsf = done.definition
+        _print_survey(_survey_differences(args, load_instrument(args.config / "instrument.yaml")), args)
+    say(("Fill in wave.yaml (year, authors), rewrite the texts, then run: " if done.created else "Next: ")
+        + f"make report WAVE={wave.name}")
     return 0
 
 
@@ -677,7 +710,7 @@ def _review(args) -> int:
 
 
 COMMANDS = {"inspect": _inspect, "preview": _preview, "review": _review, "run": _run, **{name: _run for name in STAGES},
-            "new-wave": _new_wave, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
+            "new-wave": _new_wave, "fetch": _fetch, "make-vars": _make_vars, "migrate-corrections": _migrate_corrections,
             "codebook-eval": _codebook_eval, "coding-sheet": _coding_sheet, "coding-import": _coding_import, "agreement": _agreement,
             "quotes": _quotes, "groups": _groups}
 

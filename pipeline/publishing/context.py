@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -274,7 +274,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "networks": len(networks), "survey_networks": int((networks["source"] == "survey").sum()),
             "supplement_networks": int((networks["source"] == "supplement").sum()),
             "items_mapped": ingest["items_mapped"], "items_missing": ingest["items_missing"],
-            "format": ingest["format"],
+            "format": ingest["format"], "fetched": _fetched(wave),
             "notes": len(ingest["warnings"] + normalise_summary["warnings"] + coding["warnings"] + quotes["warnings"]
                          + long_answers),
             "groups_uncertain": normalise_summary.get("uncertain_labels", 0),
@@ -316,6 +316,16 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
 
 
 LARGEST_CHANGES = 3
+
+
+def _fetched(wave) -> dict | None:
+    """When and from which survey the export in use was fetched from Qualtrics (None when given by hand)."""
+    fetched = wave.fetched if wave else None
+    if fetched is None:
+        return None
+    moment = fetched.exported_at.astimezone(timezone.utc)
+    return {"survey": fetched.survey, "date": moment.date(), "time": moment.strftime("%H:%M"),
+            "since": _date(fetched.since)}
 
 
 def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:

@@ -9,9 +9,11 @@ wave folder, so a copied folder gives the same report.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +36,22 @@ TEXT_FILES = ("inleiding", "conclusies", "discussie")
 INHERITED = "<!-- overgenomen uit meting {previous}: herschrijf deze tekst en haal dan deze regel weg -->"
 INHERITED_PATTERN = re.compile(r"^\s*<!--\s*overgenomen uit meting (.+?):.*?-->\s*\n?")
 WAVE_KEYS = ("title", "subtitle", "year", "authors", "institutions", "export", "supplement", "previous",
-             "templates", "texts", "settings", "final")
+             "templates", "texts", "settings", "final", "qualtrics")
+# What fetch records under `qualtrics` (pipeline.app.fetch): where the export came from and when.
+QUALTRICS_KEYS = ("survey", "data_center", "exported_at", "since", "export", "definition")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The export fetch took from Qualtrics: the survey, its data center, the moment of the export (UTC),
+    the first day asked for (or None), and the files it wrote (the export and the survey definition)."""
+    survey: str
+    data_center: str | None
+    exported_at: datetime
+    since: str | None
+    export: Path
+    definition: Path | None
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,12 @@ class Wave:
     texts: Path
     settings: dict[str, Any] = field(default_factory=dict)
     final: bool = False
+    qualtrics: Fetched | None = None
+
+    @property
+    def fetched(self) -> Fetched | None:
+        """The fetch that wrote the export in use; None when the export is another file (given by hand)."""
+        return self.qualtrics if self.qualtrics and self.qualtrics.export == self.export else None
 
     def check_final(self, *, reviewed: int, coded: int, quotes_chosen: int, quotes_shown: int) -> None:
         """Final means reviewed: stops a run of a wave marked final while coded answers are unreviewed or the
@@ -187,6 +209,7 @@ def load_wave(name: str, *, waves_dir: Path = WAVES_DIR) -> Wave:
         check_name(str(previous))
         if str(previous) == name:
             raise ConfigError(f"{path}: previous is this wave itself; give the wave before it, or leave it empty.")
+    qualtrics = _fetched(folder, raw.get("qualtrics"), path)
     return Wave(name=name, folder=folder, title=str(raw.get("title") or "Rapport leernetwerken Werkplaatsen Sociaal Domein"),
                 subtitle=str(raw.get("subtitle") or ""), year=year,
                 authors=tuple(str(a) for a in raw.get("authors") or ()),
@@ -195,7 +218,116 @@ def load_wave(name: str, *, waves_dir: Path = WAVES_DIR) -> Wave:
                 previous=str(previous) if previous is not None else None,
                 templates=_path(folder, raw.get("templates"), "templates", path),
                 texts=_path(folder, raw.get("texts") or "texts", "texts", path), settings=dict(settings),
-                final=bool(raw.get("final", False)))
+                final=bool(raw.get("final", False)), qualtrics=qualtrics)
+
+
+def _fetched(folder: Path, value: Any, where: Path) -> Fetched | None:
+    if value in (None, {}):
+        return None
+    if not isinstance(value, dict) or set(value) - set(QUALTRICS_KEYS):
+        raise ConfigError(f"{where}: qualtrics is what fetch wrote: a mapping of {', '.join(QUALTRICS_KEYS)}; "
+                          "leave it as it is, or remove it entirely.")
+    moment = value.get("exported_at")
+    try:
+        moment = moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{where}: qualtrics: exported_at is {moment!r}; expected a moment such as "
+                          "2025-10-01T09:30:00Z (fetch writes it).")
+    if not value.get("survey") or not value.get("export"):
+        raise ConfigError(f"{where}: qualtrics: survey and export are missing; leave what fetch wrote as it is, or "
+                          "remove qualtrics entirely.")
+    return Fetched(survey=str(value["survey"]), data_center=str(value["data_center"]) if value.get("data_center") else None,
+                   exported_at=moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc),
+                   since=str(value["since"]) if value.get("since") else None,
+                   export=_path(folder, value["export"], "qualtrics: export", where),
+                   definition=_path(folder, value.get("definition"), "qualtrics: definition", where))
+
+
+def fetch_record(*, survey: str, data_center: str | None, exported_at: datetime, since: str | None,
+                 export: str, definition: str) -> dict:
+    """wave.yaml's `qualtrics` mapping for a fetched export (paths relative to the wave folder)."""
+    return {"survey": survey, "data_center": data_center,
+            "exported_at": exported_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "since": since, "export": export, "definition": definition}
+
+
+def free_stem(data: Path, stem: str, suffixes: tuple[str, ...]) -> str:
+    """`stem`, or stem-2, stem-3, ...: the first for which no file data/<stem><suffix> exists yet."""
+    candidate, number = stem, 1
+    while any((data / f"{candidate}{suffix}").exists() for suffix in suffixes):
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
+def record_fetch(wave: Wave, *, export: Path, definition: Path, qualtrics: dict) -> Wave:
+    """File a fetched export and its survey definition into the wave's data/ under their own names (an earlier
+    file is never replaced) and point wave.yaml at them: `export` and `qualtrics`. When anything fails, data/ and
+    wave.yaml are as they were."""
+    data = wave.folder / "data"
+    data.mkdir(exist_ok=True)
+    targets = [data / Path(qualtrics["export"]).name, data / Path(qualtrics["definition"]).name]
+    if any(t.exists() for t in targets):
+        raise PipelineError(f"{data}: {targets[0].name} exists already; fetch again (a new name is chosen).")
+    path = wave.folder / "wave.yaml"
+    text = path.read_text(encoding="utf-8")
+    written: list[Path] = []
+    try:
+        for source, target in zip((export, definition), targets):
+            part = target.with_name(f".{target.name}.part")
+            shutil.copyfile(source, part)
+            written.append(part)
+            _place(part, target)
+            written.remove(part)
+            written.append(target)
+        _write_text_atomic(path, _pointed_at(text, qualtrics))
+    except BaseException:
+        for made in written:
+            made.unlink(missing_ok=True)
+        raise
+    return load_wave(wave.name, waves_dir=wave.folder.parent)
+
+
+def _place(part: Path, target: Path) -> None:
+    """Move a finished file to its name, never over an existing file (a hard link refuses one)."""
+    try:
+        os.link(part, target)
+        part.unlink()
+    except FileExistsError:
+        raise PipelineError(f"{target}: exists already; fetch again (a new name is chosen).")
+    except OSError:   # a file system without hard links
+        if target.exists():
+            raise PipelineError(f"{target}: exists already; fetch again (a new name is chosen).")
+        os.replace(part, target)
+
+
+def _pointed_at(text: str, qualtrics: dict) -> str:
+    """wave.yaml's text with `export` set to the fetched file and `qualtrics` replaced; the researcher's
+    comments and order kept where the file's layout allows, else the mapping written anew."""
+    raw = yaml.safe_load(text) or {}
+    wanted = {**raw, "export": qualtrics["export"], "qualtrics": qualtrics}
+    block = yaml.safe_dump({"qualtrics": qualtrics}, allow_unicode=True, sort_keys=False)
+    edited = re.sub(r"^qualtrics:.*\n(?:[ \t]+.*\n|[ \t]*\n)*", "", text if text.endswith("\n") else text + "\n",
+                    flags=re.M)
+    line = yaml.safe_dump({"export": qualtrics["export"]}, allow_unicode=True).strip()
+    edited, found = re.subn(r"^export:.*$", lambda _: line, edited, count=1, flags=re.M)
+    edited = (edited if found else edited + line + "\n") + block
+    try:
+        if yaml.safe_load(edited) == wanted:
+            return edited
+    except yaml.YAMLError:
+        pass
+    header = "".join(l for l in text.splitlines(keepends=True) if l.startswith("#"))
+    return header + yaml.safe_dump(wanted, allow_unicode=True, sort_keys=False)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    part = path.with_name(f".{path.name}.part")
+    try:
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def inherited_from(text: str) -> str | None:
@@ -223,10 +355,12 @@ def earlier_text(source: str, name: str, *, waves_dir: Path) -> str | None:
 
 
 def new_wave(name: str, *, export: Path, supplement: Path | None = None, previous: str | None = None,
-             waves_dir: Path = WAVES_DIR, fallback_texts: Path = PROJECT_ROOT / "texts") -> Wave:
+             waves_dir: Path = WAVES_DIR, fallback_texts: Path = PROJECT_ROOT / "texts",
+             definition: Path | None = None, qualtrics: dict | None = None) -> Wave:
     """Scaffold waves/<name>/: the export (and supplement) copied in, a wave.yaml, texts started from the
     previous wave's (or the project's), each marked as not yet rewritten, and the previous wave's participant
-    group decisions. Refuses an existing wave."""
+    group decisions. Refuses an existing wave. A fetched export comes with its survey definition (copied in
+    too) and its `qualtrics` record."""
     check_name(name)
     folder = waves_dir / name
     if folder.exists():
@@ -248,6 +382,8 @@ def new_wave(name: str, *, export: Path, supplement: Path | None = None, previou
         # the same answers would land in other groups and the comparison would show a change that is none.
         if before is not None and before.group_decisions.is_file():
             shutil.copy2(before.group_decisions, staging / GROUP_DECISIONS)
+        if definition is not None:
+            shutil.copy2(definition, staging / "data" / Path(definition).name)
         for text in TEXT_FILES:
             source = source_texts / f"{text}.md"
             body = without_mark(source.read_text(encoding="utf-8")) if source.exists() else ""
@@ -261,6 +397,7 @@ def new_wave(name: str, *, export: Path, supplement: Path | None = None, previou
             "export": f"data/{Path(export).name}",
             "supplement": f"data/{Path(supplement).name}" if supplement is not None else None,
             "previous": previous, "templates": None, "texts": "texts", "settings": {}, "final": False,
+            **({"qualtrics": qualtrics} if qualtrics else {}),
         }
         header = (f"# Wave {name}. Paths are relative to this folder. Set `final: true` when the texts are this\n"
                   "# wave's own and the codes have been reviewed (until then the report is marked as a draft).\n")
