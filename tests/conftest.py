@@ -307,6 +307,18 @@ def make_wave(waves: Path, name: str, *, export: Path = EMBEDDED_EXPORT, supplem
     return waves
 
 
+def build_embedded_wave(folder: Path) -> None:
+    """waves/2018 in `folder`: the embedded export as a wave (a draft), built with the report's fixed date."""
+    from pipeline import run_pipeline
+    from pipeline.waves.wave import load_wave
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", "1546300800")
+    try:
+        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018")))
+    finally:
+        patch.undo()
+
+
 def review_everything(waves: Path, name: str, *, coder: str = "TV") -> None:
     """Wave <name>, built at least up to aggregate, made the wave of a researcher who finished: every coded
     answer reviewed with the rules' codes kept (coding_reviews.csv), every quote shown approved (quotes.csv,

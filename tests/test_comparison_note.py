@@ -10,7 +10,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from conftest import make_wave, shared_run
+from conftest import build_embedded_wave, make_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.coding.rules import answers
 from pipeline.core.schemas import NETWORKS, read_parquet
@@ -22,13 +22,6 @@ EPOCH = "1546300800"
 NOTE = "De codes van de twee metingen zijn niet op dezelfde manier gemaakt"
 
 
-def _build_2018(folder):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    try:
-        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018")))
-    finally:
-        patch.undo()
 
 
 def _run(waves, name, **options):
@@ -44,7 +37,7 @@ def _run(waves, name, **options):
 def compared(tmp_path_factory):
     """Wave 2025 (the embedded export again) compared with the built wave 2018, whose answers no person
     reviewed: first with no review either (reports/2025-alike/), then with every answer of 2025 reviewed."""
-    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", _build_2018)
+    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", build_embedded_wave)
 
     def build(folder):
         shutil.copytree(built_2018, folder, dirs_exist_ok=True)

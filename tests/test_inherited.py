@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, make_wave, shared_run
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, build_embedded_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.publishing.inherited import Inheritance, blocks, mark_text
 from pipeline.publishing.texts import text_to_html
@@ -20,20 +20,13 @@ MARK = "Overgenomen uit meting 2018, nog niet herschreven"
 REWRITTEN = "Het eerste is de rol van de begeleider, die in deze meting anders uitpakt."
 
 
-def _build_2018(folder):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    try:
-        run_pipeline(wave=load_wave("2018", waves_dir=make_wave(folder / "waves", "2018")))
-    finally:
-        patch.undo()
 
 
 @pytest.fixture(scope="session")
 def second_wave(tmp_path_factory):
     """Wave 2025 started with new-wave from the built wave 2018 (its texts carried over, each with its mark),
     one paragraph of discussie.md rewritten, built; messages.txt holds what the run said."""
-    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", _build_2018)
+    built_2018 = shared_run(tmp_path_factory, "waves-2018-built", build_embedded_wave)
 
     def build(folder):
         shutil.copytree(built_2018, folder, dirs_exist_ok=True)
