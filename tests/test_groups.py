@@ -101,10 +101,16 @@ def test_accuracy_on_the_development_set():
     assert accuracy == 1.0, wrong
 
 
+def test_accuracy_on_the_second_development_set():
+    # Written by a second person from the definitions; 116 of 150 before its terms were added, 135 after.
+    accuracy, wrong = _accuracy("group_labels_development_2.yaml")
+    assert accuracy >= 0.9, wrong
+
+
 def test_accuracy_on_the_validation_set_holds_its_floor():
-    # Measured, not tuned on: 157 of 186 labels (84.4 %) in the group their definition gives; see README.
+    # Measured, not tuned on: 161 of 186 labels (86.6 %) in the group their definition gives; see README.
     accuracy, wrong = _accuracy("group_labels_validation.yaml")
-    assert accuracy >= 0.84, wrong
+    assert accuracy >= 0.86, wrong
 
 
 def test_the_groups_command_adds_the_undecided_labels_and_keeps_the_researchers_lines(tmp_path, instrument):
