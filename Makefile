@@ -116,9 +116,9 @@ browser:  ## Install Chromium and chromedriver for the browser tests, when missi
 	  "chromium-driver, or the browser tests skip"; fi
 
 # On every core (pytest-xdist; PYTEST_XDIST_AUTO_NUM_WORKERS=N to choose; an idle worker takes tests queued
-# for another), with a line per test file as it ends.
+# for another), with a line per test file as it ends and the ten slowest tests at the end.
 test: install browser  ## Run the test suite
-	$(BIN)/python -m pytest -n auto --dist worksteal
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=10
 
 bench: install  ## Measure speed and memory; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

@@ -4,8 +4,10 @@ fails or dies leaving the previous report and no staging."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import shutil
 import warnings
 from functools import partial
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 
 from pipeline.core.background import START_METHODS, Job, start_method, wait_all
 from pipeline.core.errors import PipelineError
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, EPOCH, make_wave
+from conftest import EPOCH, make_wave, shared_run
 
 METHODS = [m for m in START_METHODS if m == "inline" or m in multiprocessing.get_all_start_methods()]
 
@@ -104,12 +106,12 @@ def test_wait_all_waits_for_every_job_before_raising(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def rendered_once(tmp_path_factory):
-    """The embedded export through every stage, and a first report."""
-    from pipeline import run_pipeline
+def rendered_once(tmp_path_factory, embedded_report):
+    """The embedded export through every stage, and a first report: a copy of the shared run (conftest), which
+    the tests below render into again."""
     folder = tmp_path_factory.mktemp("background")
-    run_pipeline(export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, processed=folder / "processed",
-                 out=folder / "out")
+    for part in ("processed", "out"):
+        shutil.copytree(embedded_report / part, folder / part)
     return folder
 
 
@@ -158,10 +160,16 @@ def _build(folder: Path, method: str) -> dict[str, str]:
     return digests(folder / "reports" / "2018")
 
 
+def _build_inline(folder: Path) -> None:
+    (folder / "digests.json").write_text(json.dumps(_build(folder, "inline")), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def inline_report(tmp_path_factory):
-    """The report with everything done in order in one process: what every start method must give."""
-    return _build(tmp_path_factory.mktemp("inline"), "inline")
+    """The report with everything done in order in one process: what every start method must give (its
+    digests; built once for the session, whichever worker runs these tests, by conftest.shared_run)."""
+    folder = shared_run(tmp_path_factory, "background-inline", _build_inline)
+    return json.loads((folder / "digests.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("method", [m for m in METHODS if m != "inline"])

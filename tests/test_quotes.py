@@ -3,10 +3,17 @@ quotes file (approve, replace, withhold, not for publication) followed in every 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
-from conftest import make_wave
+from conftest import make_wave, shared_run
 from pipeline import run_pipeline
 from pipeline.app.cli import main
 from pipeline.core.wave_files import answer_sha
@@ -199,17 +206,18 @@ def test_without_decisions_the_report_says_the_quotes_were_not_reviewed(embedded
     assert not any(q.endswith(("…", "...")) or q.startswith("En ") for q in quotes)
 
 
-@pytest.fixture(scope="module")
-def reviewed_wave(tmp_path_factory):
-    """A wave built once, its quotes file written by the command and decided on, and built again."""
-    root = tmp_path_factory.mktemp("quotes_wave")
-    waves = make_wave(root / "waves", "2025")
+def _build_reviewed_wave(folder: Path) -> None:
+    """waves/2025 in `folder`, built to its networks table (all the quotes command reads), its quotes file
+    written by the command and decided on, then built from the codes on into reports/2025; decided.json
+    holds the approved and the withheld quote and the network kept out."""
+    waves = make_wave(folder / "waves", "2025")
     patch = pytest.MonkeyPatch()
     patch.setenv("SOURCE_DATE_EPOCH", "1546300800")
     try:
         wave = load_wave("2025", waves_dir=waves)
-        run_pipeline(wave=wave)
-        assert main(["--waves", str(waves), "quotes", "--wave", "2025"]) == 0
+        run_pipeline(wave=wave, stop="normalise")
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["--waves", str(waves), "quotes", "--wave", "2025"]) == 0
         frame = read_quotes_file(wave.quotes)
         networks = pd.read_parquet(wave.processed / "networks.parquet")
         quotes = frame[frame["kind"] == "quote"].reset_index()
@@ -221,10 +229,23 @@ def reviewed_wave(tmp_path_factory):
         frame.loc[withheld["index"], "decision"] = "withhold"
         frame.loc[(frame["kind"] == "network") & (frame["response_key"] == hidden.response_key), "decision"] = "withhold"
         frame.to_csv(wave.quotes, index=False, encoding="utf-8-sig")
-        run_pipeline(wave=wave, start="aggregate")
+        run_pipeline(wave=wave, start="code")
     finally:
         patch.undo()
-    return wave, approved, withheld, hidden
+    decided = {"approved": {"quote": approved.quote, "response_key": approved.response_key},
+               "withheld": {"quote": withheld.quote, "response_key": withheld.response_key},
+               "hidden": {"q23": hidden.q23, "network_id": hidden.network_id, "response_key": hidden.response_key}}
+    (folder / "decided.json").write_text(json.dumps(decided, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reviewed_wave(tmp_path_factory):
+    """A wave built once for the session (conftest.shared_run, read-only), its quotes file written by the
+    command and decided on, and built again: the wave, the approved and the withheld quote, the hidden network."""
+    folder = shared_run(tmp_path_factory, "quotes-reviewed-wave", _build_reviewed_wave)
+    decided = json.loads((folder / "decided.json").read_text(encoding="utf-8"))
+    return (load_wave("2025", waves_dir=folder / "waves"),
+            *(SimpleNamespace(**decided[key]) for key in ("approved", "withheld", "hidden")))
 
 
 def test_a_network_not_for_publication_is_out_of_every_edition(reviewed_wave):
@@ -255,8 +276,10 @@ def test_approved_quotes_stay_withheld_ones_go_and_the_method_counts_them(review
     assert "De pijplijn heeft ze gekozen" not in html
 
 
-def test_the_command_keeps_the_decisions_and_the_researchers_file(reviewed_wave):
-    wave, approved, withheld, hidden = reviewed_wave
+def test_the_command_keeps_the_decisions_and_the_researchers_file(reviewed_wave, tmp_path):
+    shared, approved, withheld, hidden = reviewed_wave
+    shutil.copytree(shared.folder.parent, tmp_path / "waves")       # the command writes into the wave
+    wave = load_wave(shared.name, waves_dir=tmp_path / "waves")
     before = wave.quotes.read_bytes()
     assert main(["--waves", str(wave.folder.parent), "quotes", "--wave", wave.name]) == 0
     assert wave.quotes.with_name("quotes.csv.bak").read_bytes() == before

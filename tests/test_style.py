@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, make_wave
+from conftest import ROOT, make_wave, shared_run
 from pipeline.core.errors import ConfigError
 from pipeline.core.style import contrast, load_style, luminance, style_path
 
@@ -84,12 +84,10 @@ def _png() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def styled(tmp_path_factory):
-    """A wave with a second style (purple, a monospaced headings font, a logo), built end to end."""
+def _build_styled(folder: Path) -> None:
+    """waves/paars in `folder`, a wave with the second style and a logo, built end to end into folder/out."""
     from pipeline import run_pipeline
     from pipeline.waves.wave import load_wave
-    folder = tmp_path_factory.mktemp("styled")
     waves = make_wave(folder / "waves", "paars")
     (waves / "paars" / "logo.png").write_bytes(_png())
     (waves / "paars" / "style.yaml").write_text(yaml.safe_dump(SECOND), encoding="utf-8")
@@ -99,7 +97,13 @@ def styled(tmp_path_factory):
         run_pipeline(wave=load_wave("paars", waves_dir=waves), out=folder / "out")
     finally:
         patch.undo()
-    return folder / "out"
+
+
+@pytest.fixture(scope="module")
+def styled(tmp_path_factory):
+    """A wave with a second style (purple, a monospaced headings font, a logo), built end to end once for the
+    session (conftest.shared_run, read-only): its report folder."""
+    return shared_run(tmp_path_factory, "styled-paars", _build_styled) / "out"
 
 
 def test_a_second_style_reaches_the_figures(styled):

@@ -3,12 +3,15 @@ anything is written; organisations, places and the researcher's exceptions stay.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
-from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT
+from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, shared_run
 from test_privacy import _readable
 from pipeline.app.cli import main
 from pipeline.reading.deidentify import lexicon, load_not_names, replace_names, replace_phones, scrub_third_parties
@@ -88,9 +91,9 @@ SECRETS = ("Henk Jansen", "Henk", "Bakker", "06-12345678", "h.jansen@voorbeeld.i
 KEPT = ("Stichting Wijkwerk", "Nijmegen", "Hogeschool van Amsterdam", "Wilhelmina Ziekenhuis", "Jan van Galen")
 
 
-@pytest.fixture(scope="module")
-def planted_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("third_parties")
+def _build_planted_run(root: Path) -> None:
+    """The embedded export with PLANTED added to every kept survey row, run with a config whose not_names.txt
+    keeps "Jan van Galen": out/ and processed/ in `root`."""
     rows = variants.read_rows(EMBEDDED_EXPORT)
     for tag, text in PLANTED.items():
         at = variants.column(rows, tag)
@@ -101,9 +104,17 @@ def planted_run(tmp_path_factory):
     shutil.copytree(ROOT / "config", config)
     (config / "not_names.txt").write_text("Jan van Galen\n", encoding="utf-8")
     out, processed = root / "out", root / "processed"
-    assert main(["--config", str(config), "run", "--export", str(export), "--supplement", str(EMBEDDED_SUPPLEMENT),
-                 "--out", str(out), "--processed", str(processed)]) == 0
-    files = sorted(p for folder in (out, processed) for p in folder.rglob("*") if p.is_file())
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["--config", str(config), "run", "--export", str(export), "--supplement", str(EMBEDDED_SUPPLEMENT),
+                     "--out", str(out), "--processed", str(processed)]) == 0
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory):
+    """The readable text of every file the planted run wrote (built once for the session, conftest.shared_run),
+    by its path under the run's folder (out/..., processed/...)."""
+    root = shared_run(tmp_path_factory, "third-parties-planted", _build_planted_run)
+    files = sorted(p for folder in (root / "out", root / "processed") for p in folder.rglob("*") if p.is_file())
     return {str(p.relative_to(root)): _readable(p) for p in files}
 
 

@@ -84,10 +84,10 @@ def test_new_wave_copies_the_export_and_marks_the_texts(tmp_path):
         new_wave("../elders", export=raw, waves_dir=waves)
 
 
-def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_the_waves_own(tmp_path, monkeypatch):
+def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_the_waves_own(built_2018, tmp_path,
+                                                                                               monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = make_wave(tmp_path / "waves", "2018")
-    run_pipeline(wave=load_wave("2018", waves_dir=waves), stop="code")     # the comparison needs its tables
+    waves = _copy(built_2018, tmp_path)     # wave 2018 built: the comparison needs its tables
     new_wave("2025", export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, previous="2018", waves_dir=waves)
     lines = []
     result = run_pipeline(wave=load_wave("2025", waves_dir=waves), say=lines.append)
@@ -206,9 +206,8 @@ def test_a_missing_wave_or_export_is_the_pipelines_message(tmp_path, capsys):
     assert err.startswith("error: wave 2031:") and "new-wave" in err and err.count("\n") == 1
 
 
-def test_old_corrections_keyed_by_network_id_are_migrated_to_the_answers_of_a_wave(tmp_path, capsys):
-    waves = make_wave(tmp_path / "waves", "2018")
-    run_pipeline(wave=load_wave("2018", waves_dir=waves), stop="code")
+def test_old_corrections_keyed_by_network_id_are_migrated_to_the_answers_of_a_wave(built_2018, tmp_path, capsys):
+    waves = _copy(built_2018, tmp_path)     # wave 2018 built (its codes before the migration)
     old = tmp_path / "coding_overrides.csv"
     old.write_text("network_id,item,theme,action,coder,reason\n"
                    "wsd-nijmegen-project-venlo,q23,draagvlak,add,JV,gemist\n"
