@@ -150,7 +150,7 @@ def test_the_cover_colophon_and_head_show_every_field(full_report):
     assert "Rapport gemaakt op" not in cover and "januari 2019" not in cover.split("Gegevens verzameld")[0]
     colophon = _part(html, '<h1 id="colofon">', "</main>")
     for shown in ("Opdrachtgever Stichting Opdracht", "Uitgever Uitgeverij Verzonnen, Utrecht",
-                  "Contact secretariaat@voorbeeld.invalid", "Versie Versie 1.2, 1 oktober 2025 (concept)",
+                  "Contact secretariaat@voorbeeld.invalid", "Versie 1.2, 1 oktober 2025 (concept)",
                   "Licentie CC BY 4.0 Dit werk mag worden gekopieerd",
                   "https://creativecommons.org/licenses/by/4.0/deed.nl", "Citeren als " + CITATION):
         assert shown in colophon, shown
