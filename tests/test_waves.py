@@ -121,7 +121,7 @@ def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(wave_t
     out = wave_t / "reports" / "t"
     html = (out / "report.html").read_text(encoding="utf-8")
     cover = html.split('<section class="cover">', 1)[1].split("</section>", 1)[0]
-    assert "Leernetwerken 2025" in cover and "A. Verzonnen, B. Bedacht" in cover and "Hogeschool Denkbeeld" in cover
+    assert "Leernetwerken 2025" in cover and "A. Verzonnen<br>B. Bedacht" in cover and "Hogeschool Denkbeeld" in cover
     method = html.split('<h1 id="methode">', 1)[1].split('<h1 id="resultaten">', 1)[0]
     assert "category label" not in method and "warning" not in method.replace('class="warning"', "")
     log = (out / "run.log").read_text(encoding="utf-8")

@@ -21,7 +21,9 @@ from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
 from pipeline.waves.compare import WITHIN_UNCERTAINTY
+from pipeline.waves.publication import Author, Publication
 from pipeline.waves.wave import inherited_from
+from pipeline.language.citation import suggested_citation
 from pipeline.coding.sheet import reviewed_share
 from pipeline.core.wave_files import load_reviews
 from pipeline.core.files import DEFAULT_TEXTS
@@ -32,6 +34,7 @@ from pipeline.publishing.texts import inline_markup, text_files, read_questionna
 DEFAULT_TITLE = "Rapport leernetwerken Werkplaatsen Sociaal Domein"
 DEFAULT_SUBTITLE = "Inventarisatie van de leernetwerken van de Werkplaatsen Sociaal Domein"
 DEFAULT_AUTHOR = "Werkgroep Lerende Praktijken van de Werkplaatsen Sociaal Domein"
+DEFAULT_KEYWORDS = ("leernetwerken", "lerende praktijken", "Werkplaatsen Sociaal Domein")
 MAX_ANSWER = 4000   # characters of one answer shown in the report; longer ones are cut with a note
 DROP_LABELS = {"preview": "voorbeeldweergave (preview)", "test": "testantwoord", "spam": "als spam gemarkeerd",
                "unfinished": "niet afgemaakt", "duplicate": "eerdere inzending van hetzelfde netwerk"}
@@ -97,6 +100,9 @@ def report_status(config: Config, *, processed: Path, wave=None, texts: Path | N
         if draft:
             warnings.append("the report is marked as a draft (concept) until then; wave.yaml's final: true is "
                             "accepted once every coded answer is reviewed and every quote chosen.")
+    if final and wave.publication.published is None:
+        warnings.append(f"{wave.folder / 'wave.yaml'} has no published date, so the cover and the suggested citation "
+                        "give none (z.d.); set published: YYYY-MM-DD, the day the report comes out.")
     # Even in a report its wave calls final, a paragraph another wave wrote about what its tables measured
     # may now say what this wave's tables contradict.
     warnings += to_check
@@ -257,10 +263,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
     return {
         "comparison": _comparison(typed, table_context),
         "meta": {
-            "title": wave.title if wave else DEFAULT_TITLE,
-            "subtitle": wave.subtitle if wave else DEFAULT_SUBTITLE,
-            "authors": list(wave.authors) if wave and wave.authors else [DEFAULT_AUTHOR],
-            "institutions": list(wave.institutions) if wave else [],
+            **_publication_meta(wave, draft=status.draft),
             "wave": wave.name if wave else None, "year": wave.year if wave else None,
             "draft": status.draft, "inherited_texts": status.inherited,
             "run_date": run_date, "pipeline_version": __version__, "codebook_version": coding["codebook_version"],
@@ -316,6 +319,36 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
 
 
 LARGEST_CHANGES = 3
+
+
+def _publication_meta(wave, *, draft: bool) -> dict:
+    """The report as a publication (wave.yaml; defaults without a wave): title, authors and institutions,
+    date, commissioning body, publisher, contact, licence, version, keywords and the suggested citation."""
+    title = wave.title if wave else DEFAULT_TITLE
+    subtitle = wave.subtitle if wave else DEFAULT_SUBTITLE
+    authors = list(wave.authors) if wave and wave.authors else [Author(DEFAULT_AUTHOR)]
+    listed = list(wave.institutions) if wave else []
+    own = [a.institution for a in authors if a.institution]
+    publication = wave.publication if wave else Publication()
+    licence = publication.licence
+    citation = suggested_citation(authors=[a.cite_as or a.name for a in authors],
+                                  year=publication.published.year if publication.published else None,
+                                  title=title, subtitle=subtitle, version=publication.version, draft=draft,
+                                  place=publication.place, publisher=publication.publisher)
+    return {
+        "title": title, "subtitle": subtitle, "description": subtitle or title,
+        "authors": [a.name for a in authors],
+        "author_details": [{"name": a.name, "institution": a.institution} for a in authors],
+        "institutions": list(dict.fromkeys(own + listed)),
+        "more_institutions": [i for i in dict.fromkeys(listed) if i not in own],
+        "published": publication.published,
+        "commissioner": publication.commissioner, "publisher": publication.publisher, "place": publication.place,
+        "contact": publication.contact, "version": publication.version,
+        "licence": {"name": licence.name, "text": licence.text, "url": licence.url} if licence else None,
+        "keywords": list(publication.keywords or DEFAULT_KEYWORDS),
+        "citation": {"authors": citation.authors, "year": citation.year, "title": citation.title,
+                     "after_title": citation.after_title, "text": citation.text},
+    }
 
 
 def _fetched(wave) -> dict | None:

@@ -274,6 +274,9 @@ def render_report(config: Config, *, processed: Path, out: Path, templates: Path
         record["style"] = file_hashes(style.files, root=PROJECT_ROOT)
     record["wave"] = wave.name if wave else None
     record["draft"] = context["meta"]["draft"]
+    meta = context["meta"]
+    record["report"] = {"title": meta["title"], "authors": meta["authors"], "version": meta["version"],
+                        "published": meta["published"].isoformat() if meta["published"] else None}
     published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,
                         log="".join(f"{line}\n" for line in log), context=context,
                         reference=word_reference(templates), pending=pending)

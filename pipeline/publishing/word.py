@@ -187,11 +187,11 @@ def set_core_properties(document, context):
     stamp = datetime.combine(day, time(0, 0), tzinfo=timezone.utc).replace(tzinfo=None)
     core = document.core_properties
     core.title = clean(context["meta"]["title"])
-    core.subject = clean(context["meta"]["subtitle"] or "")
-    core.author = clean(", ".join(context["meta"]["authors"]))
+    core.subject = clean(context["meta"]["description"])
+    core.author = clean("; ".join(context["meta"]["authors"]))
     core.last_modified_by = "wsd-leernetwerken"
     core.comments = f"Gemaakt door wsd-leernetwerken {context['meta']['pipeline_version']}"
-    core.keywords = "leernetwerken; Werkplaatsen Sociaal Domein"
+    core.keywords = clean("; ".join(context["meta"]["keywords"]))
     core.category = "Concept" if context["meta"]["draft"] else ""
     core.revision = 1
     core.created = stamp
@@ -312,10 +312,16 @@ def _cover(w: Writer, context):
     if meta["subtitle"]:
         w.para(meta["subtitle"], "Subtitle")
     details = w.para("", "Cover Details")
-    lines = [", ".join(meta["authors"]), *meta["institutions"],
-             f"Gegevens verzameld {month_year(method['first_response'])} tot en met "
-             f"{month_year(method['last_response'])}",
-             f"Rapport gemaakt op {long_date(meta['run_date'])}"]
+    lines = [a["name"] + (f" ({a['institution']})" if a["institution"] else "") for a in meta["author_details"]]
+    lines += [*meta["more_institutions"], ""]
+    if meta["commissioner"]:
+        lines.append(f"In opdracht van {meta['commissioner']}")
+    lines.append(f"Gegevens verzameld {month_year(method['first_response'])} tot en met "
+                 f"{month_year(method['last_response'])}")
+    if meta["published"]:
+        lines.append((f"{meta['place']}, " if meta["place"] else "") + long_date(meta["published"]))
+    elif meta["draft"]:
+        lines.append("Concept, nog niet gepubliceerd")
     for i, line in enumerate(lines):
         if i:
             details.add_run().add_break()

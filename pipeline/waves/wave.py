@@ -1,7 +1,7 @@
 """Waves: one round of the questionnaire, and everything that belongs to it, in waves/<name>/.
 
-A wave folder holds wave.yaml (title, year, authors, the export and supplement, the previous wave,
-template and text folders, settings that differ from config/settings.yaml, whether the report is
+A wave folder holds wave.yaml (title, year, authors with their institutions, the report's facts as a
+publication (pipeline.waves.publication), the export and supplement, the previous wave, template and text folders, settings that differ from config/settings.yaml, whether the report is
 final), its texts, its coding corrections and reviews, its quote decisions, its processed data and its links to the
 previous wave's networks. Its report goes to reports/<name>/. Paths in wave.yaml are relative to the
 wave folder, so a copied folder gives the same report.
@@ -23,6 +23,7 @@ import yaml
 from pipeline.core.config import SETTING_KINDS
 from pipeline.core.files import PROJECT_ROOT, read_yaml
 from pipeline.core.errors import ConfigError, PipelineError
+from pipeline.waves.publication import PUBLICATION_KEYS, Author, Publication, read_authors, read_publication
 
 WAVES_DIR = PROJECT_ROOT / "waves"
 CORRECTIONS = "coding_corrections.csv"
@@ -35,8 +36,8 @@ TEXT_FILES = ("inleiding", "conclusies", "discussie")
 # The first line of a text carried over from the previous wave; the researcher removes it on rewriting.
 INHERITED = "<!-- overgenomen uit meting {previous}: herschrijf deze tekst en haal dan deze regel weg -->"
 INHERITED_PATTERN = re.compile(r"^\s*<!--\s*overgenomen uit meting (.+?):.*?-->\s*\n?")
-WAVE_KEYS = ("title", "subtitle", "year", "authors", "institutions", "export", "supplement", "previous",
-             "templates", "texts", "settings", "final", "qualtrics")
+WAVE_KEYS = ("title", "subtitle", "year", "authors", "institutions", *PUBLICATION_KEYS, "export", "supplement",
+             "previous", "templates", "texts", "settings", "final", "qualtrics")
 # What fetch records under `qualtrics` (pipeline.app.fetch): where the export came from and when.
 QUALTRICS_KEYS = ("survey", "data_center", "exported_at", "since", "export", "definition")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -61,7 +62,7 @@ class Wave:
     title: str
     subtitle: str
     year: int | None
-    authors: tuple[str, ...]
+    authors: tuple[Author, ...]
     institutions: tuple[str, ...]
     export: Path
     supplement: Path | None
@@ -71,6 +72,7 @@ class Wave:
     settings: dict[str, Any] = field(default_factory=dict)
     final: bool = False
     qualtrics: Fetched | None = None
+    publication: Publication = Publication()
 
     @property
     def fetched(self) -> Fetched | None:
@@ -189,9 +191,10 @@ def load_wave(name: str, *, waves_dir: Path = WAVES_DIR) -> Wave:
     unknown = sorted(set(raw) - set(WAVE_KEYS))
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; known are {', '.join(WAVE_KEYS)}.")
-    for key in ("authors", "institutions"):
-        if not isinstance(raw.get(key) or [], list):
-            raise ConfigError(f"{path}: {key} must be a list, such as [Naam Een, Naam Twee].")
+    if not isinstance(raw.get("institutions") or [], list):
+        raise ConfigError(f"{path}: institutions must be a list, such as [Hogeschool Een, Hogeschool Twee].")
+    authors = read_authors(raw.get("authors"), path)
+    publication = read_publication(raw, path)
     settings = raw.get("settings") or {}
     if not isinstance(settings, dict) or set(settings) - set(SETTING_KINDS):
         raise ConfigError(f"{path}: settings must map keys of config/settings.yaml ({', '.join(SETTING_KINDS)}) "
@@ -212,13 +215,21 @@ def load_wave(name: str, *, waves_dir: Path = WAVES_DIR) -> Wave:
     qualtrics = _fetched(folder, raw.get("qualtrics"), path)
     return Wave(name=name, folder=folder, title=str(raw.get("title") or "Rapport leernetwerken Werkplaatsen Sociaal Domein"),
                 subtitle=str(raw.get("subtitle") or ""), year=year,
-                authors=tuple(str(a) for a in raw.get("authors") or ()),
+                authors=authors,
                 institutions=tuple(str(i) for i in raw.get("institutions") or ()),
                 export=export, supplement=_path(folder, raw.get("supplement"), "supplement", path),
                 previous=str(previous) if previous is not None else None,
                 templates=_path(folder, raw.get("templates"), "templates", path),
                 texts=_path(folder, raw.get("texts") or "texts", "texts", path), settings=dict(settings),
-                final=bool(raw.get("final", False)), qualtrics=qualtrics)
+                final=bool(raw.get("final", False)), qualtrics=qualtrics, publication=publication)
+
+
+def _author_record(author: Author) -> str | dict:
+    """An author as wave.yaml writes them: the name alone, or a mapping when there is more to say."""
+    if author.institution is None and author.cite_as is None:
+        return author.name
+    return {k: v for k, v in (("name", author.name), ("institution", author.institution),
+                              ("cite_as", author.cite_as)) if v}
 
 
 def _fetched(folder: Path, value: Any, where: Path) -> Fetched | None:
@@ -392,8 +403,10 @@ def new_wave(name: str, *, export: Path, supplement: Path | None = None, previou
         record = {
             "title": before.title if before else "Rapport leernetwerken Werkplaatsen Sociaal Domein",
             "subtitle": before.subtitle if before else "",
-            "year": None, "authors": list(before.authors) if before else [],
+            "year": None, "authors": [_author_record(a) for a in before.authors] if before else [],
             "institutions": list(before.institutions) if before else [],
+            # who writes, publishes and commissions carries over; the date and version are the new report's own
+            **({k: v for k, v in before.publication.record().items() if v} if before else {}),
             "export": f"data/{Path(export).name}",
             "supplement": f"data/{Path(supplement).name}" if supplement is not None else None,
             "previous": previous, "templates": None, "texts": "texts", "settings": {}, "final": False,
