@@ -84,11 +84,15 @@ def _template_line(exc: Exception) -> str:
 
 def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     """The PDF of the report HTML and its page count; `base` is the folder relative links resolve against.
-    The PDF is tagged as PDF/UA-1 asks (structure in reading order, table headers, figures' alternative
-    text, the document's language and title), for readers who use a screen reader."""
+    The PDF is tagged as PDF/UA-1 asks (structure in reading order, table headers with their scope,
+    figures' alternative text, page furniture as artifacts, links described in words, the document's
+    language and title), for readers who use a screen reader: WeasyPrint tags it, and
+    pipeline.publishing.pdf_tags finishes what WeasyPrint leaves out."""
     import logging
 
     from weasyprint import HTML
+
+    from pipeline.publishing.pdf_tags import finish as finish_tags
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     # fontTools stamps the font subsets it embeds with the current time unless SOURCE_DATE_EPOCH is set;
@@ -97,7 +101,8 @@ def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
         document = HTML(string=html_text, base_url=str(base) + "/").render(pdf_variant=PDF_VARIANT)
-        return document.write_pdf(pdf_identifier=b"wsd-leernetwerken", pdf_variant=PDF_VARIANT), len(document.pages)
+        pdf = document.write_pdf(pdf_identifier=b"wsd-leernetwerken", pdf_variant=PDF_VARIANT)
+        return finish_tags(pdf, html=html_text), len(document.pages)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]
