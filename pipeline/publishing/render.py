@@ -32,6 +32,7 @@ from pipeline.core.stage import Context
 from pipeline.core.style import Style
 from pipeline.core.background import Job, wait_all
 from pipeline.language import formatting as dutch_format
+from pipeline.publishing.pdf_tags import finish as finish_tags
 from pipeline.publishing.word import write_docx
 from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 from pipeline.publishing.texts import read_texts, text_to_html
@@ -91,8 +92,6 @@ def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     import logging
 
     from weasyprint import HTML
-
-    from pipeline.publishing.pdf_tags import finish as finish_tags
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     # fontTools stamps the font subsets it embeds with the current time unless SOURCE_DATE_EPOCH is set;
