@@ -286,3 +286,25 @@ def test_28_008_and_28_009_pages_with_annotations_tab_in_structure_order(pdf):
     for page in pdf.pdf.pages:
         if "/Annots" in page.obj:
             assert page.obj.get("/Tabs") == Name.S
+
+
+def test_a_long_table_is_one_table_and_the_scope_follows_the_cells_place_when_the_html_does_not_pair(tmp_path):
+    """A table over three pages is one Table; a table the print style hides leaves the HTML's th without a
+    PDF TH to pair with, and then the scope comes from where the cell stands (a header row's cells head
+    columns, a header cell in a body row heads its row)."""
+    from pipeline.publishing.render import render_pdf
+    rows = "".join(f"<tr><th scope='row'>Rij {i}</th><td>{i}</td></tr>" for i in range(160))
+    html = ("<!DOCTYPE html><html lang='nl'><head><title>Proef</title><style>@media print { .screen { display: none } }"
+            "</style></head><body><h1 id='a'>Een</h1><table class='screen'><caption>Alleen op het scherm</caption>"
+            "<thead><tr><th scope='col'>X</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>"
+            "<table><caption>Lang</caption><thead><tr><th scope='col'>Rij</th><th scope='col'>Waarde</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table><p><a href='#a'>terug</a></p></body></html>")
+    pdf, pages = render_pdf(html, base=tmp_path)
+    (tmp_path / "proef.pdf").write_bytes(pdf)
+    structure = Structure(pikepdf.open(tmp_path / "proef.pdf"))
+    assert pages >= 3 and len(structure.of("Table")) == 1
+    scopes = Counter(str(th.A.Scope) for th in structure.of("TH"))
+    assert scopes == Counter({"/Column": 2, "/Row": 160})
+    assert not untagged_content(structure)
+    assert [str(a.Contents) for _, a in link_annotations(structure)] == ["Een"]
+    assert render_pdf(html, base=tmp_path)[0] == pdf

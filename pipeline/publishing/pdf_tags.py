@@ -24,6 +24,8 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A marked-content sequence of one structure element, as WeasyPrint begins it: "/Span <</MCID 12>> BDC".
+MARKED_CONTENT = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 
 
 def finish(pdf_bytes: bytes, *, html: str) -> bytes:
@@ -159,7 +161,7 @@ def _heights(page, mcids: set[int]) -> dict[int, float]:
     """How high on `page` (in PDF units from the bottom) the first text of each marked content in `mcids`
     starts."""
     ctm, stack, heights, open_mcid = (1, 0, 0, 1, 0, 0), [], {}, None
-    for operands, operator in pikepdf.parse_content_stream(page):
+    for operands, operator in pikepdf.parse_content_stream(page, "q Q cm BDC Tm"):
         op = str(operator)
         if op == "q":
             stack.append(ctm)
@@ -271,18 +273,22 @@ def _scope_header_cells(tree: _Tree, html_scopes: list[str]) -> None:
 
 def _mark_artifacts(pdf: pikepdf.Pdf, tree: _Tree, artifacts: dict) -> None:
     """The marked content in `artifacts` ({page: {MCID: artifact properties}}) becomes an artifact in the
-    page's content, and leaves the parent tree."""
+    page's content, and leaves the parent tree. Only the marked-content operators change: the rest of the
+    page's content keeps its bytes."""
     for page in pdf.pages:
         wanted = artifacts.get(page.objgen)
         if not wanted:
             continue
-        instructions = []
-        for operands, operator in pikepdf.parse_content_stream(page):
-            if (str(operator) == "BDC" and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]
-                    and int(operands[1].MCID) in wanted):
-                operands = [Name.Artifact, wanted[int(operands[1].MCID)]]
-            instructions.append(pikepdf.ContentStreamInstruction(operands, operator))
-        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+
+        def artifact(match: re.Match) -> bytes:
+            properties = wanted.get(int(match.group(1)))
+            if properties is None:
+                return match.group(0)
+            return b"/Artifact " + properties.unparse() + b" BDC"
+        content = page.obj.Contents
+        streams = list(content) if isinstance(content, Array) else [content]
+        for stream in streams:
+            stream.write(MARKED_CONTENT.sub(artifact, stream.read_bytes()))
         mapping = tree.parents.get(tree.page_key[page.objgen])
         if isinstance(mapping, Array):
             for mcid in wanted:
