@@ -31,19 +31,19 @@ MARKED_CONTENT = re.compile(rb"/[A-Za-z]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 def finish(pdf_bytes: bytes, *, html: str) -> bytes:
     """The PDF `pdf_bytes` (WeasyPrint's, tagged) with its tags finished as the module docstring says;
     `html` is the report HTML it was printed from."""
-    page_of_html = _read_html(html)
+    from_html = _read_html(html)
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         tree = _Tree(pdf)
         furniture = tree.outside_the_tree()
         repeated = _join_continued_tables(tree)
-        _scope_header_cells(tree, page_of_html.scopes)
+        _scope_header_cells(tree, from_html.scopes)
         artifacts: dict[tuple[int, int], dict[int, Dictionary]] = {}
         for page, mcid, kind in furniture:
             artifacts.setdefault(page, {})[mcid] = kind
         for page, mcid in repeated:
             artifacts.setdefault(page, {})[mcid] = Dictionary(Type=Name.Pagination)
         _mark_artifacts(pdf, tree, artifacts)
-        _describe_links(pdf, page_of_html.texts)
+        _describe_links(pdf, from_html.texts)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
     return out.getvalue()
@@ -107,6 +107,11 @@ class _Tree:
         nums = self.root.ParentTree.Nums
         self.parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
         self.page_key = {page.objgen: int(page.obj.get("/StructParents", -1)) for page in pdf.pages}
+        self.page_number = {page.objgen: number for number, page in enumerate(pdf.pages)}
+
+    def page_of(self, element) -> int:
+        page = element.get("/Pg")
+        return self.page_number.get(page.objgen, -1) if page is not None else -1
 
     def elements(self) -> list:
         """Every structure element reachable from the root, in reading order."""
@@ -211,23 +216,28 @@ def _marked_content(element) -> list[tuple[tuple[int, int], int]]:
 
 
 def _join_continued_tables(tree: _Tree) -> list[tuple[tuple[int, int], int]]:
-    """Each Table element without a Caption is the rest of the table before it, on the next page (every
-    table of the report has a caption, and WeasyPrint gives it only to the first part): its rows go into
-    the first part's body, its cells' Headers point at the first part's header cells, and it leaves the
-    tree. Gives the marked content of the header rows repeated on the continuation pages."""
-    repeated, first = [], None
+    """A Table element without a Caption that begins the page after the one where the table before it
+    ends, with as many header cells, is the rest of that table (every table of the report has a caption,
+    and WeasyPrint gives it only to the first part): its rows go into the first part's body, its cells'
+    Headers point at the first part's header cells, and it leaves the tree. Gives the marked content of
+    the header rows repeated on the continuation pages."""
+    repeated, first, last_page, seen_on_page = [], None, -1, set()
     for table in [e for e in tree.elements() if str(e.S) == "/Table"]:
         kinds = [str(kid.S) for kid in _kids(table) if _is_element(kid)]
-        if "/Caption" in kinds or first is None:
-            first = table
+        page = tree.page_of(table)
+        starts_page = page not in seen_on_page
+        seen_on_page.add(page)
+        if "/Caption" in kinds or first is None or not (starts_page and page == last_page + 1):
+            first, last_page = table, page
             continue
         head = [kid for kid in _kids(table) if _is_element(kid) and str(kid.S) == "/THead"]
         first_head = [kid for kid in _kids(first) if _is_element(kid) and str(kid.S) == "/THead"]
         headers = [cell for part in head for cell in _header_cells(part)]
         first_headers = [cell for part in first_head for cell in _header_cells(part)]
         if len(headers) != len(first_headers):
-            first = table      # not the same table after all: leave both as they are
+            first, last_page = table, page      # not the same table after all: leave both as they are
             continue
+        last_page = page
         renamed = {str(h.get("/ID")): first_h.get("/ID") for h, first_h in zip(headers, first_headers) if "/ID" in h}
         bodies = [kid for kid in _kids(first) if _is_element(kid) and str(kid.S) == "/TBody"]
         body = bodies[-1] if bodies else first
