@@ -42,7 +42,7 @@ STAGES = (
           config=("instrument.yaml", "style.yaml"), reads=("tables.json",), writes=("charts.json", "figures/"),
           wave=("style.yaml",), takes=("tables",), help="the report's figures as PNG, SVG, PDF and CSV"),
     Stage("render", "pipeline.publishing.render",
-          ("publishing/render", "publishing/context", "publishing/texts", "publishing/inherited", "publishing/word", "publishing/word_text", "publishing/word_fields",
+          ("publishing/render", "publishing/pdf_tags", "publishing/context", "publishing/texts", "publishing/inherited", "publishing/word", "publishing/word_text", "publishing/word_fields",
            "publishing/word_tables", "publishing/word_figures", "publishing/word_body", "language/formatting", "waves/output_folder", "coding/sheet",
            "waves/wave", "core/style", "core/background", "core/wave_files"),
           config=("instrument.yaml", "codebook.yaml", "taxonomies.yaml", "style.yaml", "questionnaire.yaml"),

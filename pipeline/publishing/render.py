@@ -32,6 +32,7 @@ from pipeline.core.stage import Context
 from pipeline.core.style import Style
 from pipeline.core.background import Job, wait_all
 from pipeline.language import formatting as dutch_format
+from pipeline.publishing.pdf_tags import finish as finish_tags
 from pipeline.publishing.word import write_docx
 from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 from pipeline.publishing.texts import read_texts, text_to_html
@@ -84,8 +85,10 @@ def _template_line(exc: Exception) -> str:
 
 def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     """The PDF of the report HTML and its page count; `base` is the folder relative links resolve against.
-    The PDF is tagged as PDF/UA-1 asks (structure in reading order, table headers, figures' alternative
-    text, the document's language and title), for readers who use a screen reader."""
+    The PDF is tagged as PDF/UA-1 asks (structure in reading order, table headers with their scope,
+    figures' alternative text, page furniture as artifacts, links described in words, the document's
+    language and title), for readers who use a screen reader: WeasyPrint tags it, and
+    pipeline.publishing.pdf_tags finishes what WeasyPrint leaves out."""
     import logging
 
     from weasyprint import HTML
@@ -97,7 +100,8 @@ def render_pdf(html_text: str, *, base: Path) -> tuple[bytes, int]:
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
         document = HTML(string=html_text, base_url=str(base) + "/").render(pdf_variant=PDF_VARIANT)
-        return document.write_pdf(pdf_identifier=b"wsd-leernetwerken", pdf_variant=PDF_VARIANT), len(document.pages)
+        pdf = document.write_pdf(pdf_identifier=b"wsd-leernetwerken", pdf_variant=PDF_VARIANT)
+        return finish_tags(pdf, html=html_text), len(document.pages)
     finally:
         if previous is None:
             del os.environ["SOURCE_DATE_EPOCH"]

@@ -58,10 +58,10 @@ def text_to_html(text: str, *, hard_breaks: bool = True, carried: Inheritance | 
 
 def _marked(content: str, mark: str) -> str:
     """A paragraph carried over from an earlier wave: a bordered block whose first line says so, read
-    out by screen readers as a note with that label."""
+    out by screen readers as a note that begins with that line (once: the note has no label of its own
+    that would say it again)."""
     label = html.escape(mark, quote=True)
-    return (f'<div class="inherited" role="note" aria-label="{label}"><p class="inherited-mark">{label}</p>'
-            f"{content}</div>")
+    return f'<div class="inherited" role="note"><p class="inherited-mark">{label}</p>{content}</div>'
 
 
 def _join_continuations(lines, items):
