@@ -36,6 +36,7 @@ from pipeline.publishing.word import write_docx
 from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 from pipeline.publishing.texts import read_texts, text_to_html
 from pipeline.publishing.context import ReportStatus, build_context, report_status
+from pipeline.publishing.typesetting import hyphenate_html, report_names, without_soft_hyphens
 
 PDF_VARIANT = "pdf/ua-1"   # tagged, for screen readers (the public sector's accessibility rules)
 
@@ -156,7 +157,9 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
         if context is not None:
-            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
+            # The Word edition is written from the text without soft hyphens: hyphenation there is its own.
+            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference,
+                       html=without_soft_hyphens(html_text))
         pages = pdf_job.wait()
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
@@ -232,7 +235,8 @@ def report_html(config: Config, *, processed: Path, templates: Path | None = Non
                 day: date, tables: list[Table] | None = None, wave=None,
                 status: ReportStatus | None = None, style: Style | None = None) -> tuple[str, dict]:
     """The report's HTML from `processed` and the template context it was rendered from (the preview
-    shows this HTML alone; the stage also prints it to PDF and Word)."""
+    shows this HTML alone; the stage also prints it to PDF and Word). Its body text carries the soft
+    hyphens of pipeline.publishing.typesetting, so that no proper name breaks across lines."""
     if texts and not texts.is_dir():
         raise PipelineError(f"{texts}: not a folder; give the folder that holds your inleiding.md and the others.")
     if templates and not templates.is_dir():
@@ -241,7 +245,8 @@ def report_html(config: Config, *, processed: Path, templates: Path | None = Non
     written = read_texts(folders=texts_folders, waves_dir=wave.folder.parent if wave else None)
     context = build_context(processed=processed, config=config, texts=written,
                             run_date=day, tables=tables, wave=wave, status=status, style=style)
-    return render_html(context, user_templates=templates), context
+    html_text = render_html(context, user_templates=templates)
+    return hyphenate_html(html_text, names=report_names(context, config.taxonomies)), context
 
 
 def run(ctx: Context) -> None:
