@@ -1,10 +1,11 @@
-"""Typesetting of the report's HTML: where a word may break at a line end, decided once per distinct word
-(pipeline.language.hyphenation), so that a proper name never breaks across lines.
+"""Typesetting of the HTML the PDF is laid out from: where a word may break at a line end, decided once
+per distinct word (pipeline.language.hyphenation), so that a proper name never breaks across lines.
 
 `report_names` gives the words the report must not hyphenate beyond the capitalised ones: the words of
 the networks' names, werkplaatsen and initiators (this wave's and, in a comparison, the previous wave's),
 and the taxonomies' labels and terms. `hyphenate_html` writes soft hyphens into the body text, which
-report.css lays out with `hyphens: manual`; not into headings, table headers, a table's short values
+report.css lays out with `hyphens: manual` (report.html itself keeps none: a reader's copy and search
+stay plain, and the browser hyphenates nothing); not into headings, table headers, a table's short values
 (td.short), the cover, the contents, code (digests) or the downloads, and never into a tag, an attribute
 or an entity. In a table's other cells a word that may not break is wrapped in <span class="whole">
 instead, and the cell hyphenates itself (`hyphens: auto`): WeasyPrint (70) measures the narrowest width
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 
 from pipeline.core.config import Taxonomies
-from pipeline.language.hyphenation import SOFT_HYPHEN, hyphenated, may_hyphenate, name_words, words_marked
+from pipeline.language.hyphenation import hyphenated, may_hyphenate, name_words, words_marked
 
 # Elements whose text is never hyphenated: what report.css sets apart as headings, names and short values.
 _WHOLE_TAGS = frozenset({"head", "title", "h1", "h2", "h3", "h4", "h5", "h6", "th", "nav", "code", "pre", "kbd",
@@ -74,10 +75,6 @@ def hyphenate_html(html: str, *, names: frozenset[str]) -> str:
             stack.append((name, name in _WHOLE_TAGS or bool(_classes(attributes) & _WHOLE_CLASSES)))
     out.append(typeset(html[last:]))
     return "".join(out)
-
-
-def without_soft_hyphens(html: str) -> str:
-    return html.replace(SOFT_HYPHEN, "")
 
 
 def _classes(attributes: str) -> set[str]:
