@@ -37,6 +37,7 @@ from pipeline.publishing.word import write_docx
 from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 from pipeline.publishing.texts import read_texts, text_to_html
 from pipeline.publishing.context import ReportStatus, build_context, report_status
+from pipeline.publishing.typesetting import hyphenate_html, report_names
 
 PDF_VARIANT = "pdf/ua-1"   # tagged, for screen readers (the public sector's accessibility rules)
 
@@ -138,11 +139,12 @@ def _write_pdf(html_text: str, *, base: Path, out: Path) -> int:
 
 def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard: dict | None = None,
             log: str = "", context: dict | None = None, reference: Path | None = None,
-            pending: list | None = None) -> Published:
+            pending: list | None = None, pdf_html: str | None = None) -> Published:
     """Assemble the output folder beside OUT and move it into place only when complete; OUT is replaced
     only when the pipeline made it (see pipeline.waves.output_folder). With the template `context`, the folder
     also gets the Word edition, report.docx, in the look of `reference` (templates/reference.docx if none).
-    `pending` are background jobs still writing processed/figures (the PNG and PDF files)."""
+    `pending` are background jobs still writing processed/figures (the PNG and PDF files). `pdf_html` is
+    the HTML the PDF is laid out from, when it differs from report.html (its soft hyphens)."""
     guard = guard or {}
     out = output_folder.check_output_folder(out, **guard)
     staging = output_folder.new_staging(out)
@@ -155,7 +157,7 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
         # The PDF layout is the longest step: a second process does it (from the SVG figures in processed/)
         # while this one waits for the figures' PNG and PDF files and writes the Word edition from them.
         # A function and its arguments (not a closure), so that a fresh interpreter can be handed it.
-        pdf_job = Job(partial(_write_pdf, html_text, base=processed, out=staging / "report.pdf"),
+        pdf_job = Job(partial(_write_pdf, pdf_html or html_text, base=processed, out=staging / "report.pdf"),
                       what="the PDF (WeasyPrint)")
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
@@ -283,5 +285,6 @@ def render_report(config: Config, *, processed: Path, out: Path, templates: Path
                         "published": meta["published"].isoformat() if meta["published"] else None}
     published = publish(processed=processed, out=out, html_text=html_text, manifest=record, guard=guard,
                         log="".join(f"{line}\n" for line in log), context=context,
-                        reference=word_reference(templates), pending=pending)
+                        reference=word_reference(templates), pending=pending,
+                        pdf_html=hyphenate_html(html_text, names=report_names(context, config.taxonomies)))
     return published, len(context["networks"])
