@@ -12,11 +12,12 @@ import yaml
 
 from conftest import ROOT, make_wave, shared_run
 from pipeline.core.errors import ConfigError
-from pipeline.core.style import contrast, load_style, luminance, style_path
+from pipeline.core.style import contrast, label_colour, load_style, luminance, style_path
 
 DEFAULT = ROOT / "config" / "style.yaml"
 SECOND = {"colours": {"accent": "#7a1f5c", "ink": "#141414", "muted": "#555555", "line": "#cccccc",
-                      "tint": "#f6eef3", "scale": ["#f1dbe8", "#d9a3c3", "#b86a98", "#8c3a6c", "#4d0f36"]},
+                      "tint": "#f6eef3", "scale": ["#c474a6", "#b0488a", "#923770", "#702555", "#360c27"],
+                      "unknown": "#7a7a7a"},
           "fonts": {"text": "DejaVu Sans", "headings": "DejaVu Sans Mono", "word_text": "Liberation Sans",
                     "word_headings": "Liberation Mono"},
           "logo": {"file": "logo.png", "alt": "Logo van Hogeschool Denkbeeld"}}
@@ -41,6 +42,17 @@ def test_the_default_is_the_calm_blue_readable_and_greyscale_safe():
     assert all(contrast(c, "#ffffff") >= 4.5 for c in (style.ink, style.muted, style.accent))
     lightness = [luminance(c) for c in style.scale]
     assert lightness == sorted(lightness, reverse=True) and len(set(lightness)) == 5
+    # every bar and segment stands out from the white page (WCAG 1.4.11), and carries its number readably
+    assert all(contrast(c, "#ffffff") >= 3 for c in (*style.scale, style.unknown, style.accent))
+    assert all(contrast(c, label_colour(c, style.ink)) >= 4.5 for c in style.scale)
+
+
+def test_a_style_without_the_colour_of_unknown_values_gets_a_grey_that_passes(tmp_path):
+    record = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
+    del record["colours"]["unknown"]
+    path = tmp_path / "style.yaml"
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    assert contrast(load_style(path).unknown, "#ffffff") >= 3
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -49,6 +61,17 @@ def test_the_default_is_the_calm_blue_readable_and_greyscale_safe():
     ({"colours__scale": ["#163f66", "#3a6f9f", "#6a9cc6", "#a3c4dd", "#d6e4f0"]},
      r"colours\.scale\[2\] #3a6f9f is not clearly darker"),
     ({"colours__scale": ["#d6e4f0", "#a3c4dd"]}, r"colours\.scale must be a list of five colours"),
+    # the palette of the 2018 report: its three lightest segments vanish into the white page
+    ({"colours__scale": ["#d6e4f0", "#a3c4dd", "#6a9cc6", "#3a6f9f", "#163f66"]},
+     r"colours\.scale\[1\] #d6e4f0 has a contrast of 1\.30:1 on white; a bar or segment of a figure needs at "
+     r"least 3:1 \(WCAG 2\.1, 1\.4\.11\): choose a darker colour"),
+    ({"colours__scale": ["#6093be", "#3d73a1", "#6a9cc6", "#1e4567", "#081e30"]},
+     r"colours\.scale\[3\] #6a9cc6 is not clearly darker"),
+    ({"colours__scale": ["#6093be", "#3d73a1", "#2d5c86", "#1e4567", "#081e30"], "colours__unknown": "#bdbdbd"},
+     r"colours\.unknown #bdbdbd has a contrast of 1\.88:1 on white"),
+    # luminance 0.21: white reaches 4.0:1 on it, the ink 4.0:1; its percentage would be hard to read either way
+    ({"colours__scale": ["#6b98bf", "#5a87ad", "#2d5c86", "#1e4567", "#081e30"]},
+     r"colours\.scale\[2\] #5a87ad carries its percentages at \d\.\d:1 at best"),
     ({"colours__hue": "#000000"}, r"unknown key\(s\) colours\.hue"),
     ({"fonts__text": "Arial; }"}, r"fonts\.text 'Arial; }' is not a font name"),
     ({"logo": {"file": "nergens.png", "alt": "Logo"}}, r"logo\.file .*nergens\.png not found"),

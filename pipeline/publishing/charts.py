@@ -12,9 +12,10 @@ main numbers, the alternative text of the HTML, PDF and Word. Equal input gives 
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 import json
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -27,12 +28,14 @@ from pipeline.language.formatting import percent as dutch_percent, rounded_perce
 from pipeline.core.errors import PipelineError
 from pipeline.core.schemas import write_atomic
 from pipeline.core.stage import Context
-from pipeline.core.style import Style, luminance
+from pipeline.core.style import Style, label_colour
+from pipeline.publishing.pdf_fonts import lean_pdf_fonts
 
 WIDTH_CM = 16.0      # print: the text width of the A4 page
 PHONE_WIDTH_CM = 9.0  # the phone variant, shown below 600 px
-GREY = "#bdbdbd"      # what is not a value of the scale (no level given, unknown start year)
 GRID = "#d9d9d9"
+LINE_PT = 8.5 * 1.2   # one line of the figures' text (font.size 8.5, matplotlib's line spacing 1.2)
+SEGMENT_PADDING_PT = 1.5  # room a segment's percentage keeps on either side
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Figure:
     caption: str = ""
     item: str = ""
     description: str = ""
+    unlabelled: list[str] = field(default_factory=list)   # segments too narrow for their number, in words
 
 
 def _cm(value: float) -> float:
@@ -105,17 +109,24 @@ def _hbars(ax, look: Look, labels: list[str], values: list[int]) -> None:
         ax.text(v, y, f" {v}", va="center", ha="left", color=look.style.ink)
 
 
+def _lines(labels, look: Look) -> int:
+    """The most lines any of the labels takes, wrapped as a bar's label is."""
+    return max((_wrapped(label, look.wrap).count("\n") + 1 for label in labels), default=1)
+
+
 def _counts(labels, values) -> str:
     return "; ".join(f"{label}: {value}" for label, value in zip(labels, values))
 
 
-def count_chart(look: Look, name: str, title: str, labels: list[str], values: list[int], *, axis_label: str,
+def count_chart(look: Look, name: str, title: str, labels: list[str], values: list[int], *, axis_label: str, n: int,
                 height_cm: float = 7.0, columns=("Categorie", "Netwerken")) -> Figure:
-    """Horizontal bars of counts, in the order given, each bar labelled with its count."""
-    fig, (ax,) = _new(look, height_cm)
+    """Horizontal bars of counts, in the order given, each bar labelled with its count; `n` is the networks
+    counted, which the axis label carries. The figure grows where its labels' lines need it."""
+    pitch = _lines(labels, look) * LINE_PT / 72 * 2.54 + 0.2
+    fig, (ax,) = _new(look, max(height_cm, 2.8 + len(labels) * pitch))
     _hbars(ax, look, labels, values)
     _count_axis(ax, max(values, default=0), _axis_label(look, axis_label))
-    description = f"Staafdiagram, aantal netwerken per {columns[0].lower()}: {_counts(labels, values)}."
+    description = f"Staafdiagram, aantal netwerken per {columns[0].lower()} (n = {n}): {_counts(labels, values)}."
     return Figure(name, title, pd.DataFrame({columns[0]: labels, columns[1]: values}), fig, description=description)
 
 
@@ -152,7 +163,7 @@ def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int
     Takes label and networks."""
     fig, (ax,) = _new(look, 6.5)
     labels, values = years["label"].tolist(), years["networks"].tolist()
-    colours = [look.style.accent if label.isdigit() else GREY for label in labels]
+    colours = [look.style.accent if label.isdigit() else look.style.unknown for label in labels]
     ax.bar(range(len(labels)), values, color=colours, width=0.62)
     ax.set_xticks(range(len(labels)), labels)
     ax.tick_params(axis="x", length=0)
@@ -171,9 +182,26 @@ def year_chart(look: Look, name: str, title: str, years: pd.DataFrame, *, n: int
     return Figure(name, title, pd.DataFrame({"Startjaar": labels, "Netwerken": values}), fig, description=description)
 
 
+def _segment_labels(fig, ax, segments) -> list:
+    """Keeps the percentage of each segment that it fits into with room on either side and removes the others;
+    returns the segments that lost theirs. Each segment is (text, x0, width, what)."""
+    fig.draw_without_rendering()
+    padding = 2 * SEGMENT_PADDING_PT * fig.dpi / 72
+    lost = []
+    for text, x0, width, what in segments:
+        left, right = ax.transData.transform([(x0, 0), (x0 + width, 0)])[:, 0]
+        if text.get_window_extent().width + padding > right - left:
+            text.remove()
+            lost.append(what)
+    return lost
+
+
 def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, levels: dict[str, str]) -> Figure:
-    """100% stacked bars of involvement per participant group, n in every label; the categories without
-    a level are counted in a separate grey panel, so they neither vanish nor pose as a scale point.
+    """100% stacked bars of involvement per participant group, n in every label, each segment with its
+    percentage where it fits (the others named in the description); white rules part the segments. In print the
+    categories without a level are counted in a separate grey panel, so they neither vanish nor pose as a scale
+    point; on a phone, where the bars need the whole width, each group's name stands above its bar and says
+    how many have no level.
     Takes label, categories, not_given and the level columns named in `levels` (column -> heading)."""
     from matplotlib.figure import Figure as MplFigure
     colours = look.style.scale
@@ -182,42 +210,65 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
                             f"({look.style.source}, colours.scale) are made for {len(colours)}.")
     shown = table[table["categories"] > 0].copy()
     shown["n"] = shown[list(levels)].sum(axis=1)
-    fig = MplFigure(figsize=(_cm(look.width_cm), _cm(11.0 if look.width_cm >= WIDTH_CM else 14.0)),
-                    layout="constrained")
+    group_names = [g.split(" (")[0] for g in shown["label"]]
+    missing = shown["not_given"].tolist()
     phone = look.width_cm < WIDTH_CM
-    ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1.9] if phone else [7, 1.2]})
-    positions = list(range(len(shown)))[::-1]
+    if phone:
+        names = [_wrapped(f"{g} (n = {n}" + (f"; {m} {NOT_GIVEN.lower()})" if m else ")"), 42)
+                 for g, n, m in zip(group_names, shown["n"], missing)]
+        # in lines of text: each group's name above its bar (1.4 lines high), with half a line to spare
+        pitches = [name.count("\n") + 1 + 1.4 + 0.8 for name in names]
+        tops = [sum(pitches[:i]) for i in range(len(pitches))]
+        positions = [-(top + pitch - 0.4 - 0.7) for top, pitch in zip(tops, pitches)]   # the bars' centres
+        height = 0.8 + sum(pitches) * LINE_PT / 72 * 2.54 + 3.4
+        fig = MplFigure(figsize=(_cm(look.width_cm), _cm(height)), layout="constrained")
+        ax = fig.subplots()
+        side = None
+        bar_height = 1.4
+    else:
+        fig = MplFigure(figsize=(_cm(look.width_cm), _cm(11.0)), layout="constrained")
+        ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [7, 1.2]})
+        positions = list(range(len(shown)))[::-1]
+        bar_height = 0.66
     left = [0.0] * len(shown)
+    segments = []
     for colour, (column, label) in zip(colours, levels.items()):
         shares = [100 * c / n if n else 0 for c, n in zip(shown[column], shown["n"])]
-        ax.barh(positions, shares, left=left, color=colour, height=0.66, label=label, edgecolor="white", linewidth=0.6)
-        dark = luminance(colour) < 0.18   # white figures on the dark steps, dark ones on the light
-
-        for y, x0, share in zip(positions, left, shares):
-            if share >= 12:
-                ax.text(x0 + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7,
-                        color="white" if dark else look.style.ink)
+        ax.barh(positions, shares, left=left, color=colour, height=bar_height, label=label, edgecolor="white",
+                linewidth=1.0)
+        ink = label_colour(colour, look.style.ink)
+        for y, x0, share, count, n, group in zip(positions, left, shares, shown[column], shown["n"], group_names):
+            if share > 0:
+                text = ax.text(x0 + share / 2, y, f"{share:.0f}%", ha="center", va="center", fontsize=7, color=ink)
+                segments.append((text, x0, share, f"{group} {label.lower()} {share:.0f}% ({count} van {n})"))
         left = [a + b for a, b in zip(left, shares)]
-    group_names = [g.split(" (")[0] for g in shown["label"]]
-    ax.set_yticks(positions, [f"{_wrapped(g, 28 if look.width_cm >= WIDTH_CM else 16)} (n = {n})"
-                              for g, n in zip(group_names, shown["n"])])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
-    ticks = range(0, 101, 50 if phone else 25)
+    ticks = range(0, 101, 25)
     ax.set_xticks(ticks, [f"{v}%" for v in ticks])
-    ax.set_xlabel(_wrapped("Aandeel van de categorieën met een ingevuld niveau", 30 if phone else 80))
+    ax.set_xlabel(_wrapped("Aandeel van de categorieën met een ingevuld niveau", 44 if phone else 80))
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(ncols=5 if look.width_cm >= WIDTH_CM else 2, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False, fontsize=7,
-              handlelength=1.0, handletextpad=0.4, columnspacing=0.9, borderaxespad=0)
-    missing = shown["not_given"].tolist()
-    side.barh(positions, missing, color=GREY, height=0.66)
-    for y, m in zip(positions, missing):
-        side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=look.style.ink)
-    side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
-    side.set_xticks([])
-    side.set_title(_wrapped(NOT_GIVEN.lower(), 8 if phone else 30), fontsize=7, color="#555555")
-    side.spines[["top", "right", "bottom"]].set_visible(False)
-    side.tick_params(axis="y", length=0)
+    legend = dict(frameon=False, fontsize=7, handlelength=1.0, handletextpad=0.4, columnspacing=0.9)
+    if phone:
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_ylim(-sum(pitches), 0)
+        for name_lines, y in zip(names, positions):
+            ax.annotate(name_lines, (0, y + bar_height / 2), xytext=(0, 2), textcoords="offset points",
+                        ha="left", va="bottom", annotation_clip=False)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside upper left", ncols=3, **legend)
+    else:
+        ax.set_yticks(positions, [f"{_wrapped(g, 28)} (n = {n})" for g, n in zip(group_names, shown["n"])])
+        ax.legend(ncols=5, loc="lower left", bbox_to_anchor=(0.0, 1.01), borderaxespad=0, **legend)
+        side.barh(positions, missing, color=look.style.unknown, height=bar_height)
+        for y, m in zip(positions, missing):
+            side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=look.style.ink)
+        side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
+        side.set_xticks([])
+        side.set_title(_wrapped(NOT_GIVEN.lower(), 30), fontsize=7, color="#555555")
+        side.spines[["top", "right", "bottom"]].set_visible(False)
+        side.tick_params(axis="y", length=0)
+    unlabelled = _segment_labels(fig, ax, segments)
     data = pd.DataFrame({"Deelnemersgroep": group_names, "n met niveau": shown["n"].to_numpy()})
     for column, label in levels.items():
         data[label] = shown[column].to_numpy()
@@ -229,7 +280,7 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
                    + "; ".join(f"{g} {dutch_percent(rounded_percent(int(shown.loc[i, high].sum()), int(shown.loc[i, 'n'])))} "
                                f"(n = {int(shown.loc[i, 'n'])})"
                                for g, i in zip(group_names, shown.index) if shown.loc[i, "n"]) + ".")
-    return Figure(name, title, data, fig, description=description)
+    return Figure(name, title, data, fig, description=description, unlabelled=unlabelled)
 
 
 def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answered: int,
@@ -240,7 +291,11 @@ def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answe
     categories = list(dict.fromkeys(named["category_label"]))
     sizes = [int((named["category_label"] == c).sum()) for c in categories] or [1]
     per_bar = 0.8 if look.width_cm >= WIDTH_CM else 1.5
-    fig, axes = _new(look, 3.0 + per_bar * sum(sizes), rows=max(1, len(categories)), height_ratios=sizes)
+    # a panel's bars stand as far apart as its longest label needs: a label of four lines must not touch the next
+    pitches = [max(per_bar, _lines(named.loc[named["category_label"] == c, "theme_label"], look) * LINE_PT / 72 * 2.54
+                   + 0.2) for c in categories] or [per_bar]
+    heights = [size * pitch for size, pitch in zip(sizes, pitches)]
+    fig, axes = _new(look, 3.0 + sum(heights), rows=max(1, len(categories)), height_ratios=heights)
     maximum = int(named["networks"].max()) if len(named) else 0
     parts = []
     for ax, category in zip(axes, categories):
@@ -274,11 +329,11 @@ def _figure(look: Look, item: Item, spec: FigureSpec, table: Table, *, n: int) -
         return year_chart(look, spec.name, title, frame, n=n)
     if item.role == "status":
         return count_chart(look, spec.name, title, frame["label"].tolist(), frame["networks"].tolist(), axis_label=axis,
-                           height_cm=5.0, columns=("Status", "Netwerken"))
+                           n=n, height_cm=5.0, columns=("Status", "Netwerken"))
     if item.role == "initiator":
         named = frame[frame["networks"] > 0].sort_values("networks", ascending=False, kind="stable")
         return count_chart(look, spec.name, title, named["label"].tolist(), named["networks"].tolist(),
-                           axis_label=f"{axis}\neen netwerk kan meer typen initiatiefnemer hebben", height_cm=7.0,
+                           axis_label=f"{axis}\neen netwerk kan meer typen initiatiefnemer hebben", n=n, height_cm=7.0,
                            columns=("Type initiatiefnemer", "Netwerken"))
     if item.role == "coded":
         return theme_chart(look, spec.name, title, frame, answered=table.base or 0, counted=item.report.counted)
@@ -286,7 +341,7 @@ def _figure(look: Look, item: Item, spec: FigureSpec, table: Table, *, n: int) -
         labels = list(dict.fromkeys(["Ja", "Nee", NOT_GIVEN]))
         counts = frame["answer_shown"].value_counts()
         return count_chart(look, spec.name, title, labels, [int(counts.get(label, 0)) for label in labels],
-                           axis_label=axis, height_cm=4.5, columns=("Antwoord", "Netwerken"))
+                           axis_label=axis, n=n, height_cm=4.5, columns=("Antwoord", "Netwerken"))
     raise PipelineError(f"config/instrument.yaml: item {item.id} has a figure, but items of role {item.role} "
                         "have no figure to draw; remove report.figure there.")
 
@@ -307,12 +362,21 @@ def charts(tables: list[Table], instrument: Instrument, look: Look) -> list[Figu
     changes = by_name.get("vergelijking_verandering")
     if changes is not None:   # a wave compared with the previous one
         frame = changes.frame
+        compared = int(frame["networks"].sum())   # every network of either wave has one change
         figure = count_chart(look, "vergelijking", changes.title, frame["label"].tolist(), frame["networks"].tolist(),
-                             axis_label="Aantal netwerken (van een van beide metingen)", height_cm=5.5,
-                             columns=("Verandering", "Netwerken"))
+                             axis_label=f"Aantal netwerken (n = {compared} netwerken van een van beide metingen)",
+                             n=compared, height_cm=5.5, columns=("Verandering", "Netwerken"))
         figure.caption = f"{changes.title}: aantal netwerken per verandering."
         figures.append(figure)
     return figures
+
+
+def _with_unlabelled(figure: Figure, phone: Figure) -> str:
+    """The figure's description, naming the segments that carry no number in its print or phone version."""
+    unlabelled = list(dict.fromkeys(figure.unlabelled + phone.unlabelled))
+    if not unlabelled:
+        return figure.description
+    return f"{figure.description} Te smal voor hun percentage in de figuur: {'; '.join(unlabelled)}."
 
 
 def _rendered(figure: Figure, fmt: str, look: Look) -> bytes:
@@ -320,7 +384,7 @@ def _rendered(figure: Figure, fmt: str, look: Look) -> bytes:
     metadata = {"svg": {"Date": None, "Creator": None}, "pdf": {"CreationDate": None, "ModDate": None,
                 "Creator": None, "Producer": None}, "png": {"Software": None}}[fmt]
     buffer = io.BytesIO()
-    with rc_context(look.rc()):
+    with rc_context(look.rc()), (lean_pdf_fonts() if fmt == "pdf" else nullcontext()):
         figure.figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
@@ -366,6 +430,8 @@ def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Inst
         figures = charts(tables, instrument, wide)
     with rc_context(narrow.rc()):
         phone = charts(tables, instrument, narrow)
+    for figure, small in zip(figures, phone):
+        figure.description = _with_unlabelled(figure, small)
 
     # Each save lays a figure out again, starting from the layout of the save before, so the formats are
     # always saved in this order, png, svg, pdf: the same order gives the same bytes.
