@@ -109,6 +109,11 @@ def report_figures(instrument: Instrument) -> list[str]:
     return [spec.name for _, spec in instrument.figures]
 
 
+def shown_figures(instrument: Instrument) -> list[str]:
+    """The figures of report_figures that the report shows (the others, in_report: false, are in figures/)."""
+    return [spec.name for _, spec in instrument.figures if spec.in_report]
+
+
 def embedded_export_lacks(instrument: Instrument) -> list[str]:
     """The items of `instrument` that the embedded 2018 export has no column of (by export tag), in questionnaire
     order: none of the project's instrument, the 2018 questionnaire; an item a researcher adds for a later wave."""

@@ -155,11 +155,11 @@ def built_with_sample(folder, *, reviewed: int, sampled: int = 25):
 def test_a_reviewed_sample_puts_the_estimate_in_the_methode_and_intervals_on_the_counts(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     html = built_with_sample(tmp_path, reviewed=25)
-    assert "25 willekeurig getrokken antwoorden met thema&#39;s (q17 en q23) nagekeken" in html
+    assert "25 willekeurig getrokken antwoorden met thema&#39;s (vraag 17 en 23) nagekeken" in html
     assert "95%-betrouwbaarheidsinterval" in html and "Wilson" in html
     assert "werkelijk aantal geschat" in html
     # q19 was not in the sample: the Methode says why its accuracy cannot be estimated.
-    assert "werkwijzen (q19) in deze meting coderen, is niet te schatten" in html
+    assert "werkwijzen (vraag 19) in deze meting coderen, is niet te schatten" in html
 
 
 def test_a_sample_of_fewer_than_twenty_reviewed_answers_gives_the_reason_and_no_intervals(tmp_path, monkeypatch):

@@ -116,7 +116,7 @@ def test_the_checks_of_the_report_meet_the_added_item_with_answers(added_item_re
 
     out = added_item_report / "out"
     summary = pd.read_csv(out / "tables" / "ja_nee_vragen.csv", dtype=str, keep_default_na=False).set_index("Vraag")
-    assert summary.loc[item_id, ["Onderwerp", "Ja", "Nee", "Niet ingevuld"]].tolist() == [
+    assert summary.loc[item_id.lstrip("q"), ["Onderwerp", "Ja", "Nee", "Niet ingevuld"]].tolist() == [
         report["title"], str(yes.sum()), str((networks[item_id] == "nee").sum()), str((~survey).sum())]
     table = pd.read_csv(out / "tables" / f"{report['table']}.csv", dtype=str, keep_default_na=False)
     assert (table["Antwoord"] == "Ja").sum() == yes.sum()
@@ -126,6 +126,7 @@ def test_the_checks_of_the_report_meet_the_added_item_with_answers(added_item_re
 
     html = (out / "report.html").read_text(encoding="utf-8")
     results, appendix = html.split('<h1 id="bijlage-2">')
-    assert f"<h3>{report['title']} ({item_id})</h3>" in results and EXPLANATION in results
-    assert f"Figuur {figure['number']}. {report['figure']['caption']}" in results
+    assert f"<h3>{report['title']}</h3>" in results and EXPLANATION in results
+    shown = [spec.name for _, spec in added.figures if spec.in_report]   # the report numbers the figures it shows
+    assert f"Figuur {shown.index(figure['name']) + 1}. {report['figure']['caption']}" in results
     assert appendix.count(f"<h4>{report['appendix']}</h4>") == yes.sum()

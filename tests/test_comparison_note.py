@@ -72,8 +72,8 @@ def test_waves_coded_differently_get_the_note_and_the_marks(compared):
     assert len(shown) and set(shown["Codering"]) == {WITHIN_UNCERTAINTY}
     assert "De grootste verschillen bij de thema" not in html
     assert "Geen thema verschilt tussen de metingen meer dan de onzekerheid van de codering kan verklaren." in html
-    contents = pd.read_excel(out / "tables.xlsx", sheet_name="inhoud")
-    note = contents.set_index("Blad").loc["vergelijking_codering", "Toelichting"]
+    contents = pd.read_excel(out / "tables.xlsx", sheet_name="Inhoud")
+    note = contents.set_index("Blad").loc["Vergelijking codering", "Toelichting"]
     assert "In meting 2018 is geen van de" in note and "in deze meting zijn alle" in note
 
 
@@ -126,6 +126,6 @@ def test_the_note_says_how_each_wave_was_coded():
     assert coded_alike(Review(0, 40), Review(5, 45)) and not coded_alike(Review(0, 40), Review(20, 45))
     note = coding_note("2018", Review(0, 40), Review(20, 45))
     assert note.startswith("In meting 2018 is geen van de 40 gecodeerde antwoorden door een persoon nagekeken")
-    assert "in deze meting zijn 20 van de 45 gecodeerde antwoorden (44,4%) door een persoon nagekeken" in note
+    assert "in deze meting zijn 20 van de 45 gecodeerde antwoorden (44%) door een persoon nagekeken" in note
     assert "niet op dezelfde manier gemaakt" in note and WITHIN_UNCERTAINTY in note
     assert "niet op dezelfde manier" not in coding_note("2018", Review(40, 40), Review(45, 45))

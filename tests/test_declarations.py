@@ -91,7 +91,7 @@ def test_a_new_yes_no_item_and_a_new_coded_item_reach_every_output(extended):
     assert {"q25", "q25_text", "q26"} <= set(networks.columns)
     assert set(networks["q25"]) == {"ja", "nee", ""}          # the supplement's networks did not answer
     sheets = load_workbook(extended / "out" / "tables.xlsx").sheetnames
-    assert {"digitaal", "themas_q26"} <= set(sheets)
+    assert {"Digitaal", "Thema's vraag 26"} <= set(sheets)
     for figure in ("digitaal", "themas_q26"):
         for suffix in ("png", "svg", "pdf", "csv"):
             assert (extended / "out" / "figures" / f"{figure}.{suffix}").stat().st_size > 0
@@ -100,9 +100,10 @@ def test_a_new_yes_no_item_and_a_new_coded_item_reach_every_output(extended):
 
     html = (extended / "out" / "report.html").read_text(encoding="utf-8")
     results, appendix = html.split('<h1 id="bijlage-2">')
-    # A figure's number is its rank among the figures the instrument declares.
-    number = {spec.name: n for n, (_, spec) in enumerate(load_config(extended / "config").instrument.figures, 1)}
-    assert "<h3>Digitale middelen om samen te leren (q25)</h3>" in results
+    # A figure's number is its rank among the figures the instrument declares for the report.
+    shown = [spec for _, spec in load_config(extended / "config").instrument.figures if spec.in_report]
+    number = {spec.name: n for n, spec in enumerate(shown, 1)}
+    assert "<h3>Digitale middelen om samen te leren</h3>" in results
     assert "Een gedeelde online omgeving voor casussen." in results
     assert f"Figuur {number['digitaal']}. Netwerken die digitale middelen gebruiken." in results
     assert "<h2 id=\"thema-q26\">Lessen van het afgelopen jaar</h2>" in results

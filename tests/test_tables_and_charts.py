@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import report_figures, report_tables
 from test_coding import REPORT_COUNTS
-from pipeline.analysis.aggregate import write_tables
+from pipeline.analysis.aggregate import read_tables, sheet_name, write_tables
 from pipeline.core.codebook import load_codebook
 from pipeline.core import excel as workbook
 from pipeline.core.excel import StreamedWorkbook, new_workbook, add_sheet, workbook_bytes
@@ -63,14 +63,14 @@ def test_involvement_per_participant_group(processed):
 def test_yes_no_items(any_report):
     processed, yes_no = any_report.processed, any_report.instrument.with_role("yes_no")
     summary = _table(processed, "ja_nee_vragen").set_index("Vraag")
-    assert summary.index.tolist() == [it.id for it in yes_no]      # every yes/no item, in questionnaire order
-    assert summary.loc["q16", ["Ja", "Nee", "Niet ingevuld"]].tolist() == ["15", "0", "2"]
+    assert summary.index.tolist() == [str(it.number) for it in yes_no]   # every yes/no item, in questionnaire order
+    assert summary.loc["16", ["Ja", "Nee", "Niet ingevuld"]].tolist() == ["15", "0", "2"]
     costs = _table(processed, "kosten")
     assert costs.loc[costs["Antwoord"] == "Ja", "Toelichting"].str.len().min() > 0
     for item in yes_no:
         table = _table(processed, item.report.table)
-        assert summary.loc[item.id, "Onderwerp"] == item.report.title, item.id
-        assert (table["Antwoord"] == "Ja").sum() == int(summary.loc[item.id, "Ja"]), item.id
+        assert summary.loc[str(item.number), "Onderwerp"] == item.report.title, item.id
+        assert (table["Antwoord"] == "Ja").sum() == int(summary.loc[str(item.number), "Ja"]), item.id
 
 
 def test_theme_tables_carry_the_report_counts_and_quotes(processed):
@@ -107,9 +107,10 @@ def test_workbook_has_every_table_with_a_frozen_header(any_report):
     wb = load_workbook(processed / "tables.xlsx")
     csvs = sorted(p.stem for p in (processed / "tables").glob("*.csv"))
     assert csvs == sorted(report_tables(any_report.instrument))
-    assert sorted(wb.sheetnames) == sorted(["inhoud", *csvs])
+    tables = {t.name: t for t in read_tables(processed)}
+    assert sorted(wb.sheetnames) == sorted(["Inhoud", *(sheet_name(tables[n], any_report.instrument) for n in csvs)])
     for name in csvs:
-        ws = wb[name]
+        ws = wb[sheet_name(tables[name], any_report.instrument)]
         assert ws.freeze_panes == "A2" and ws["A1"].font.bold, name
         assert all(ws.column_dimensions[c].width >= 8 for c in "AB")
 
@@ -206,7 +207,7 @@ def test_typed_tables_keep_network_id_and_numbers_and_csv_gets_dutch_headers(pro
     tables = {t.name: t for t in read_tables(processed)}
     werkvormen = tables["werkvormen"]
     assert "network_id" in werkvormen.frame.columns and "network_id" not in _table(processed, "werkvormen").columns
-    assert list(_table(processed, "werkvormen").columns) == ["Werkplaats", "Leernetwerk", "Werkvormen", "Werkwijze (q19)"]
+    assert list(_table(processed, "werkvormen").columns) == ["Werkplaats", "Leernetwerk", "Werkvormen", "Werkwijze (vraag 19)"]
     status = tables["status"].frame
     assert status["networks"].dtype.kind == "i" and status["percent"].dtype.kind == "f"
     assert list(tables["betrokkenheid"].headers.values())[3:8] == ["Zeer laag", "Laag", "Gemiddeld", "Hoog", "Zeer hoog"]
@@ -217,10 +218,15 @@ def test_typed_tables_keep_network_id_and_numbers_and_csv_gets_dutch_headers(pro
 
 def test_workbook_prints_a_page_wide_links_its_contents_and_gives_wrapped_rows_room(processed):
     wb = load_workbook(processed / "tables.xlsx")
-    contents = wb["inhoud"]
-    assert contents["A2"].hyperlink is not None and contents["A2"].hyperlink.location.startswith("'overzicht'")
-    overview = wb["overzicht"]
-    assert overview.page_setup.paperSize == 9 and overview.page_setup.fitToHeight == 0   # width: 1 page (the default)
-    assert overview.sheet_properties.pageSetUpPr.fitToPage and overview.print_title_rows == "$1:$1"
+    contents = wb["Inhoud"]
+    assert contents["A2"].hyperlink is not None and contents["A2"].hyperlink.location.startswith("'Overzicht'")
+    # Too wide for one page at 8 pt: landscape at the scale of 8 pt, over pages with its first columns repeated.
+    overview = wb["Overzicht"]
+    assert overview.page_setup.paperSize == 9 and overview.page_setup.orientation == "landscape"
+    assert overview.page_setup.scale == 73 and overview.print_title_cols == "$A:$B"
+    assert overview.print_title_rows == "$1:$1"
+    status = wb["Status"]
+    assert status.page_setup.orientation == "portrait"
+    assert not (status.sheet_properties.pageSetUpPr and status.sheet_properties.pageSetUpPr.fitToPage)
     long = [r for r in range(2, overview.max_row + 1) if len(str(overview.cell(r, 3).value or "")) > 120]
     assert long and all((overview.row_dimensions[r].height or 0) > 15 for r in long)

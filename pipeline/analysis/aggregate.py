@@ -75,9 +75,14 @@ class Table:
                 "headers": self.headers, "percent": list(self.percent)}
 
 
+def question(item: Item) -> str:
+    """How the report names an item: "vraag 19", as its text does (never the item code q19)."""
+    return f"vraag {item.number}"
+
+
 def _title(item: Item) -> str:
-    """An item table's title: its declared title with the item it counts."""
-    return f"{item.report.title} ({item.id})"
+    """An item table's title: its declared title with the question it counts."""
+    return f"{item.report.title} ({question(item)})"
 
 
 def _because(reason: str) -> str:
@@ -152,12 +157,12 @@ def involvement_by_group(involvement: pd.DataFrame, taxonomies: Taxonomies, item
 
 
 def yes_no_summary(networks: pd.DataFrame, items: tuple[Item, ...]) -> pd.DataFrame:
-    """Per yes/no item: item, topic, yes, no, not_given, answered, percent_yes (of those who answered)."""
+    """Per yes/no item: item, question (its number), topic, yes, no, not_given, answered, percent_yes (of those who answered)."""
     records = []
     for item in items:
         answers = networks[item.id] if item.id in networks else pd.Series([""] * len(networks))
         ja, nee = int(answers.eq("ja").sum()), int(answers.eq("nee").sum())
-        records.append({"item": item.id, "topic": item.report.title, "yes": ja, "no": nee,
+        records.append({"item": item.id, "question": item.number, "topic": item.report.title, "yes": ja, "no": nee,
                         "not_given": len(networks) - ja - nee, "answered": ja + nee,
                         "percent_yes": rounded_percent(ja, ja + nee)})
     return pd.DataFrame(records)
@@ -272,8 +277,10 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
     counts = compared.networks["change"].value_counts()
     changes = pd.DataFrame({"change": list(CHANGES), "label": [c[0].upper() + c[1:] for c in CHANGES],
                             "networks": [int(counts.get(c, 0)) for c in CHANGES]})
-    note = (f"n: aantal netwerken. Vergeleken met meting {before}; percentages alleen bij ten minste {minimum} "
-            "netwerken.")
+    # The minimum is of the networks a percentage is taken of (a wave's, or those that answered), not of
+    # the networks counted: a percentage of one network of twenty is given.
+    basis = f"een percentage staat er alleen als het over ten minste {minimum} netwerken gaat"
+    note = f"n: aantal netwerken. Vergeleken met meting {before}; {basis}."
     side = {"networks_before": f"n {before}", "percent_before": f"% {before}", "networks_now": "n nu",
             "percent_now": "% nu"}
     answered_before = {item: _answered(previous.networks, item) for item in codebook.items}
@@ -298,7 +305,7 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
         Table("vergelijking_deelnemers", f"Deelnemersgroepen, nu en in meting {before}",
               side_by_side_groups(previous.involvement, involvement, len(previous.networks), len(networks),
                                   taxonomies.participant_groups, minimum),
-              {"label": "Deelnemersgroep", **side}, note + " Percentage van de netwerken."),
+              {"label": "Deelnemersgroep", **side}, note + " Percentage van alle netwerken van de meting."),
         Table("vergelijking_codering", f"Hoe de codes zijn gemaakt, nu en in meting {before}",
               side_by_side_coding(before, total_before, total_now),
               {"wave": "Meting", "coded": "Gecodeerde antwoorden", "reviewed": "Nagekeken door een persoon",
@@ -307,7 +314,8 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
               side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum,
                                   review_before=review_before, review_now=review_now),
               {"item": "Vraag", "theme_label": "Thema", **side, **({} if alike else {"coding": "Codering"})},
-              note + " n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden."
+              f"n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden. "
+              f"Vergeleken met meting {before}; {basis}."
               + ("" if alike else " Codering: of het verschil binnen de onzekerheid van de codering valt "
                                   "(zie de vorige tabel).")),
     ]
@@ -353,7 +361,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     n = len(networks)
     status, start, initiator, matrix = (instrument.the(r) for r in ("status", "start", "initiator", "involvement"))
     tables = [
-        Table("overzicht", "Overzicht van de leernetwerken (paragraaf 3.2)", overview(networks),
+        Table("overzicht", "Werkplaats, initiatiefnemer, opstart en huidige status per leernetwerk", overview(networks),
               {"werkplaats": "Werkplaats", "name": "Leernetwerk", "initiator": "Initiatiefnemer",
                "start_shown": "Opstart", "status_shown": "Huidige status", "source_shown": "Bron"},
               long_text=("initiator",), wrapped=("name", "status_shown")),
@@ -375,7 +383,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
     ]
     yes_no = instrument.with_role("yes_no")
     tables.append(Table("ja_nee_vragen", "Antwoorden op de ja/nee-vragen", yes_no_summary(networks, yes_no),
-                        {"item": "Vraag", "topic": "Onderwerp", "yes": "Ja", "no": "Nee", "not_given": NOT_GIVEN,
+                        {"question": "Vraag", "topic": "Onderwerp", "yes": "Ja", "no": "Nee", "not_given": NOT_GIVEN,
                          "percent_yes": "Percentage ja"},
                         "Percentage ja over de netwerken die de vraag beantwoordden."))
     for item in yes_no:
@@ -392,7 +400,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
         tables.append(Table(item.report.table, _title(item), themes(codes, networks, codebook, item.id, quotes.get(item.id, {})),
                             {"category_label": "Categorie", "theme_label": "Thema", "theme": "Code",
                              "networks": "Netwerken", "percent": "Percentage", **quote_headers},
-                            f"Percentage van de {answered} netwerken die {item.id} beantwoordden.", base=answered,
+                            f"Percentage van de {answered} netwerken die {question(item)} beantwoordden.", base=answered,
                             item=item.id, long_text=tuple(quote_headers)))
     for item in coded:
         per_network = item.report.per_network
@@ -400,7 +408,7 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
             tables.append(Table(per_network["table"], per_network["title"],
                                 themes_by_network(codes, networks, codebook, item.id),
                                 {"werkplaats": "Werkplaats", "name": "Leernetwerk", "themes": per_network["heading"],
-                                 "answer": f"{item.report.appendix or 'Antwoord'} ({item.id})"},
+                                 "answer": f"{item.report.appendix or 'Antwoord'} ({question(item)})"},
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
     for item in instrument.with_role("text"):
         if item.report.table:   # a text item whose answers the report shows as a table
@@ -477,33 +485,65 @@ def contract_tables(*, networks, involvement, codes, instrument: Instrument, tax
     ]
 
 
+# Sheet names of tables.xlsx where the table's name (its CSV's, a contract) is English or holds an item code.
+SHEET_NAMES = {"networks": "Netwerken", "involvement": "Deelnemerscategorieën", "codes": "Codes",
+               spss.CODEBOOK: "SPSS-codeboek", "ja_nee_vragen": "Ja-nee-vragen"}
+CONTENTS_SHEET = "Inhoud"
+
+
+def sheet_name(table: Table, instrument: Instrument | None = None) -> str:
+    """A table's sheet in tables.xlsx: a Dutch name without item codes, at most 31 characters (Excel's
+    limit): "Thema's vraag 17" for themas_q17, "Centrale vragen" for centrale_vragen."""
+    if table.name in SHEET_NAMES:
+        return SHEET_NAMES[table.name]
+    if table.name.startswith("themas_") and table.item:
+        number = table.item.lstrip("q") if instrument is None else str(instrument.item(table.item).number)
+        return f"Thema's vraag {number}"
+    words = table.name.replace("_", " ")
+    return (words[:1].upper() + words[1:])[:31]
+
+
+def _for_sheet(frame: pd.DataFrame, percent_headers: list[str]) -> pd.DataFrame:
+    """The percentages (0-100) as fractions, so that the sheet's percentage format shows them as they are."""
+    if not percent_headers:
+        return frame
+    frame = frame.copy()
+    for header in percent_headers:
+        frame[header] = pd.to_numeric(frame[header], errors="coerce") / 100
+    return frame
+
+
 def table_csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     csv_safe(frame).to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue().encode("utf-8")
 
 
-def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetime) -> list[Path]:
-    """For people: tables/<name>.csv for each table and tables.xlsx with one sheet each, under Dutch
-    headers; for charts and render: typed/<name>.parquet and tables.json (titles, notes, headers).
-    Returns the paths."""
+def write_tables(tables: list[Table], out_dir: str | Path, *, timestamp: datetime,
+                 instrument: Instrument | None = None) -> list[Path]:
+    """For people: tables/<name>.csv for each table and tables.xlsx with one sheet each (named by
+    sheet_name, percentages in a percentage format), under Dutch headers; for charts and render:
+    typed/<name>.parquet and tables.json (titles, notes, headers). Returns the paths."""
     out = Path(out_dir)
     written = []
     wb = StreamedWorkbook()
-    contents = pd.DataFrame({"Blad": [t.name for t in tables], "Tabel": [t.title for t in tables],
+    sheets = [sheet_name(t, instrument) for t in tables]
+    contents = pd.DataFrame({"Blad": sheets, "Tabel": [t.title for t in tables],
                              "Toelichting": [t.note for t in tables]})
-    wb.add("inhoud", contents, wrap=("Toelichting",), widths={"Toelichting": 70, "Tabel": 60}, links="Blad")
-    for table in tables:
+    wb.add(CONTENTS_SHEET, contents, wrap=("Toelichting",), widths={"Toelichting": 60, "Tabel": 50}, links="Blad")
+    for table, sheet in zip(tables, sheets):
         shown = table.for_people()
         path = out / "tables" / f"{table.name}.csv"
         write_atomic(path, table_csv(shown))
         written.append(path)
         sheet_headers = CONTRACT_SHEET_HEADERS if table.sheet is not None else table.headers
         long_text = [sheet_headers[c] for c in table.long_text]
-        wb.add(table.name, shown if table.sheet is None else table.sheet,
+        percent_headers = [table.headers[c] for c in table.percent]
+        wb.add(sheet, _for_sheet(shown, percent_headers) if table.sheet is None else table.sheet,
                wrap=tuple(sheet_headers[c] for c in table.headers if c in table.long_text or c in table.wrapped),
-               widths={c: 50 for c in long_text},
-               number_formats={table.headers[c]: "0.0" for c in table.percent})
+               widths={c: 50 for c in long_text}, number_formats={h: "0.0%" for h in percent_headers},
+               repeat_columns=2 if {"werkplaats", "name"} <= set(table.headers)
+               or {"category_label", "theme_label"} <= set(table.headers) else 1)
         typed = out / TYPED_FOLDER / f"{table.name}.parquet"
         typed.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
@@ -593,7 +633,8 @@ def tables_of(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFra
     tables = aggregate(networks=networks, involvement=involvement, codes=codes, codebook=config.codebook,
                        taxonomies=config.taxonomies, instrument=config.instrument, previous=previous,
                        minimum=minimum, quotes=chosen, unpublished=frozenset(review.unpublished), reviews=reviews)
-    written, warnings = write_tables(tables, processed, timestamp=timestamp), list(review.warnings)
+    written = write_tables(tables, processed, timestamp=timestamp, instrument=config.instrument)
+    warnings = list(review.warnings)
     summary = processed / QUOTES_SUMMARY
     write_atomic(summary, (json.dumps(review.summary(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
     written.append(summary)

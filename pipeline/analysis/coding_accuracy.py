@@ -81,7 +81,7 @@ class GroupAccuracy:
         return wilson_interval(self.false_negatives, self.slots)
 
 
-GROUP_NAMES = {"themes": "thema's (q17 en q23)", "methods": "werkwijzen (q19)"}
+GROUP_NAMES = {"themes": "thema's (vraag 17 en 23)", "methods": "werkwijzen (vraag 19)"}
 
 
 def _keys(frame: pd.DataFrame) -> set[tuple[str, str, str]]:

@@ -237,7 +237,7 @@ def _wrote(say, paths):
         by_folder.setdefault(path.parent, []).append(path)
     lines = []
     for folder, files in by_folder.items():
-        lines += [str(p) for p in files] if len(files) <= 6 else [f"{folder}/ ({len(files)} files)"]
+        lines += [str(p) for p in files] if len(files) <= 8 else [f"{folder}/ ({len(files)} files)"]
     say("wrote      " + "\n           ".join(lines))
 
 

@@ -131,6 +131,6 @@ def run_pipeline(*, wave=None, export: str | Path | None = None, supplement: str
     result = RunResult(written=ctx.written, warnings=ctx.warnings)
     if ctx.report:
         result.out, result.pages, result.draft = ctx.report["out"], ctx.report["pages"], ctx.report["draft"]
-        result.written = [out / "report.html", out / "report.pdf", out / "tables.xlsx", out / "manifest.json",
-                          out / "tables", out / "figures"]
+        result.written = [out / "report.html", out / "report.pdf", out / "report.docx", out / "tables.xlsx",
+                          out / "manifest.json", out / "tables", out / "figures"]
     return result

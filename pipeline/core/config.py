@@ -49,11 +49,13 @@ class Choice:
 @dataclass(frozen=True)
 class FigureSpec:
     """A figure the report shows for an item: its file name, caption, and `order`, which sorts the
-    figures of the report (their numbers are their ranks)."""
+    figures of the report (their numbers are their ranks). `in_report: false` draws it for figures/ only:
+    a figure that shows no more than its table does not stand beside it."""
 
     name: str
     caption: str
     order: float
+    in_report: bool = True
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,10 @@ def _report(raw: Any, where: str) -> ReportSpec:
         if not isinstance(figure, dict) or not all(figure.get(k) is not None for k in ("name", "caption", "order")):
             raise ConfigError(f"{where}: report.figure needs a name, a caption and an order (a number that "
                               "places it among the report's figures).")
-        figure = FigureSpec(name=str(figure["name"]), caption=str(figure["caption"]), order=float(figure["order"]))
+        if not isinstance(figure.get("in_report", True), bool):
+            raise ConfigError(f"{where}: report.figure.in_report must be true or false, not {figure['in_report']!r}.")
+        figure = FigureSpec(name=str(figure["name"]), caption=str(figure["caption"]), order=float(figure["order"]),
+                            in_report=figure.get("in_report", True))
     for key in ("appendix_order", "results_order"):
         if raw.get(key) is not None and not isinstance(raw[key], (int, float)):
             raise ConfigError(f"{where}: report.{key} must be a number, not {raw[key]!r}.")

@@ -138,6 +138,33 @@ def _column_styles(sheet_xml: str) -> dict[int, str]:
     return styles
 
 
+# On paper: A4 with Excel's default margins (0.7 inch left and right), type of 11 pt (the workbook's font) that
+# is never printed smaller than 8 pt.
+FONT_PT = 11
+SMALLEST_PRINTED_PT = 8
+PRINTABLE_INCHES = {"portrait": 8.27 - 1.4, "landscape": 11.69 - 1.4}
+
+
+def columns_inches(widths: list[float]) -> float:
+    """How wide columns of these widths (in characters of the 11 pt font) print: 7 pixels a character and
+    5 of padding, at 96 pixels an inch, as Excel reckons them."""
+    return sum(width * 7 + 5 for width in widths) / 96
+
+
+def page_layout(widths: list[float]) -> dict:
+    """How a sheet with these column widths goes on A4: {"landscape": bool, "fit_to_width": bool,
+    "scale": percent}. Portrait when it fits at full size; else landscape, fitted to the page's width
+    when that keeps the type at 8 pt or more, else at the smallest scale that does, over several pages
+    across (with the first columns repeated)."""
+    wide = columns_inches(widths)
+    if wide <= PRINTABLE_INCHES["portrait"]:
+        return {"landscape": False, "fit_to_width": False, "scale": 100}
+    fitted = PRINTABLE_INCHES["landscape"] / wide
+    if fitted * FONT_PT >= SMALLEST_PRINTED_PT:
+        return {"landscape": True, "fit_to_width": True, "scale": min(100, int(fitted * 100))}
+    return {"landscape": True, "fit_to_width": False, "scale": -(-100 * SMALLEST_PRINTED_PT // FONT_PT)}
+
+
 class StreamedWorkbook:
     """A workbook for tables of many thousands of rows, written with XlsxWriter (several times faster than
     openpyxl); same look as add_sheet: bold frozen filterable header, widths, text as text. The rows of long
@@ -165,8 +192,10 @@ class StreamedWorkbook:
 
     def add(self, title: str, frame: pd.DataFrame, *, wrap: tuple[str, ...] = (),
             widths: dict[str, int] | None = None, number_formats: dict[str, str] | None = None,
-            links: str | None = None) -> None:
-        """A sheet of `frame`; the values of the column `links` become links to the sheets they name."""
+            links: str | None = None, repeat_columns: int = 1) -> None:
+        """A sheet of `frame`; the values of the column `links` become links to the sheets they name.
+        Printed (see page_layout), the header row repeats on every page and, on a sheet that needs more
+        than one page across, the first `repeat_columns` columns too."""
         ws = self.book.add_worksheet(title[:31])
         column_widths = _widths(frame, widths)
         for j, (name, width) in enumerate(zip(frame.columns, column_widths)):
@@ -175,12 +204,17 @@ class StreamedWorkbook:
             ws.set_column(j, j, width, fmt)
             ws.write_string(0, j, _ILLEGAL.sub("", str(name)), self.header)
         ws.freeze_panes(1, 0)
-        # On paper: A4, as wide as one page (landscape when the columns are wide), the header on every page.
         ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
-        if sum(column_widths) > 110:
+        layout = page_layout(column_widths)
+        if layout["landscape"]:
             ws.set_landscape()
+        if layout["fit_to_width"]:
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(layout["scale"])
+            if layout["scale"] < 100 and repeat_columns and len(frame.columns) > repeat_columns:
+                ws.repeat_columns(0, repeat_columns - 1)
         if len(frame.columns):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
         if len(frame) > ROWS_WRITTEN_DIRECTLY and all(_is_plain_column(frame[c]) for c in frame.columns):
@@ -195,7 +229,8 @@ class StreamedWorkbook:
                 ws.set_row(i, min(409, 15 * lines))
             for j, value in enumerate(values):
                 if j == link and isinstance(value, str) and value:
-                    ws.write_url(i, j, f"internal:'{value[:31]}'!A1", string=value)
+                    # In a reference to a sheet, an apostrophe of its name is doubled.
+                    ws.write_url(i, j, "internal:'" + value[:31].replace("'", "''") + "'!A1", string=value)
                 elif isinstance(value, str):
                     if value:
                         ws.write_string(i, j, _ILLEGAL.sub("", value))

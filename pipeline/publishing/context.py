@@ -51,6 +51,21 @@ class TableNumbers:
         return self.numbers.setdefault(key, len(self.numbers) + 1)
 
 
+class FigureNumbers:
+    """The numbers of the figures the report shows, in the order the template first names a figure; a
+    figure the report leaves to figures/ gets none, so the numbers have no gaps. The number is also written
+    into the figure's entry of `figures`, where the figure macro and the Word edition read it."""
+
+    def __init__(self, figures: dict[str, dict]):
+        self.figures = figures
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, name: str) -> int:
+        number = self.numbers.setdefault(name, len(self.numbers) + 1)
+        self.figures[name]["number"] = number
+        return number
+
+
 @dataclass
 class ReportStatus:
     """Whether the report is a draft, and why: texts carried over from another wave unchanged, codes
@@ -145,7 +160,8 @@ def _instrument_context(instrument: Instrument) -> list[dict]:
                       "wording_html": wording, "personal": item.personal,
                       "choices": [{"value": c.value, "label": c.label, "text_entry": c.text_entry} for c in item.choices],
                       "rows": [r.label for r in item.rows],
-                      "scale": [{"value": c.value, "label": c.label, "short": c.short} for c in item.scale]})
+                      "scale": [{"value": c.value, "label": c.label, "short": c.short, "heading": c.heading}
+                                for c in item.scale]})
     return items
 
 
@@ -238,6 +254,9 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         })
 
     figures = _figures(processed)
+    for _, spec in config.instrument.figures:
+        if spec.name in figures:
+            figures[spec.name]["in_report"] = spec.in_report
     dropped = [{"reason": r, "label": DROP_LABELS.get(r, r), "count": c} for r, c in ingest["dropped"].items() if c]
     coded_items = []
     accuracy = summary(ACCURACY_SUMMARY)
@@ -248,7 +267,9 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
             "item": item.id, "title": item.report.title, "section": item.report.section, "table": item.report.table,
             "figure": item.report.figure.name if item.report.figure else None,
             "categories": [c["label"] for c in codebook.categories.values() if c["item"] == item.id],
-            "themes": [t for t in table["records"] if t["networks"]],
+            # Most named first within each category, as the item's figure orders its bars.
+            "themes": sorted((t for t in table["records"] if t["networks"]),
+                             key=lambda t: (-t["networks"], t["theme_label"])),
             "top": sorted((t for t in table["records"] if t["networks"]),
                           key=lambda t: (-t["networks"], t["theme_label"]))[:3],
             "intervals": {c["theme"]: {"low": c["low"], "high": c["high"]} for c in accuracy["counts"]
@@ -315,6 +336,7 @@ def build_context(*, processed: Path, config: Config, texts: dict, run_date: dat
         "questionnaire": read_questionnaire_texts(config.folder),
         "style": style.context(),
         "table_number": TableNumbers(),
+        "figure_number": FigureNumbers(figures),
     }
 
 
@@ -378,7 +400,7 @@ def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
 
 
 def _item_title(item) -> str:
-    return f"{item.report.title} ({item.id})"
+    return item.report.title
 
 
 def _date(value: str | None) -> date | None:

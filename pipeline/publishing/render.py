@@ -60,7 +60,7 @@ def environment(*, user_templates: Path | None):
     env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(dutch_format.FILTERS)
-    env.filters["answer"] = lambda text: Markup(text_to_html(text or ""))
+    env.filters["answer"] = lambda text: Markup(text_to_html(dutch_format.amounts(text or "")))
     return env
 
 
@@ -255,7 +255,7 @@ def run(ctx: Context) -> None:
     in the run) and the output folder published; ctx.report gets its folder, pages and draft mark."""
     status = report_status(ctx.config, processed=ctx.processed, wave=ctx.wave, texts=ctx.texts)
     ctx.warn(status.warnings)
-    ctx.tell("render     report.html and report.pdf" + (" (marked as a draft)" if status.draft else ""))
+    ctx.tell("render     report.html, report.pdf and report.docx" + (" (marked as a draft)" if status.draft else ""))
     published, networks_shown = render_report(ctx.config, processed=ctx.processed, out=ctx.out, templates=ctx.templates,
                                        texts=ctx.texts, tables=ctx.frames.get("tables"), guard=ctx.guard,
                                        wave=ctx.wave, status=status, log=ctx.log, pending=ctx.background,
