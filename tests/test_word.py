@@ -92,8 +92,140 @@ def test_a_contents_field_updated_on_opening(report):
     assert ' TOC \\o "1-3" \\h \\z \\u ' in instructions
     assert re.search(r'<w:updateFields w:val="(true|1)"/>', _xml(docx, "word/settings.xml"))
     document = _document(docx)
-    entries = [p.text for p in document.paragraphs if p.style.name.startswith("TOC ")]
+    entries = [p.text.split("\t")[0] for p in document.paragraphs if p.style.name.startswith("TOC ")]
     assert "3.2 Welke leernetwerken zijn er (geweest)?" in entries and "Colofon" in entries
+
+
+def _pdf_pages(pdf: Path) -> dict[str, int]:
+    from pypdf import PdfReader
+    reader = PdfReader(str(pdf))
+    return {str(k): reader.get_destination_page_number(v) + 1 for k, v in reader.named_destinations.items()}
+
+
+def test_each_contents_entry_links_its_heading_and_shows_its_page_of_the_pdf(report):
+    """The cached contents: a PAGEREF field to the heading's bookmark per entry (Word updates it to the
+    document's own page), its number until then the PDF's page of that heading, and a note that says so."""
+    out = report / "out"
+    body = _xml(out / "report.docx", "word/document.xml")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    pdf = _pdf_pages(out / "report.pdf")
+    toc = body.split(' TOC \\o "1-3" \\h \\z \\u ', 1)[1].split('w:fldCharType="end"/></w:r></w:p>', 1)[0]
+    entries = re.findall(r'<w:hyperlink w:anchor="(_Toc\d+)"[^>]*>(.*?)</w:hyperlink>', toc, re.S)
+    bookmarks = dict(re.findall(r'<w:bookmarkStart w:id="\d+" w:name="(_Toc\d+)"/><w:r>(?:<w:rPr>.*?</w:rPr>)?'
+                                r'<w:t[^>]*>([^<]*)</w:t>', body))
+    from html import unescape
+    ids = {unescape(_flat(re.sub(r"<[^>]+>", "", text))): anchor
+           for anchor, text in re.findall(r'<h[12] id="([^"]+)">(.*?)</h[12]>', html, re.S)}
+    assert len(entries) == len(_html_headings(html, 1)) + len(_html_headings(html, 2)) - 1   # not "Inhoud"
+    for bookmark, inner in entries:
+        texts = re.findall(r"<w:t[^>]*>([^<]*)</w:t>", inner)
+        assert f" PAGEREF {bookmark} \\h " in inner
+        heading = bookmarks[bookmark]
+        assert texts[0] == heading
+        assert texts[-1] == str(pdf[ids[unescape(heading)]]), heading
+    assert "De paginanummers zijn die van de pdf-versie (report.pdf)" in toc
+
+
+def test_without_a_pdf_the_contents_has_no_numbers(tmp_path):
+    """The contents filled in without a PDF to take pages from: the entries without numbers or the note."""
+    from pipeline.publishing.word import open_reference
+    from pipeline.publishing.word_fields import contents, fill_contents
+    from pipeline.publishing.word_text import Writer
+    document = open_reference(None)
+    writer = Writer(document, tmp_path)
+    toc = contents(writer)
+    writer.heading("1. Inleiding", 1, "inleiding")
+    fill_contents(writer, toc)
+    entries = [p.text for p in document.paragraphs if re.match(r"TOC \d$", p.style.name)]
+    assert entries == ["1. Inleiding", ""] and "PAGEREF" not in document.element.xml
+
+
+def test_a_running_head_with_the_title_and_the_draft_mark(report):
+    docx = report / "out" / "report.docx"
+    with zipfile.ZipFile(docx) as package:
+        headers = [package.read(n).decode("utf-8") for n in package.namelist() if re.match(r"word/header\d*\.xml", n)]
+    texts = ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", h)) for h in headers]
+    assert "Rapport leernetwerken Werkplaatsen Sociaal DomeinCONCEPT" in texts
+    section = _document(docx).sections[0]
+    assert section.different_first_page_header_footer and not section.first_page_header.paragraphs[0].text
+
+
+def _writer(tmp_path):
+    from pipeline.publishing.word import open_reference
+    from pipeline.publishing.word_text import Writer
+    return Writer(open_reference(None), tmp_path)
+
+
+def test_a_table_without_headers_has_no_header_row_and_its_widest_rows_columns(tmp_path):
+    from pipeline.publishing.word_tables import table
+    writer = _writer(tmp_path)
+    written = table(writer, [], [["Een", "twee"], ["drie", "vier", "vijf"]])
+    assert len(written.columns) == 3 and len(written.rows) == 2
+    assert all(r._tr.trPr is None or r._tr.trPr.find(f"{W}tblHeader") is None for r in written.rows)
+    assert [c.text for c in written.rows[1].cells] == ["drie", "vier", "vijf"]
+
+
+def test_a_header_less_html_table_reaches_word(tmp_path):
+    from pipeline.publishing.word_body import write_body
+    writer = _writer(tmp_path)
+    write_body(writer, "<html><body><table><tr><td>Naam</td><td>Waarde</td></tr><tr><td>a</td><td>b</td></tr>"
+                       "</table><p>Daarna.</p></body></html>", {})
+    assert [[c.text for c in r.cells] for r in writer.doc.tables[0].rows] == [["Naam", "Waarde"], ["a", "b"]]
+
+
+def test_no_empty_paragraph_after_a_table_unless_a_table_follows(report):
+    """Two tables that touch become one in Word, so only then (and at the body's end, where Word wants a
+    paragraph) an empty paragraph separates a table from what follows."""
+    body = _document(report / "out" / "report.docx").element.body
+
+    def empty(element):
+        return element.tag == f"{W}p" and not "".join(element.itertext()).strip() \
+            and element.find(f".//{W}drawing") is None
+
+    tables = body.findall(f"{W}tbl")
+    followed = [(t.getnext(), t.getnext().getnext()) for t in tables]
+    assert len(tables) > 30
+    assert not [p for p, after in followed if empty(p) and after.tag not in (f"{W}tbl", f"{W}sectPr")]
+    assert all(empty(p) for p, after in followed if after is not None and after.tag == f"{W}tbl")
+
+
+def _kept(row) -> bool:
+    return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
+
+
+def test_small_tables_and_the_grid_stay_whole_and_long_ones_keep_their_first_and_last_rows(report):
+    from pipeline.publishing.word_tables import KEEP_WHOLE_ROWS
+    document = _document(report / "out" / "report.docx")
+    data = [t for t in document.tables if t.style.name == "Report Table"]
+    grid = next(t for t in data if t.rows[1].cells[0].text == "Categorie 1")
+    assert [r.cells[0].text for r in grid.rows[1:]] == [f"Categorie {n}" for n in range(1, 7)]
+    for table in data:
+        rows = table.rows
+        assert all(r._tr.trPr is not None and r._tr.trPr.find(f"{W}cantSplit") is not None for r in rows[:-1]
+                   if len(rows) <= KEEP_WHOLE_ROWS)
+        if len(rows) <= KEEP_WHOLE_ROWS:
+            assert all(_kept(r) for r in rows[:-1])
+        else:
+            assert all(_kept(r) for r in rows[:3]) and _kept(rows[-2]) and not _kept(rows[len(rows) // 2])
+    assert any(len(t.rows) > KEEP_WHOLE_ROWS for t in data)
+
+
+def test_hyphenation_is_on_but_not_for_names_in_cells_or_titles(report):
+    docx = report / "out" / "report.docx"
+    assert re.search(r'<w:autoHyphenation w:val="(true|1)"/>', _xml(docx, "word/settings.xml"))
+    document = _document(docx)
+    suppress = f"{W}suppressAutoHyphens"
+
+    def suppressed(paragraph):
+        ppr = paragraph._p.pPr
+        return ppr is not None and ppr.find(suppress) is not None
+    cells = [p for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs if p.text.strip()]
+    named = [p for p in cells if p.text in ("Regio Zwolle", "Zuyd Hogeschool", "Categorie 1")]
+    assert named and all(suppressed(p) for p in named)
+    sentences = [p for p in cells if len(p.text) > 80 and not re.search(r"(?<![.!?:] )(?<!^)\b[A-Z]", p.text)]
+    assert sentences and not any(suppressed(p) for p in sentences)
+    for name in ("Title", "Heading 1", "Heading 2", "TOC 2"):
+        assert document.styles[name].element.pPr.find(suppress) is not None, name
 
 
 def test_every_figure_is_embedded_at_print_resolution_with_a_seq_caption(any_report):

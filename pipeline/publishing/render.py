@@ -33,7 +33,7 @@ from pipeline.core.style import Style
 from pipeline.core.background import Job, wait_all
 from pipeline.language import formatting as dutch_format
 from pipeline.publishing.pdf_tags import finish as finish_tags
-from pipeline.publishing.word import write_docx
+from pipeline.publishing.word import build_docx, finish_docx
 from pipeline.core.files import DEFAULT_TEMPLATES, DEFAULT_TEXTS
 from pipeline.publishing.texts import read_texts, text_to_html
 from pipeline.publishing.context import ReportStatus, build_context, report_status
@@ -161,9 +161,10 @@ def publish(*, processed: Path, out: Path, html_text: str, manifest: dict, guard
                       what="the PDF (WeasyPrint)")
         wait_all(pending or [])
         shutil.copytree(processed / "figures", staging / "figures", ignore=shutil.ignore_patterns(".*"))
-        if context is not None:
-            write_docx(context, out=staging / "report.docx", folder=staging, reference=reference, html=html_text)
+        word = build_docx(context, folder=staging, reference=reference, html=html_text) if context is not None else None
         pages = pdf_job.wait()
+        if word is not None:   # its contents gives each heading's page of the PDF
+            finish_docx(word, out=staging / "report.docx", pdf=staging / "report.pdf")
         files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != output_folder.STAGING_MARK)
         manifest = {**manifest, "outputs": {str(p.relative_to(staging)): _sha256(p) for p in files}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",

@@ -30,14 +30,15 @@ from __future__ import annotations
 import base64
 import io
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from pathlib import Path
 
 from pipeline.core.files import PROJECT_ROOT
 from pipeline.language.formatting import long_date, month_year
 from pipeline.publishing.word_body import write_body
-from pipeline.publishing.word_fields import contents, fill_contents, page_numbers
-from pipeline.publishing.word_tables import FACTS_STYLE, TABLE_STYLE
+from pipeline.publishing.word_fields import contents, fill_contents, page_numbers, pdf_anchor_pages
+from pipeline.publishing.word_tables import FACTS_STYLE, TABLE_STYLE, suppress_hyphens
 from pipeline.publishing.word_text import Writer, clean, oxml
 
 DEFAULT_REFERENCE = PROJECT_ROOT / "templates" / "reference.docx"
@@ -153,8 +154,19 @@ def set_language(document, language=LANGUAGE):
     document.core_properties.language = language
 
 
-# The children of w:settings that follow updateFields and themeFontLang, in the schema's order.
-_SETTINGS_ORDER = ["updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
+# The children of w:settings from autoHyphenation on, in the schema's order (a new one goes before the first
+# of those after it).
+_SETTINGS_ORDER = ["autoHyphenation", "consecutiveHyphenLimit", "hyphenationZone", "doNotHyphenateCaps", "showEnvelope",
+                   "summaryLength", "clickAndTypeStyle", "defaultTableStyle", "evenAndOddHeaders",
+                   "bookFoldRevPrinting", "bookFoldPrinting", "bookFoldPrintingSheets", "drawingGridHorizontalSpacing",
+                   "drawingGridVerticalSpacing", "displayHorizontalDrawingGridEvery",
+                   "displayVerticalDrawingGridEvery", "doNotUseMarginsForDrawingGridOrigin",
+                   "drawingGridHorizontalOrigin", "drawingGridVerticalOrigin", "doNotShadeFormData",
+                   "noPunctuationKerning", "characterSpacingControl", "printTwoOnOne", "strictFirstAndLastChars",
+                   "noLineBreaksAfter", "noLineBreaksBefore", "savePreviewPicture", "doNotValidateAgainstSchema",
+                   "saveInvalidXml", "ignoreMixedContent", "alwaysShowPlaceholderText", "doNotDemarcateInvalidXml",
+                   "saveXmlDataOnly", "useXSLTWhenSaving", "saveThroughXslt", "showXMLTags",
+                   "alwaysMergeEmptyNamespace", "updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
                    "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
                    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType",
                    "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"]
@@ -200,20 +212,64 @@ def set_core_properties(document, context):
     core.language = LANGUAGE
 
 
-def page_furniture(document, *, draft: bool):
-    """Page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields) unless the reference's
-    footer has its own PAGE field; "CONCEPT" in the header of a draft; none of it on the cover."""
+def page_furniture(document, *, title: str, draft: bool):
+    """The running head on every page but the cover: the report's title, and "CONCEPT" at the right
+    margin while it is a draft; page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields)
+    unless the reference's footer has its own PAGE field. A reference whose header has text of its own
+    keeps it."""
     for section in document.sections:
         section.different_first_page_header_footer = True
         footer = section.footer
         footer.is_linked_to_previous = False
         page_numbers(footer)
+        header = section.header
+        header.is_linked_to_previous = False
+        running_head(document, header, title, draft=draft, width=section.page_width - section.left_margin
+                     - section.right_margin)
+
+
+def running_head(document, header, title: str, *, draft: bool, width) -> None:
+    """The title (in the footer's muted colour) and, for a draft, "CONCEPT" (the Header style: bold, the
+    draft colour) at a right tab stop, as the first paragraph of `header`; a header with text of its own
+    keeps it, and gets "CONCEPT" below it."""
+    from docx.enum.text import WD_TAB_ALIGNMENT
+    if any(p.text.strip() for p in header.paragraphs):
         if draft:
-            header = section.header
-            header.is_linked_to_previous = False
-            paragraph = header.add_paragraph(style="Header")
-            run = paragraph.add_run("CONCEPT")
-            run.bold = True
+            header.add_paragraph(style="Header").add_run("CONCEPT").bold = True
+        return
+    paragraph = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+    paragraph.style = "Header"
+    paragraph.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    head = paragraph.add_run(clean(title))
+    head.bold = False
+    muted = document.styles["Footer"].font.color
+    if muted.type is not None and muted.rgb is not None:
+        head.font.color.rgb = muted.rgb
+    if draft:
+        paragraph.add_run("\t")
+        paragraph.add_run("CONCEPT").bold = True
+
+
+# Styles whose words are names or stand alone (the title, headings, the contents, the running head): never
+# hyphenated.
+UNHYPHENATED_STYLES = ("Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "TOC Heading", "TOC 1",
+                       "TOC 2", "TOC 3", "Header", "Footer", "Cover Details", "Draft Mark")
+
+
+def hyphenate(document) -> None:
+    """Automatic hyphenation (w:autoHyphenation in settings.xml), as the PDF has it, except in the styles of
+    UNHYPHENATED_STYLES and the table cells that hold names (word_tables.no_hyphens), which carry
+    w:suppressAutoHyphens."""
+    from docx.oxml.ns import qn
+    settings = document.settings.element
+    element = settings.find(qn("w:autoHyphenation"))
+    if element is None:
+        element = _settings_child(settings, "autoHyphenation")
+    element.set(qn("w:val"), "true")
+    names = {s.name for s in document.styles}
+    for name in UNHYPHENATED_STYLES:
+        if name in names:
+            suppress_hyphens(document.styles[name].element.get_or_add_pPr())
 
 
 def apply_style(document, style: dict) -> None:
@@ -270,12 +326,21 @@ def save_deterministic(document, out: Path) -> Path:
 
 # ----------------------------------------------------------------------------------- the edition
 
-def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "") -> Path:
+def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None, html: str = "",
+               pdf: Path | None = None) -> Path:
     """report.docx at `out` from the template context; `folder` holds figures/<name>.png (300 dpi);
     `reference` the document whose styles and page setup it takes (templates/reference.docx if none);
     `html` the rendered report, whose every block after the contents it takes as written, so the Word
-    edition says what the HTML says. On the shipped reference the house style (`context["style"]`) sets
-    the fonts and colours; an institution's own reference keeps its own."""
+    edition says what the HTML says; `pdf` the report's PDF, whose page of each heading the contents
+    shows (none without it). On the shipped reference the house style (`context["style"]`) sets the fonts
+    and colours; an institution's own reference keeps its own."""
+    return finish_docx(build_docx(context, folder=folder, reference=reference, html=html), out=out, pdf=pdf)
+
+
+def build_docx(context: dict, *, folder: Path, reference: Path | None, html: str = "") -> WordEdition:
+    """The Word edition in memory, all but the contents' page numbers (see write_docx for the arguments);
+    finish_docx adds them from the PDF and saves it, so the render stage can build it while the PDF is
+    laid out."""
     document = open_reference(reference)
     _style_ids_looked_up_once(document)
     if reference is None or Path(reference).resolve() == DEFAULT_REFERENCE.resolve():
@@ -284,12 +349,26 @@ def write_docx(context: dict, *, out: Path, folder: Path, reference: Path | None
     _cover(writer, context)
     toc = contents(writer)
     write_body(writer, html, context["figures"])
-    fill_contents(writer, toc)
     set_language(document)
     update_fields_on_open(document)
-    page_furniture(document, draft=context["meta"]["draft"])
+    hyphenate(document)
+    page_furniture(document, title=context["meta"]["title"], draft=context["meta"]["draft"])
     set_core_properties(document, context)
-    return save_deterministic(document, Path(out))
+    return WordEdition(writer, toc)
+
+
+def finish_docx(edition: WordEdition, *, out: Path, pdf: Path | None = None) -> Path:
+    """The contents filled in, with each heading's page of the PDF at `pdf` when given, and the edition
+    saved at `out`."""
+    fill_contents(edition.writer, edition.toc, pdf_anchor_pages(pdf) if pdf is not None else None)
+    return save_deterministic(edition.writer.doc, Path(out))
+
+
+@dataclass
+class WordEdition:
+    """A Word edition being written: its writer (document and headings) and its contents field."""
+    writer: Writer
+    toc: tuple
 
 
 def _cover(w: Writer, context):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from pipeline.publishing.word_figures import figure
-from pipeline.publishing.word_tables import Html, facts, table
+from pipeline.publishing.word_tables import Html, drop_needless_separators, facts, table
 from pipeline.publishing.word_text import Writer, oxml
 
 # Paragraph classes of the HTML and the Word styles that show them.
@@ -63,7 +63,7 @@ class _Body:
         if classes & SKIPPED or tag in ("nav", "style", "script"):
             return
         if tag in ("h1", "h2", "h3", "h4"):
-            self.w.heading(_text(el), int(tag[1]))
+            self.w.heading(_text(el), int(tag[1]), el.get("id"))
         elif tag in ("p", "ul", "ol"):
             style = next((CLASS_STYLES[c] for c in classes if c in CLASS_STYLES), None)
             self.w.html(_markup(el), style=style)
@@ -145,3 +145,4 @@ def write_body(w: Writer, html: str, figures: dict) -> None:
     from lxml import html as lxml_html
     body = lxml_html.document_fromstring(html).find("body")
     _Body(w, figures).walk(body)
+    drop_needless_separators(w)

@@ -3,7 +3,8 @@
 Owns the complex field (begin, instruction, separate, cached result, end), the captions numbered by a SEQ
 field ("Tabel N.", "Figuur N.", so Word can list the tables and figures), the contents (a TOC field of
 levels 1-3 with hyperlinks, its cached entries the headings of level 1 and 2, each linked to its
-heading's bookmark) and the page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields). The
+heading's bookmark, with a PAGEREF field whose cached page is the heading's page in report.pdf, read from
+the PDF's named destinations) and the page numbers in the footer ("Pagina N van M", PAGE and NUMPAGES fields). The
 cached results are what a reader sees until the fields are updated; the document asks Word to update
 them on opening (word.update_fields_on_open).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import copy
 
-from pipeline.publishing.word_text import Writer, clean, oxml
+from pipeline.publishing.word_text import TEXT_WIDTH_CM, Writer, clean, oxml
 
 _INSTRUCTION_TEXTS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instrText"
 
@@ -74,29 +75,67 @@ def contents(w: Writer):
     return begin, end
 
 
-def fill_contents(w: Writer, toc):
+def fill_contents(w: Writer, toc, pages: dict[str, int] | None = None):
     """The TOC field's cached result, shown until the field is updated: one entry per heading of level 1
-    and 2, a link to its bookmark, without page numbers (Word rebuilds the field, levels 1-3 with their
-    pages, when the document is opened; LibreOffice with Tools > Update)."""
+    and 2, a link to its bookmark, a dot leader and a PAGEREF field to the bookmark whose cached result is
+    the heading's page in `pages` (HTML id -> page of report.pdf), followed by a note that says so.
+
+    The numbers are the PDF's because the run lays out no other pages: a Word file's pages are those of
+    the program and fonts that open it (Word with Georgia, LibreOffice with a substitute differ). Word
+    updates the field when the document is opened (word.update_fields_on_open), which replaces the
+    entries, their numbers and the note with the document's own; LibreOffice with Tools > Update."""
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+    from docx.shared import Cm
     from docx.text.paragraph import Paragraph
     begin, end = toc
     anchor = begin
-    entries = [(level, text, name) for level, text, name in w.headings if level <= 2]
-    for i, (level, text, name) in enumerate(entries):
-        if i == 0:
-            paragraph = begin
-        else:
-            new = copy.deepcopy(end._p)
-            for child in list(new):
-                if child.tag.endswith("}r"):
-                    new.remove(child)
-            anchor._p.addnext(new)
-            paragraph = Paragraph(new, begin._parent)
+    entries = [(level, text, name, pages.get(html_id) if pages and html_id else None)
+               for level, text, name, html_id in w.headings if level <= 2]
+    numbered = any(page is not None for *_, page in entries)
+
+    def next_paragraph(style):
+        new = copy.deepcopy(end._p)
+        for child in list(new):
+            if child.tag.endswith("}r"):
+                new.remove(child)
+        anchor._p.addnext(new)
+        paragraph = Paragraph(new, begin._parent)
+        paragraph.style = style
+        return paragraph
+    for i, (level, text, name, page) in enumerate(entries):
+        paragraph = begin if i == 0 else next_paragraph(f"TOC {level}")
         paragraph.style = f"TOC {level}"
         link = oxml("w:hyperlink", anchor=name, history="1")
         paragraph._p.append(link)
         link.append(paragraph.add_run(text)._r)
+        if numbered:
+            paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT,
+                                                              WD_TAB_LEADER.DOTS)
+            tab = paragraph.add_run()
+            tab._r.append(oxml("w:tab"))
+            link.append(tab._r)
+            runs = len(paragraph._p.findall(_RUN))
+            field(paragraph, f"PAGEREF {name} \\h", "" if page is None else str(page))
+            for run in paragraph._p.findall(_RUN)[runs:]:
+                link.append(run)
         anchor = paragraph
+    if numbered:
+        note = next_paragraph("Note")
+        note.add_run(PDF_PAGES_NOTE)
+
+
+PDF_PAGES_NOTE = ("De paginanummers zijn die van de pdf-versie (report.pdf). Word zet bij het bijwerken van de "
+                  "velden de paginanummers van dit document neer.")
+_RUN = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}r"
+
+
+def pdf_anchor_pages(pdf) -> dict[str, int]:
+    """The page (1 for the first) of every named destination of the PDF at `pdf`: WeasyPrint names one
+    after each id of the HTML, so this is the PDF page of each heading."""
+    from pypdf import PdfReader
+    reader = PdfReader(str(pdf))
+    return {str(name): reader.get_destination_page_number(destination) + 1
+            for name, destination in reader.named_destinations.items()}
 
 
 # ------------------------------------------------------------------------------ the page numbers

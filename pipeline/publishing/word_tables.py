@@ -2,7 +2,9 @@
 
 Owns the data table (its "Tabel N." caption, numbered by a SEQ field and also the table's description; a
 header row marked as one, so it repeats on every page and screen readers announce it; numbers
-right-aligned; short rows kept on one page; a cell that holds paragraphs or lists, Html, written as
+right-aligned; short rows kept on one page, short tables whole and long ones
+without a lone row at either end; cells that hold names not hyphenated; the separator after a table only
+where another table follows; a cell that holds paragraphs or lists, Html, written as
 such; the sentence of a table without rows), the list of facts (label and value pairs as a borderless
 two-column table), the column widths over the page's text width (every column at least as wide as its
 longest word, the rest shared among the text columns) and the order of w:tblPr that Word insists on.
@@ -45,30 +47,33 @@ def table(w: Writer, headers, rows, *, numeric=(), caption=None, note=None, empt
     """A data table: a caption above it, a header row that repeats on every page, numbers right-aligned.
     `rows` are lists of cell values (str, numbers, Html); `empty` is the sentence of a table
     without rows. The header row is marked as one (it repeats, and screen readers announce it), and
-    the caption is the table's description."""
+    the caption is the table's description. A table without headers (`headers` empty) has no header
+    row and as many columns as its widest row. Rows are kept together as keep_rows_together says; cells
+    that hold names are not hyphenated (no_hyphens)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     if caption:
         table_caption(w, caption)
-    table = w.doc.add_table(rows=1, cols=len(headers))
+    columns = len(headers) or max((len(r) for r in rows), default=1)
+    table = w.doc.add_table(rows=1 if headers else 0, cols=columns)
     table.style = TABLE_STYLE
     if caption:
         table._tbl.tblPr.append(oxml("w:tblCaption", val=clean(caption)[:255]))
-    header = table.rows[0]
-    header._tr.get_or_add_trPr().append(oxml("w:tblHeader"))
-    for i, title in enumerate(headers):
-        cell = header.cells[i]
-        paragraph = cell.paragraphs[0]
-        paragraph.style = "Table Text"
-        paragraph.paragraph_format.keep_with_next = True
-        w.run(paragraph, title, bold=True)
-        if i in numeric:
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if headers:
+        header = table.rows[0]
+        header._tr.get_or_add_trPr().append(oxml("w:tblHeader"))
+        for i, title in enumerate(headers):
+            cell = header.cells[i]
+            paragraph = cell.paragraphs[0]
+            paragraph.style = "Table Text"
+            w.run(paragraph, title, bold=True)
+            if i in numeric:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     for values in rows:
         row = table.add_row()
         if sum(len(str(v or "")) for v in values) < 600:   # a short row stays on one page
             row._tr.get_or_add_trPr().append(oxml("w:cantSplit"))
         cells = row.cells
-        for i, value in enumerate(values):
+        for i, value in enumerate(values[:columns]):
             cell = cells[i]
             if isinstance(value, Html):
                 w.html(value, style="Table Text", container=cell)
@@ -84,12 +89,98 @@ def table(w: Writer, headers, rows, *, numeric=(), caption=None, note=None, empt
         paragraph = merged.paragraphs[0]
         paragraph.style = "Table Text"
         w.run(paragraph, empty, italic=True)
-    _set_widths(table, _widths(headers, rows, numeric))
+    _set_widths(table, _widths(headers or [""] * columns, rows, numeric))
+    keep_rows_together(table, header=bool(headers))
+    no_hyphens(table)
     if note:
         w.para(note, "Note")
     else:
-        w.para("", "Note")   # a table must not touch what follows it
+        separator(w)
     return table
+
+
+# A table of at most this many rows (its header included) is kept on one page; a longer one starts with its
+# header and two rows and ends with two rows, so no row stands alone at a page's foot or head.
+KEEP_WHOLE_ROWS = 12
+KEEP_START_ROWS, KEEP_END_ROWS = 3, 2
+
+
+def keep_rows_together(table, *, header: bool) -> None:
+    """keep_with_next on the paragraphs of the rows that must stay with the next one (Word keeps a row with
+    the next when its paragraphs are), and cantSplit on those rows. A short table is kept whole, so a grid
+    such as the questionnaire's categories never leaves one row on a page of its own."""
+    rows = table.rows
+    if len(rows) <= KEEP_WHOLE_ROWS:
+        kept = range(len(rows) - 1)
+    else:
+        start = KEEP_START_ROWS if header else KEEP_START_ROWS - 1
+        kept = [*range(start), *range(len(rows) - KEEP_END_ROWS, len(rows) - 1)]
+    for index in kept:
+        tr = rows[index]._tr
+        if tr.trPr is None or tr.trPr.find(_CANT_SPLIT) is None:
+            tr.get_or_add_trPr().append(oxml("w:cantSplit"))
+        for cell in rows[index].cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+_CANT_SPLIT = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}cantSplit"
+_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z\u00c0-\u00de][\w\u00c0-\u024f-]+")
+SHORT_VALUE = 60
+
+
+def no_hyphens(table) -> None:
+    """w:suppressAutoHyphens on the cell paragraphs that hold a name: a capitalised word that does not start
+    a sentence ("Hogeschool Utrecht"), or a short value that starts with one ("Regio Zwolle", "Categorie 6").
+    Word can only keep a whole paragraph from hyphenating, so such a cell is not hyphenated at all."""
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                text = paragraph.text.strip()
+                if not text:
+                    continue
+                short_name = len(text) <= SHORT_VALUE and text[0].isupper()
+                if short_name or _CAPITALISED.search(text):
+                    suppress_hyphens(paragraph._p.get_or_add_pPr())
+
+
+def suppress_hyphens(ppr) -> None:
+    """w:suppressAutoHyphens in the paragraph properties `ppr` (of a paragraph or a style), where the schema
+    puts it."""
+    if ppr.find(_SUPPRESS) is None:
+        ppr.insert_element_before(oxml("w:suppressAutoHyphens"), *_AFTER_SUPPRESS)
+
+
+_SUPPRESS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}suppressAutoHyphens"
+# What follows w:suppressAutoHyphens in a paragraph's properties (WordprocessingML's order of w:pPr).
+_AFTER_SUPPRESS = ("w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+                   "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                   "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                   "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
+
+
+def separator(w: Writer) -> None:
+    """An empty paragraph after a table, which drop_needless_separators removes unless another table
+    follows (two tables that touch become one in Word)."""
+    w.separators.append(w.para("", "Note"))
+
+
+def drop_needless_separators(w: Writer) -> None:
+    """Removes each separator that a table does not follow; what follows a table instead gets the
+    separator's space before it, unless its style has more (a heading)."""
+    from docx.shared import Pt
+    from docx.text.paragraph import Paragraph
+    for paragraph in w.separators:
+        following = paragraph._p.getnext()
+        if following is None or not following.tag.endswith("}p"):
+            continue   # a table, or the end of the body: the separator stays
+        paragraph._p.getparent().remove(paragraph._p)
+        after = Paragraph(following, paragraph._parent)
+        wanted = Pt(10)
+        style_space = after.style.paragraph_format.space_before if after.style is not None else None
+        if (style_space or 0) < wanted and after.paragraph_format.space_before is None:
+            after.paragraph_format.space_before = wanted
+    w.separators.clear()
 
 
 def facts(w: Writer, pairs):
@@ -109,7 +200,9 @@ def facts(w: Writer, pairs):
         for cell in cells:
             cell.paragraphs[0].style = "Table Text"
     _set_widths(table, [4.2, TEXT_WIDTH_CM - 4.2])
-    w.para("", "Note")
+    keep_rows_together(table, header=False)
+    no_hyphens(table)
+    separator(w)
     return table
 
 

@@ -115,13 +115,15 @@ def oxml(tag, **attrs):
 
 
 class Writer:
-    """The document being written and what the contents need of it: its headings (level, text, bookmark)."""
+    """The document being written and what the contents need of it: its headings (level, text, bookmark, and
+    the HTML id whose page the PDF knows)."""
 
     def __init__(self, document, folder: Path):
         self.doc = document
         self.folder = folder
-        self.headings: list[tuple[int, str, str]] = []   # level, text, bookmark
+        self.headings: list[tuple[int, str, str, str | None]] = []   # level, text, bookmark, HTML id
         self.bookmark_id = 0
+        self.separators: list = []   # the empty paragraphs after tables (word_tables.separator)
 
     def para(self, text="", style=None, *, bold=False, italic=False):
         paragraph = self.doc.add_paragraph(style=style)
@@ -138,11 +140,12 @@ class Writer:
             run.italic = True
         return run
 
-    def heading(self, text, level):
+    def heading(self, text, level, anchor=None):
+        """A heading of `level` with a bookmark the contents link to; `anchor` is its id in the HTML."""
         paragraph = self.doc.add_paragraph(style=f"Heading {level}")
         name = f"_Toc{len(self.headings) + 1:05d}"
         self._bookmark(paragraph, name, lambda: self.run(paragraph, text))
-        self.headings.append((level, clean(text), name))
+        self.headings.append((level, clean(text), name, anchor))
         return paragraph
 
     def _bookmark(self, paragraph, name, add_content):
