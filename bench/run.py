@@ -96,10 +96,12 @@ def full_runs(work: Path, projects: dict[str, Path], runs: int = 3) -> dict:
                    **{f"{kind}_cpu": min(c for _, c in v) for kind, v in t.items()}} for name, t in times.items()}
 
 
-def bench_preview(work: Path) -> dict:
-    """(g) Seconds from saving a file to the preview serving the new HTML: a text, a template, the codebook.
-    Runs the preview on a copy of wave 2018 and of config/, on a free port."""
+def bench_preview(work: Path, root: Path = ROOT) -> dict:
+    """(g) Seconds from saving a file to the preview serving the new HTML: a text, a template, the codebook,
+    and the first text edit after the start on its own (`first_edit`). Runs the preview of the checkout
+    `root` on a copy of wave 2018 and of config/, on a free port."""
     import urllib.request
+    work = work / f"preview_{abs(hash(str(root)))}"
     waves, config = work / "preview_waves", work / "preview_config"
     shutil.copytree(ROOT / "waves" / "2018", waves / "2018", ignore=shutil.ignore_patterns("processed"))
     shutil.copytree(ROOT / "config", config)
@@ -110,7 +112,7 @@ def bench_preview(work: Path) -> dict:
     text = wave_yaml.read_text(encoding="utf-8").replace("../../data/raw/", f"{ROOT}/data/raw/")
     wave_yaml.write_text(text.replace("templates: null", "templates: templates"), encoding="utf-8")
     server = subprocess.Popen([PYTHON, "-m", "pipeline", "--config", str(config), "--waves", str(waves), "preview",
-                               "--wave", "2018", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                               "--wave", "2018", "--port", "0"], cwd=root, stdout=subprocess.PIPE, text=True)
     try:
         start = time.perf_counter()
         for line in server.stdout:
@@ -136,7 +138,8 @@ def bench_preview(work: Path) -> dict:
             return time.perf_counter() - saved
 
         texts = waves / "2018" / "texts" / "inleiding.md"
-        text_edit = min(after_save(texts, texts.read_text(encoding="utf-8") + f"\n\nZin {i}.\n") for i in range(3))
+        edits = [after_save(texts, texts.read_text(encoding="utf-8") + f"\n\nZin {i}.\n") for i in range(4)]
+        first_edit, text_edit = edits[0], min(edits[1:])
         template_edit = min(after_save(template, template.read_text(encoding="utf-8") + "{# edit #}\n")
                             for _ in range(3))
         codebook = config / "codebook.yaml"
@@ -145,7 +148,8 @@ def bench_preview(work: Path) -> dict:
     finally:
         server.send_signal(2)   # Ctrl-C
         server.wait(timeout=30)
-    return {"first": first, "text": text_edit, "template": template_edit, "codebook": codebook_edit}
+    return {"first": first, "first_edit": first_edit, "text": text_edit, "template": template_edit,
+            "codebook": codebook_edit}
 
 
 def bench_make(work: Path) -> dict:
@@ -272,7 +276,9 @@ def report(floors: dict, full: dict, make_figures: dict, scale: list[dict], rend
     if preview:
         p = preview
         lines += [
-            f"| (g) preview: a text saved, to the new HTML served | {p['text']:.2f} s | under 1 s | "
+            f"| (g) preview: the first text saved after the start, to the new HTML served | {p['first_edit']:.2f} s "
+            f"| under 1 s | {verdict(p['first_edit'] < 1)} |",
+            f"| (g) preview: a text saved (later edits), to the new HTML served | {p['text']:.2f} s | under 1 s | "
             f"{verdict(p['text'] < 1)} |",
             f"| (g) preview: a template saved, to the new HTML served | {p['template']:.2f} s | under 1 s | "
             f"{verdict(p['template'] < 1)} |",
@@ -290,6 +296,90 @@ def report(floors: dict, full: dict, make_figures: dict, scale: list[dict], rend
         lines.append(f"| {row['n']:,} | " + " | ".join(f"{row['stages'][s]:.1f} s, {row['stage_peaks'][s]} MB"
                                                       for s in row["stages"]) + " |")
     return "\n".join(lines) + "\n"
+
+
+# --- issue 22.3 and 22.4: many responses, in CPU time and peak memory, and the preview's first edit ----
+BIG_HEADING = "## Many responses and the preview's first edit (CPU time, peak memory; before and after)"
+BIG_STAGES = ("ingest", "normalise", "code", "aggregate")
+
+
+def bench_big(work: Path, sizes: list[int], projects: dict[str, Path]) -> dict:
+    """Per checkout (taking turns, so a busy machine weighs on each alike) and per size: read_csv of the
+    export and ingest-to-tables in one process (`run --to aggregate`), then each stage in a process of its
+    own; every figure as (wall seconds, CPU seconds of the process and its children, peak RSS in MB)."""
+    out: dict = {name: {} for name in projects}
+    for n in sizes:
+        export = generate(n, work / f"big_{n}.csv")
+        for number, (name, root) in enumerate(projects.items()):
+            print(f"bench      {n:,} responses, {name}", flush=True)
+            read_csv = min((measured([PYTHON, "-c", f"import pandas; pandas.read_csv({str(export)!r}, header=[0], "
+                                      "skiprows=[1, 2])"], cwd=root) for _ in range(2)), key=lambda m: m[3])
+            processed = work / f"big_processed_{number}_{n}"
+            whole = measured([PYTHON, "-m", "pipeline", "run", "--export", str(export), "--processed", str(processed),
+                              "--to", "aggregate", "--quiet"], cwd=root)
+            shutil.rmtree(processed, ignore_errors=True)
+            stages = {}
+            for stage in BIG_STAGES:
+                args = [PYTHON, "-m", "pipeline", stage, "--processed", str(processed), "--quiet"]
+                if stage == "ingest":
+                    args[4:4] = ["--export", str(export)]
+                stages[stage] = measured(args, cwd=root)
+            shutil.rmtree(processed, ignore_errors=True)
+            out[name][n] = {"bytes": export.stat().st_size, "read_csv": read_csv, "whole": whole, "stages": stages}
+        export.unlink()
+    return out
+
+
+def big_section(big: dict, previews: dict[str, dict]) -> str:
+    """RESULTS.md's section of bench_big's figures and of the preview's first edit, per checkout."""
+    lines = [BIG_HEADING, "",
+             "Measured while other sessions kept the two CPUs busy, so the wall times (in brackets) were taken on "
+             "a loaded machine and say little; the CPU time (user and system of the process and its children, "
+             "`resource.getrusage`) and the peak resident memory, which the load changes little, are the "
+             "figures to read. The ratio is CPU time against that of `pandas.read_csv` of the same file (both "
+             "with interpreter start and imports). Each checkout's runs took turns with the other's.", "",
+             "| Checkout | Responses | read_csv CPU | ingest to tables: CPU (wall) | x read_csv | peak | Target |",
+             "|---|---|---|---|---|---|---|"]
+    for name, sizes in big.items():
+        for n, row in sizes.items():
+            ratio = row["whole"][3] / row["read_csv"][3]
+            lines.append(f"| {name} | {n:,} ({row['bytes'] / 1e6:.0f} MB) | {row['read_csv'][3]:.1f} s | "
+                         f"{row['whole'][3]:.1f} s ({row['whole'][0]:.0f} s) | {ratio:.1f} | {row['whole'][2]} MB | "
+                         f"at most 30 x: {verdict(ratio <= 30)}; under 1 GB: {verdict(row['whole'][2] < 1024)} |")
+        if len(sizes) >= 2:
+            first, last = min(sizes), max(sizes)
+            grew = sizes[last]["whole"][3] / sizes[first]["whole"][3]
+            lines.append(f"| {name} | linearity {first:,} -> {last:,} | | CPU grew {grew:.2f} x for {last / first:.0f} x "
+                         f"the responses ({grew / (last / first):.2f} of linear) | | | linear: "
+                         f"{verdict(grew / (last / first) <= 1.3)} |")
+    lines += ["", "Each stage in a process of its own, CPU seconds and peak memory (imports included):", "",
+              "| Checkout | Responses | " + " | ".join(BIG_STAGES) + " |", "|---|---|" + "---|" * len(BIG_STAGES)]
+    for name, sizes in big.items():
+        for n, row in sizes.items():
+            lines.append(f"| {name} | {n:,} | " + " | ".join(f"{row['stages'][s][3]:.1f} s, {row['stages'][s][2]} MB"
+                                                           for s in BIG_STAGES) + " |")
+    if previews:
+        lines += ["", "The live preview, from a save to the new HTML served (wall seconds; the preview is one "
+                  "process, so the load weighs on these):", "",
+                  "| Checkout | first text edit after the start | later text edits (best of 3) | template | codebook |",
+                  "|---|---|---|---|---|"]
+        for name, p in previews.items():
+            lines.append(f"| {name} | {p['first_edit']:.2f} s | {p['text']:.2f} s | {p['template']:.2f} s | "
+                         f"{p['codebook']:.1f} s |")
+    return "\n".join(lines) + "\n"
+
+
+def with_section(text: str, heading: str, section: str) -> str:
+    """`text` (RESULTS.md) with the section under `heading` replaced by `section`, or `section` added above
+    the appended analysis."""
+    start = text.find(heading)
+    if start < 0:
+        analysis = text.find("\n## Analysis")
+        if analysis >= 0:
+            return text[:analysis + 1] + section + "\n" + text[analysis + 1:]
+        return text.rstrip("\n") + "\n\n" + section
+    end = text.find("\n## ", start + len(heading))
+    return text[:start] + section + (text[end:] if end >= 0 else "")
 
 
 # --- codebook-eval: how well the rules and the suggestions find the themes -----------------------------
@@ -360,7 +450,21 @@ def main() -> None:
                         help="a hand-written analysis appended under the figures, if it exists")
     parser.add_argument("--codebook-only", action="store_true",
                         help="only run codebook-eval and rewrite its section of --out")
+    parser.add_argument("--big", type=int, nargs="*", default=None, metavar="N",
+                        help="only measure ingest-to-tables at these sizes (with --compare, of that checkout too) "
+                             "and the preview's first edit, and rewrite that section of --out")
     args = parser.parse_args()
+    if args.big is not None:
+        projects = {"this checkout": ROOT, **({str(args.compare): args.compare.resolve()} if args.compare else {})}
+        with tempfile.TemporaryDirectory(prefix="wsd-bench-") as tmp:
+            previews = {} if args.no_preview else {name: bench_preview(Path(tmp), root)
+                                                   for name, root in projects.items()}
+            big = bench_big(Path(tmp), args.big or [25_000, 50_000, 100_000], projects)
+        section = big_section(big, previews)
+        old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        args.out.write_text(with_section(old, BIG_HEADING, section), encoding="utf-8")
+        print(section)
+        return
     print("bench      codebook-eval", flush=True)
     codebook = codebook_section()
     if args.codebook_only:

@@ -218,3 +218,67 @@ def test_preview_in_a_browser_follows_edits_and_recovers(tmp_path, browser):
     assert code == 0, "\n".join(server.console)
     assert "preview    stopped" in "\n".join(server.console + list(server.lines.queue))
     assert not (tmp_path / "reports").exists(), "the preview wrote into the published report folder"
+
+
+# ------------------------------------------------------------------ the figures' downloads, without a browser
+
+def test_edits_never_wait_for_the_figures_downloads_which_are_written_when_asked_for(tmp_path):
+    """The preview writes the figures' PNG and PDF only when the page asks for one: right after the start
+    none is written and no thread is busy with them, so the first edit costs what later ones do; a
+    download asked for is a whole PNG or PDF; a codebook edit draws the figures again and drops the old
+    files, so none is served stale."""
+    import json
+
+    from pipeline.app.preview import serve
+    waves = _preview_wave(tmp_path)
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    lines: list[str] = []
+    stop = threading.Event()
+    threads_before = threading.active_count()
+    server = threading.Thread(target=serve, kwargs={"wave": "2018", "waves": waves, "config": config, "port": 0,
+                                                    "say": lines.append, "stop": stop})
+    server.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not any("serving http://" in line for line in lines):
+            assert time.monotonic() < deadline and server.is_alive(), "\n".join(lines)
+            time.sleep(0.1)
+        url = next(line for line in lines if "serving http://" in line).split("serving ", 1)[1].split()[0].rstrip("/")
+        folder = waves / "2018" / "processed" / "preview"
+        names = [figure["name"] for figure in json.loads((folder / "charts.json").read_text(encoding="utf-8"))]
+        assert names and all((folder / "figures" / f"{name}.svg").exists() for name in names)
+        # Nothing is being written behind the page: the server's own threads only.
+        assert not list((folder / "figures").glob("*.png")) and not list((folder / "figures").glob("*.pdf"))
+        assert threading.active_count() <= threads_before + 2
+
+        def version() -> int:
+            with urllib.request.urlopen(url + VERSION_PATH, timeout=60) as answer:
+                return int(answer.read())
+
+        def save_and_wait(path: Path, text: str) -> None:
+            before = version()
+            path.write_text(text, encoding="utf-8")
+            deadline = time.monotonic() + 300
+            while version() == before:
+                assert time.monotonic() < deadline, "\n".join(lines)
+                time.sleep(0.05)
+
+        text = waves / "2018" / "texts" / "inleiding.md"
+        save_and_wait(text, text.read_text(encoding="utf-8") + "\n\nEen zin erbij.\n")
+        assert not list((folder / "figures").glob("*.png")), "a text edit wrote the downloads"
+        with urllib.request.urlopen(f"{url}/figures/{names[0]}.png", timeout=300) as answer:
+            png = answer.read()
+        with urllib.request.urlopen(f"{url}/figures/{names[-1]}.pdf", timeout=300) as answer:
+            pdf = answer.read()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+        assert all((folder / "figures" / f"{name}.{fmt}").exists() for name in names for fmt in ("png", "pdf"))
+        codebook = config / "codebook.yaml"
+        save_and_wait(codebook, codebook.read_text(encoding="utf-8") + "\n# een opmerking\n")
+        assert not list((folder / "figures").glob("*.png")), "the previous figures' downloads were kept"
+        with urllib.request.urlopen(f"{url}/figures/{names[0]}.png", timeout=300) as answer:
+            assert answer.read() == png   # the same figure again: a comment changes no code
+    finally:
+        stop.set()
+        server.join(timeout=120)
+    assert not server.is_alive() and lines[-1] == "preview    stopped"

@@ -10,7 +10,8 @@ code, aggregate and charts first; instrument, settings or wave.yaml everything. 
 Word edition (`make report` does). The served page carries a small script that asks the server for the
 version of the report and reloads when it changed; the report.html on disk has no such script. An error
 (a template's syntax, a broken codebook) is shown in the page and on the console, and the next good
-save brings the report back.
+save brings the report back. The figures' PNG and PDF downloads are written only when the page asks
+for one (the page shows the SVG), so no edit ever waits for them.
 """
 
 from __future__ import annotations
@@ -147,8 +148,11 @@ class Preview:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _config: object = None
     _wave: object = None
-    _later: list = field(default_factory=list)   # the figures' PNG and PDF files of the last build, to write
-    _writing: threading.Thread | None = None
+    # The figures' PNG and PDF files of the last build that drew them, not yet written: written when one is
+    # asked for (write_downloads). matplotlib is not safe in two threads at once, so the lock is held both
+    # while they are written and while a build draws the figures again.
+    _downloads: list = field(default_factory=list)
+    _figures_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wave(self):
         from pipeline.waves.wave import load_wave
@@ -164,7 +168,6 @@ class Preview:
     def build(self, step: str) -> None:
         """Re-run from `step` (a stage, or HTML_ONLY), then render the HTML; on an error, show it."""
         started = time.perf_counter()
-        self.finish_figures()
         try:
             self._build(step)
         except Exception as exc:   # a bug too is shown, and the preview goes on
@@ -178,25 +181,40 @@ class Preview:
             self.error, self.version = None, self.version + 1
         self.say(f"preview    report.html rebuilt from {step} in {time.perf_counter() - started:.1f} s "
                  f"(version {self.version})")
-        if self._later:   # the figures' PNG and PDF downloads, written while the reader looks at the new page
-            later, self._later = self._later, []
-            self._writing = threading.Thread(target=lambda: [write() for write in later], daemon=True)
-            self._writing.start()
 
-    def writing_figures(self) -> bool:
-        return self._writing is not None and self._writing.is_alive()
+    def write_downloads(self) -> None:
+        """Write the figures' PNG and PDF files of the last build that drew them, if they are not yet written
+        (the server calls it when the page asks for one; it waits for a build that is drawing the figures)."""
+        with self._figures_lock:
+            pending, self._downloads = self._downloads, []
+            for write in pending:
+                write()
 
-    def finish_figures(self) -> None:
-        """Wait for the figures' PNG and PDF files of the last build (before the next build rewrites the figures)."""
-        if self._writing is not None:
-            self._writing.join()
-            self._writing = None
+    def drop_downloads(self) -> None:
+        """Forget the downloads no one asked for (after waiting for one being written)."""
+        with self._figures_lock:
+            self._downloads = []
+
+    def _draw(self, wave, config, step: str) -> None:
+        """The stages from `step` to charts; the figures' downloads are kept for write_downloads. Those of
+        an earlier build are dropped unwritten, and their old files removed, so none is ever served stale."""
+        from pipeline.app.runner import run_pipeline
+        with self._figures_lock:
+            self._downloads = []
+            later: list = []
+            try:
+                run_pipeline(wave=wave, config=config, processed=self.folder, start=step, stop="charts",
+                             defer=later.append,
+                             say=lambda line: self.say(line) if line.startswith("warning") else None)
+            finally:
+                for old in [*(self.folder / "figures").glob("*.png"), *(self.folder / "figures").glob("*.pdf")]:
+                    old.unlink(missing_ok=True)
+                self._downloads = later
 
     def _build(self, step: str) -> None:
         from pipeline.core.config import load_config
         from pipeline.publishing.render import report_html, run_date
         from pipeline.publishing.context import report_status
-        from pipeline.app.runner import run_pipeline
         from pipeline.core.schemas import write_atomic
         from pipeline.core.style import load_style, style_path
         if step != HTML_ONLY or self._config is None or self._wave is None:
@@ -204,10 +222,7 @@ class Preview:
             self._config = load_config(self.config_folder, **self._wave.settings)
         wave, config = self._wave, self._config
         if step != HTML_ONLY:
-            self._later = []
-            run_pipeline(wave=wave, config=config, processed=self.folder, start=step, stop="charts",
-                         defer=self._later.append,
-                         say=lambda line: self.say(line) if line.startswith("warning") else None)
+            self._draw(wave, config, step)
         status = report_status(config, processed=self.folder, wave=wave, texts=wave.texts)
         style = load_style(style_path(wave_folder=wave.folder, config_folder=config.folder))
         page, _ = report_html(config, processed=self.folder, templates=wave.templates, texts=wave.texts,
@@ -241,6 +256,8 @@ def _handler(preview: Preview):
                 return self._send(preview.served()[0], "text/html; charset=utf-8")
             if not path.lstrip("/").startswith(SERVED):
                 return self.send_error(HTTPStatus.NOT_FOUND, "not part of the report")
+            if path.startswith("/figures/") and path.endswith((".png", ".pdf")):
+                preview.write_downloads()
             return super().do_GET()
 
         def do_HEAD(self):
@@ -314,9 +331,7 @@ def serve(*, wave: str, waves: Path, config: Path, port: int = 8000, say: Callab
     finally:
         server.shutdown()
         server.server_close()
-        # The figures' downloads are finished first: a thread still drawing with matplotlib while the
-        # interpreter shuts down can abort the process.
-        if preview.writing_figures():
-            say("preview    finishing the figures' downloads")
-        preview.finish_figures()
+        # A download being written is finished first: a thread still drawing with matplotlib while the
+        # interpreter shuts down can abort the process. Downloads no one asked for are not written.
+        preview.drop_downloads()
         say("preview    stopped")

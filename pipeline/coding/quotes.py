@@ -144,6 +144,8 @@ def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str, codebo
     by_network = {n: (r, t or "") for n, r, t in zip(networks["network_id"], networks["response_key"],
                                                        networks[item].fillna(""))}
     split: dict[str, list[tuple[str, bool, bool]]] = {}
+    # Whether a theme's rules code a sentence depends on the two alone: decided once per theme and sentence.
+    evidence_of: dict[tuple[str, str], bool] = {}
     out = []
     coded = codes[codes["item"] == item]
     for network_id, theme, origin, evidence in zip(coded["network_id"], coded["theme"], coded["origin"],
@@ -157,7 +159,9 @@ def candidates(*, codes: pd.DataFrame, networks: pd.DataFrame, item: str, codebo
         probe = found[:80]
         for sentence, listed, last in split[network_id]:
             if probe and probe in sentence and is_complete(sentence, listed=listed, last=last):
-                if origin == "manual" or _evidence_of(codebook, theme, sentence):
+                if origin != "manual" and (theme, sentence) not in evidence_of:
+                    evidence_of[theme, sentence] = _evidence_of(codebook, theme, sentence)
+                if origin == "manual" or evidence_of[theme, sentence]:
                     out.append(Candidate(theme, item, network_id, response_key, answer_sha(text), sentence))
                 break
     return out
