@@ -34,5 +34,5 @@ def test_a_dropped_item_and_a_renumbered_one_give_a_report_that_follows_the_inst
         items["q90"] = items.pop("q9")        # the central question: same role, export tag and table
     html = _report(tmp_path, _config_with(tmp_path, change), monkeypatch)
     assert "werken verschillende praktijken" not in html
-    assert "De centrale vraag van elk netwerk (vraag 90):" in html
+    assert "De centrale vraag van elk netwerk (vraag 90) staat in tabel" in html
     assert html.count('data-label="Centrale vraag"') > 10
