@@ -63,4 +63,4 @@ def test_the_codebook_describes_every_variable_and_the_manifest_lists_the_files(
     outputs = json.loads((embedded_report / "out" / "manifest.json").read_text())["outputs"]
     assert {"tables/networks.sav", "tables/involvement.sav", "tables/spss_codebook.csv"} <= set(outputs)
     from openpyxl import load_workbook
-    assert "spss_codebook" in load_workbook(embedded_report / "out" / "tables.xlsx", read_only=True).sheetnames
+    assert "SPSS-codeboek" in load_workbook(embedded_report / "out" / "tables.xlsx", read_only=True).sheetnames
