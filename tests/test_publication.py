@@ -75,6 +75,7 @@ def test_wave_yaml_gives_the_publication_and_an_old_one_still_loads(tmp_path):
     ("published", 2019, "published is 2019; expected the date"),
     ("licence", "CC BY 3.0", "licence 'CC BY 3.0' is not one this pipeline knows"),
     ("licence", {"text": "zonder naam"}, "licence is {'text': 'zonder naam'}; give a name"),
+    ("licence", {"name": "Eigen", "url": "javascript:alert(1)"}, "the licence's url 'javascript:alert(1)' is no web"),
     ("version", 1.1, 'version is 1.1; expected text (quote a number: version: "1.1")'),
     ("commissioner", ["a", "b"], "commissioner is ['a', 'b']; expected text"),
     ("keywords", "leernetwerken", "keywords must be a list of words"),
@@ -141,7 +142,10 @@ def test_the_cover_colophon_and_head_show_every_field(full_report):
         assert f'<meta name="author" content="{author}">' in head
     assert '<meta name="description" content="Een tweede inventarisatie">' in head
     assert '<meta name="keywords" content="leernetwerken, proefwoord">' in head
-    assert not [link for link in re.findall(r'(?:href|src)="([^"]+)"', html) if "://" in link]   # nothing online
+    # nothing loaded from the internet; the one web address is the licence's, a link a reader may follow
+    assert [link for link in re.findall(r'(?:href|src)="([^"]+)"', html) if "://" in link] \
+        == ["https://creativecommons.org/licenses/by/4.0/deed.nl"]
+    assert '<a href="https://creativecommons.org/licenses/by/4.0/deed.nl">' in html
     cover = _part(html, '<section class="cover">', "</section>")
     for shown in ("Leernetwerken in beeld", "Een tweede inventarisatie", "Anne van der Verzon (Hogeschool Denkbeeld)",
                   "Bram Bedacht (Lectoraat Fictie)", "Cor de Proef", "Kenniscentrum Elders",
@@ -179,6 +183,7 @@ def test_the_pdf_shows_them_and_carries_them_in_its_metadata(full_report):
 
 def test_the_word_edition_has_them_on_its_cover_and_in_its_core_properties(full_report):
     from docx import Document
+    from docx.oxml.ns import qn
     document = Document(str(full_report / "report.docx"))
     core = document.core_properties
     assert core.title == "Leernetwerken in beeld" and core.subject == "Een tweede inventarisatie"
@@ -190,6 +195,15 @@ def test_the_word_edition_has_them_on_its_cover_and_in_its_core_properties(full_
     with zipfile.ZipFile(full_report / "report.docx") as package:
         body = package.read("word/document.xml").decode("utf-8")
     assert "Uitgeverij Verzonnen" in body and "Dit werk mag worden gekopieerd" in body
+    citation = next(p for t in document.tables for r in t.rows if r.cells[0].text == "Citeren als"
+                    for p in r.cells[1].paragraphs)
+    assert " ".join(citation.text.split()) == CITATION
+    assert [run.text for run in citation.runs if run.italic] == ["Leernetwerken in beeld: Een tweede inventarisatie"]
+    licence = next(r.cells[1] for t in document.tables for r in t.rows if r.cells[0].text == "Licentie")
+    links = licence.paragraphs[0]._p.findall(qn("w:hyperlink"))
+    url = "https://creativecommons.org/licenses/by/4.0/deed.nl"
+    assert len(links) == 1 and "".join(t.text for t in links[0].iter(qn("w:t"))) == url
+    assert document.part.rels[links[0].get(qn("r:id"))].target_ref == url
 
 
 def test_the_manifest_names_the_report_and_holds_the_build_record(full_report):

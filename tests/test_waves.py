@@ -14,8 +14,10 @@ import yaml
 from conftest import EMBEDDED_EXPORT, EMBEDDED_SUPPLEMENT, ROOT, make_wave, review_everything, shared_run
 from pipeline import run_pipeline
 from pipeline.app.cli import main
+from pipeline.core.config import load_config
 from pipeline.core.wave_files import answer_sha
 from pipeline.core.errors import PipelineError
+from pipeline.publishing.context import report_status
 from pipeline.waves.wave import inherited_from, load_wave, new_wave
 
 EPOCH = "1546300800"
@@ -115,6 +117,14 @@ def test_the_report_is_a_draft_while_texts_are_inherited_and_not_when_they_are_t
     assert not result.draft and 'class="draft"' not in html and "CONCEPT" not in html
     assert "Eigen tekst van 2025 over inleiding." in html
     assert not any("marked as a draft" in line or "not yet rewritten" in line for line in lines), lines
+    # A final report without its date of publication says so once; with the date it is silent.
+    undated = [line for line in lines if "has no published date" in line]
+    assert len(undated) == 1 and "set published: YYYY-MM-DD" in undated[0], lines
+    wave_file.write_text(wave_file.read_text(encoding="utf-8") + "published: 2025-06-01\n", encoding="utf-8")
+    wave = load_wave("2025", waves_dir=waves)
+    status = report_status(load_config(ROOT / "config", **wave.settings), processed=wave.processed, wave=wave,
+                           texts=wave.texts)
+    assert status.final and not [w for w in status.warnings if "published" in w], status.warnings
 
 
 def test_the_report_shows_the_wave_on_its_cover_and_no_developer_messages(wave_t):

@@ -309,10 +309,16 @@ def test_control_characters_are_dropped_and_markup_in_researchers_texts_becomes_
     assert clean("a\x00b\x0bc\ufffed\te\n") == "abcd\te\n"
     blocks = html_blocks("<p>Een <strong>vet</strong> en <em>schuin</em> woord.</p><ul><li>een</li><li>twee</li></ul>"
                          "<ol><li>drie</li></ol>")
-    assert blocks[0] == ("p", [("Een ", False, False), ("vet", True, False), (" en ", False, False),
-                               ("schuin", False, True), (" woord.", False, False)])
+    assert blocks[0] == ("p", [("Een ", False, False, None), ("vet", True, False, None), (" en ", False, False, None),
+                               ("schuin", False, True, None), (" woord.", False, False, None)])
     assert [b[0].split(":")[0] for b in blocks[1:]] == ["ul", "ul", "ol"]
-    assert html_blocks("<p>&lt;script&gt; &amp; {{ x }}</p>") == [("p", [("<script> & {{ x }}", False, False)])]
+    assert html_blocks("<p>&lt;script&gt; &amp; {{ x }}</p>") == [("p", [("<script> & {{ x }}", False, False, None)])]
+    # A web address stays a link; any other href (a script, a page of the report) is text only.
+    assert html_blocks('<p>Zie <a href="https://voorbeeld.invalid/x">de site</a>, <a href="javascript:x()">dit</a>'
+                       ' of <a href="#bijlage-1">Bijlage 1</a>.</p>') \
+        == [("p", [("Zie ", False, False, None), ("de site", False, False, "https://voorbeeld.invalid/x"),
+                   (", ", False, False, None), ("dit", False, False, None), (" of ", False, False, None),
+                   ("Bijlage 1", False, False, None), (".", False, False, None)])]
 
 
 def test_a_reference_docx_in_the_template_folder_gives_its_styles(report, tmp_path, monkeypatch):

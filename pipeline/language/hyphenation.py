@@ -20,9 +20,10 @@ MIN_BEFORE = 2     # letters left before a break ...
 MIN_AFTER = 2      # ... and carried to the next line
 
 # A word is a run of letters; a run of other characters that holds "@", "://" or "www." is an address,
-# left whole so that a reader can copy it.
+# and one with a letter on both sides of a dot or a slash is a file name or a path ("manifest.json",
+# "data/processed"): both are left whole so that a reader can copy them.
 _WORD = re.compile(r"[^\W\d_]+")
-_ADDRESS = re.compile(r"\S*(?:@|://|www\.)\S*", re.IGNORECASE)
+_ADDRESS = re.compile(r"\S*(?:@|://|www\.|[^\W\d_][./][^\W\d_])\S*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -55,13 +56,13 @@ def hyphenated_word(word: str, *, names: frozenset[str] = frozenset()) -> str:
 
 def hyphenated(text: str, *, names: frozenset[str] = frozenset()) -> str:
     """Plain `text` with soft hyphens in the words that may break (see `may_hyphenate`); addresses (e-mail,
-    web) stay whole. Removing every U+00AD gives `text` back."""
+    web), file names and paths stay whole. Removing every U+00AD gives `text` back."""
     return words_marked(text, lambda word: hyphenated_word(word, names=names))
 
 
 def words_marked(text: str, mark) -> str:
-    """`text` with each word of MIN_LETTERS letters or more outside an address (e-mail, web) replaced by
-    `mark(word)`, the rest as it was."""
+    """`text` with each word of MIN_LETTERS letters or more outside an address (e-mail, web), a file name
+    or a path replaced by `mark(word)`, the rest as it was."""
     out, last = [], 0
     for address in _ADDRESS.finditer(text):
         out.append(_each_word(text[last:address.start()], mark))

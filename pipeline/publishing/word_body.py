@@ -101,9 +101,7 @@ class _Body:
             if child.tag == "dt":
                 label = _text(child)
             elif child.tag == "dd" and label is not None:
-                lines = [re.sub(r"\s+", " ", line).strip() for line in
-                         _lines(child)]
-                pairs.append((label, [line for line in lines if line] or [""]))
+                pairs.append((label, Html(_markup(child))))
         facts(self.w, pairs)
 
     def table(self, el):
@@ -125,19 +123,6 @@ class _Body:
             rows.append([Html(_markup(c)) if c.find(".//p") is not None or c.find(".//ul") is not None
                          or c.find(".//ol") is not None else _text(c) for c in cells])
         table(self.w, headers, rows, numeric=numeric, caption=caption, empty=empty)
-
-
-def _lines(dd) -> list[str]:
-    """The lines of a <dd>, split where it has a <br>."""
-    lines, current = [], [dd.text or ""]
-    for child in dd:
-        if child.tag == "br":
-            lines.append("".join(current))
-            current = [child.tail or ""]
-        else:
-            current.append(child.text_content() + (child.tail or ""))
-    lines.append("".join(current))
-    return lines
 
 
 def write_body(w: Writer, html: str, figures: dict) -> None:

@@ -185,20 +185,22 @@ def drop_needless_separators(w: Writer) -> None:
 
 def facts(w: Writer, pairs):
     """Label and value pairs (the HTML's <dl class="facts">) as a borderless two-column table; a value
-    may be a list of lines."""
+    is text, a list of lines or the Html of the <dd> (its line breaks, emphasis and links)."""
     table = w.doc.add_table(rows=0, cols=2)
     table.style = FACTS_STYLE
     for label, value in pairs:
         cells = table.add_row().cells
         w.run(cells[0].paragraphs[0], label)
-        lines = value if isinstance(value, list) else [value]
-        paragraph = cells[1].paragraphs[0]
-        for i, line in enumerate(lines):
-            if i:
-                paragraph.add_run().add_break()
-            w.run(paragraph, line)
-        for cell in cells:
-            cell.paragraphs[0].style = "Table Text"
+        if isinstance(value, Html):
+            w.html(value, container=cells[1])
+        else:
+            paragraph = cells[1].paragraphs[0]
+            for i, line in enumerate(value if isinstance(value, list) else [value]):
+                if i:
+                    paragraph.add_run().add_break()
+                w.run(paragraph, line)
+        for paragraph in (p for cell in cells for p in cell.paragraphs):
+            paragraph.style = "Table Text"
     _set_widths(table, [4.2, TEXT_WIDTH_CM - 4.2])
     keep_rows_together(table, header=False)
     no_hyphens(table)

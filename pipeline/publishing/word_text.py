@@ -1,7 +1,8 @@
 """The Word edition's text: how words reach report.docx, and the writer every other Word module writes with.
 
 Owns clean (text as XML 1.0 allows it), html_blocks (an HTML fragment, escaped when rendered, read tag by
-tag with html.parser into paragraphs and list items of bold or italic runs), oxml (one WordprocessingML
+tag with html.parser into paragraphs and list items of bold or italic runs, a web link kept as a link),
+oxml (one WordprocessingML
 element) and Writer: the document being written, its paragraphs, runs, lists (a numbered list starts again
 at 1), headings (each with the bookmark the contents link to) and page breaks. Respondents' text only ever
 becomes plain text runs through Writer.run.
@@ -34,13 +35,15 @@ def clean(text) -> str:
 class _Blocks(HTMLParser):
     """The researchers' HTML (and an answer's, after text_to_html) as blocks of runs: a list of
     (kind, runs), kind "p", "ul" or "ol" (a list item, with the number of its list), runs a list of
-    (text, bold, italic), a text of "\\n" being a line break. Tags other than those are ignored; their
-    text is kept as text."""
+    (text, bold, italic, link), a text of "\\n" being a line break and link the https:// or http://
+    address of an <a> around it (else None). Tags other than those are ignored; their text is kept as
+    text."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[str, list]] = []
         self.bold = self.italic = 0
+        self.link: str | None = None
         self.lists: list[str] = []
         self.list_count = 0
         self.current = None
@@ -64,6 +67,9 @@ class _Blocks(HTMLParser):
             self.italic += 1
         elif tag == "br":
             self._text("\n")
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.link = href if re.match(r"https?://", href) else None
 
     def handle_endtag(self, tag):
         if tag in ("p", "li"):
@@ -75,6 +81,8 @@ class _Blocks(HTMLParser):
             self.bold = max(0, self.bold - 1)
         elif tag in ("em", "i"):
             self.italic = max(0, self.italic - 1)
+        elif tag == "a":
+            self.link = None
 
     def handle_data(self, data):
         if self.current is None and not data.strip():
@@ -84,7 +92,7 @@ class _Blocks(HTMLParser):
     def _text(self, text):
         if self.current is None:
             self._open("p")
-        self.current[1].append((text, bool(self.bold), bool(self.italic)))
+        self.current[1].append((text, bool(self.bold), bool(self.italic), self.link if text != "\n" else None))
 
 
 def html_blocks(markup: str) -> list[tuple[str, list]]:
@@ -140,6 +148,24 @@ class Writer:
             run.italic = True
         return run
 
+    @staticmethod
+    def hyperlink(paragraph, text, url):
+        """`text` in `paragraph` as a link to the web address `url`, underlined in the text's colour."""
+        from docx.opc.constants import RELATIONSHIP_TYPE
+        from docx.oxml.ns import qn
+        link = oxml("w:hyperlink")
+        link.set(qn("r:id"), paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
+        run = oxml("w:r")
+        properties = oxml("w:rPr")
+        properties.append(oxml("w:u", val="single"))
+        run.append(properties)
+        shown = oxml("w:t")
+        shown.text = clean(text)
+        shown.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        run.append(shown)
+        link.append(run)
+        paragraph._p.append(link)
+
     def heading(self, text, level, anchor=None):
         """A heading of `level` with a bookmark the contents link to; `anchor` is its id in the HTML."""
         paragraph = self.doc.add_paragraph(style=f"Heading {level}")
@@ -174,9 +200,11 @@ class Writer:
             else:
                 paragraph = self._add(container, style, first)
             first = False
-            for text, bold, italic in runs:
+            for text, bold, italic, link in runs:
                 if text == "\n":
                     paragraph.add_run().add_break()
+                elif link:
+                    self.hyperlink(paragraph, text, link)
                 elif text:
                     self.run(paragraph, text, bold=bold, italic=italic)
 

@@ -153,6 +153,9 @@ def _licence(value: Any, where: Path) -> Licence | None:
                           "or give your own as {name: ..., text: ..., url: ...}.")
     if isinstance(value, dict) and not set(value) - {"name", "text", "url"} and isinstance(value.get("name"), str) \
             and value["name"].strip() and all(isinstance(value.get(k) or "", str) for k in ("text", "url")):
-        return Licence(value["name"].strip(), (value.get("text") or "").strip() or None,
-                       (value.get("url") or "").strip() or None)
+        url = (value.get("url") or "").strip() or None
+        if url is not None and not re.fullmatch(r"https?://[^\s<>\"']+", url):
+            raise ConfigError(f"{where}: the licence's url {url!r} is no web address; give one that starts with "
+                              "https:// (the report links to it).")
+        return Licence(value["name"].strip(), (value.get("text") or "").strip() or None, url)
     raise ConfigError(f"{where}: licence is {value!r}; give a name ({known}) or a mapping of name, text and url.")
