@@ -181,6 +181,23 @@ def pages_left_empty(pdf) -> list[str]:
     return found
 
 
+def notes_apart_from_their_table(pdf, html: str) -> list[str]:
+    """Each note written right after a table (`</table><p class="note">` in the HTML) that starts a page
+    of the PDF, away from the table's last rows; and each such note the PDF does not show."""
+    notes = [" ".join(re.sub(r"<[^>]+>", "", note).split())
+             for note in re.findall(r'</table>\s*<p class="note">(.*?)</p>', html, re.S)]
+    found = []
+    pages = [[" ".join(line["text"].split()) for line in _lines(page)] for page in pdf.pages]
+    for note in notes:
+        start = note[:30]
+        where = [(number, lines.index(line)) for number, lines in enumerate(pages, 1) for line in lines
+                 if line.startswith(start)]
+        if not where:
+            found.append(f"note {start!r} not found in the PDF")
+        found += [f"p.{number}: the note {start!r} starts the page" for number, at in where if at == 0]
+    return found
+
+
 def report_names(out: Path) -> frozenset[str]:
     with (out / "tables" / "networks.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -214,3 +231,9 @@ def test_a_table_starts_with_three_rows_and_never_carries_over_one(report_pdf):
 
 def test_no_page_is_left_less_than_two_thirds_full_before_a_figure_or_table(report_pdf):
     assert pages_left_empty(report_pdf) == []
+
+
+def test_a_tables_note_stays_on_the_page_of_its_last_rows(report_pdf, embedded_report):
+    html = (embedded_report / "out" / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'</table>\s*<p class="note">', html)
+    assert notes_apart_from_their_table(report_pdf, html) == []
