@@ -134,7 +134,7 @@ class _Server:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(timeout=20)
+            return self.process.wait(timeout=60)   # a build under way when Ctrl-C comes ends first
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
