@@ -158,6 +158,36 @@ def test_every_sheet_prints_at_8_pt_or_more(workbook):
             assert ws.print_title_cols, f"{ws.title} is {pages_across:.1f} pages wide without repeated columns"
 
 
+def _widths_of(ws) -> list[float]:
+    from openpyxl.utils import column_index_from_string
+    widths = {}
+    for letter, dimension in ws.column_dimensions.items():
+        first = dimension.min or column_index_from_string(letter)
+        for column in range(first, (dimension.max or first) + 1):
+            widths[column] = dimension.width or 8.43
+    return [widths.get(j, 8.43) for j in range(1, ws.max_column + 1)]
+
+
+def test_on_paper_no_text_runs_past_its_column_or_the_page_and_rows_line_up_at_the_top(workbook):
+    room = PRINTABLE_INCHES["landscape"] * 96 * 11 / 8     # pixels across a landscape page at 8 pt
+    for ws in workbook.worksheets:
+        widths = _widths_of(ws)
+        repeated = len(ws.print_title_cols.split(":")) - 1 if ws.print_title_cols else 0
+        beside = room - sum(w * 7 + 5 for w in widths[:repeated])
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if cell.value is None:
+                    continue
+                assert cell.alignment.vertical == "top", (ws.title, cell.coordinate)
+                longest = max(len(line) for line in str(cell.value).split("\n"))
+                if longest > widths[cell.column - 1]:
+                    assert cell.alignment.wrap_text, (ws.title, cell.coordinate, longest, widths[cell.column - 1])
+        assert all(w * 7 + 5 <= beside for w in widths[repeated:]), (ws.title, widths)
+        assert ws.oddHeader.left.text == "&A" and "&P" in ws.oddFooter.center.text, ws.title
+    overview = workbook["Overzicht"]
+    assert _printed_points(overview)[1] <= 1    # narrower wrapped columns put it on one page across
+
+
 def test_percentages_are_numbers_in_a_percentage_format(workbook):
     checked = 0
     for ws in workbook.worksheets:

@@ -73,12 +73,16 @@ def _widths(frame: pd.DataFrame, widths: dict[str, int] | None) -> list[float]:
         if widths and name in widths:
             out.append(max(8, widths[name]))
             continue
-        values = frame.iloc[:, j].dropna().astype(str)
-        several = values.str.contains("\n", regex=False).to_numpy(dtype=bool)
-        longest = max([len(str(name)), *values[~several].str.len().nlargest(1).astype(int),
-                       *(len(line) for value in values[several] for line in value.split("\n"))])
-        out.append(max(8, min(MAX_WIDTH, longest + 2)))
+        out.append(max(8, min(MAX_WIDTH, max(len(str(name)), _longest_line(frame.iloc[:, j])) + 2)))
     return out
+
+
+def _longest_line(values: pd.Series) -> int:
+    """The length of the longest line among the values (as text)."""
+    values = values.dropna().astype(str)
+    several = values.str.contains("\n", regex=False).to_numpy(dtype=bool)
+    return max([0, *values[~several].str.len().nlargest(1).astype(int),
+                *(len(line) for value in values[several] for line in value.split("\n"))])
 
 
 # Excel's limit on the characters of one cell.
@@ -122,10 +126,10 @@ def _rows_xml(frame: pd.DataFrame, styles: dict[int, str]):
 
 
 def _lines(value, width: float) -> int:
-    """How many lines a wrapped text cell needs in a column `width` characters wide (a little generous)."""
+    """How many lines a wrapped text cell needs in a column `width` characters wide (rather one too many)."""
     if not isinstance(value, str) or not value:
         return 1
-    per_line = max(1.0, width * 1.05)
+    per_line = max(1.0, width * 0.9)   # words wrap whole, so a line holds fewer characters than fit
     return sum(max(1, -(-len(line) // int(per_line))) for line in value.split("\n"))
 
 
@@ -165,6 +169,40 @@ def page_layout(widths: list[float]) -> dict:
     return {"landscape": True, "fit_to_width": False, "scale": -(-100 * SMALLEST_PRINTED_PT // FONT_PT)}
 
 
+MIN_WRAPPED_WIDTH = 24   # a wrapped text column is not made narrower than this (characters) to fit the page
+
+
+def overlong_columns(frame: pd.DataFrame, widths: list[float]) -> set[str]:
+    """The text columns of `frame` with a line longer than its width: they wrap, so that on paper no text runs
+    past its column (and off the page)."""
+    return {name for j, (name, width) in enumerate(zip(frame.columns, widths))
+            if not pd.api.types.is_numeric_dtype(frame.iloc[:, j]) and _longest_line(frame.iloc[:, j]) > width - 2}
+
+
+def fitted_widths(widths: list[float], wrapped: list[bool], *, repeated: int = 0) -> list[float]:
+    """Column widths (characters) that print on one landscape page across at 8 pt where narrowing the wrapped
+    columns (to MIN_WRAPPED_WIDTH at the least) can make them; where it cannot, no wrapped column after the
+    first `repeated` is wider than the page holds beside those repeated columns."""
+    # pixels across at 8 pt, less what a spreadsheet adds to a column's width when it stores it
+    room = PRINTABLE_INCHES["landscape"] * 96 * FONT_PT / SMALLEST_PRINTED_PT - 6 * len(widths)
+
+    def pixels(width):
+        return width * 7 + 5
+    if sum(map(pixels, widths)) <= room:
+        return list(widths)
+    fixed = sum(pixels(w) for w, wrap in zip(widths, wrapped) if not wrap)
+    flexible = sum(w for w, wrap in zip(widths, wrapped) if wrap)
+    if not flexible:
+        return list(widths)
+    factor = (room - fixed - 5 * sum(wrapped)) / (7 * flexible)
+    out = [max(min(w, MIN_WRAPPED_WIDTH), int(w * factor)) if wrap else w for w, wrap in zip(widths, wrapped)]
+    if sum(map(pixels, out)) <= room:
+        return out
+    beside = (room - sum(map(pixels, out[:repeated])) - 5) / 7
+    return [min(w, max(MIN_WRAPPED_WIDTH, int(beside))) if wrap and j >= repeated else w
+            for j, (w, wrap) in enumerate(zip(out, wrapped))]
+
+
 class StreamedWorkbook:
     """A workbook for tables of many thousands of rows, written with XlsxWriter (several times faster than
     openpyxl); same look as add_sheet: bold frozen filterable header, widths, text as text. The rows of long
@@ -182,6 +220,8 @@ class StreamedWorkbook:
             "strings_to_numbers": False, "strings_to_urls": False})
         self.header = self.book.add_format({"bold": True, "bg_color": "#DDE3EA", "text_wrap": True, "valign": "top"})
         self.wrapped = self.book.add_format({"text_wrap": True, "valign": "top"})
+        self.top = self.book.add_format({"valign": "top"})   # a row's cells line up at its top, wrapped or not
+        self.link = self.book.add_format({"valign": "top", "font_color": "#0563C1", "underline": 1})
         self.formats: dict[str, object] = {}
         self._bodies: dict[str, pd.DataFrame] = {}
 
@@ -198,14 +238,21 @@ class StreamedWorkbook:
         than one page across, the first `repeat_columns` columns too."""
         ws = self.book.add_worksheet(title[:31])
         column_widths = _widths(frame, widths)
+        overlong = overlong_columns(frame, column_widths)
+        wrap = tuple(name for name in frame.columns if name in wrap or name in overlong)
+        column_widths = fitted_widths(column_widths, [name in wrap for name in frame.columns],
+                                      repeated=repeat_columns)
         for j, (name, width) in enumerate(zip(frame.columns, column_widths)):
             fmt = self.wrapped if name in wrap else (self.number_format((number_formats or {})[name])
-                                                      if name in (number_formats or {}) else None)
+                                                      if name in (number_formats or {}) else self.top)
             ws.set_column(j, j, width, fmt)
             ws.write_string(0, j, _ILLEGAL.sub("", str(name)), self.header)
         ws.freeze_panes(1, 0)
         ws.set_paper(9)
         ws.repeat_rows(0)
+        # On paper each page names its sheet and its place, so a loose page can be put back.
+        ws.set_header("&L&A")
+        ws.set_footer("&CPagina &P van &N")
         layout = page_layout(column_widths)
         if layout["landscape"]:
             ws.set_landscape()
@@ -230,7 +277,8 @@ class StreamedWorkbook:
             for j, value in enumerate(values):
                 if j == link and isinstance(value, str) and value:
                     # In a reference to a sheet, an apostrophe of its name is doubled.
-                    ws.write_url(i, j, "internal:'" + value[:31].replace("'", "''") + "'!A1", string=value)
+                    ws.write_url(i, j, "internal:'" + value[:31].replace("'", "''") + "'!A1", self.link,
+                                 string=value)
                 elif isinstance(value, str):
                     if value:
                         ws.write_string(i, j, _ILLEGAL.sub("", value))
