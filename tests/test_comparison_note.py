@@ -62,19 +62,20 @@ def test_waves_coded_differently_get_the_note_and_the_marks(compared):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert NOTE in html and 'class="warning" role="note"' in html
     coding = pd.read_csv(out / "tables" / "vergelijking_codering.csv", dtype=str, keep_default_na=False)
-    assert coding["Meting"].tolist() == ["Meting 2018", "Deze meting"]
+    assert coding["Meting"].tolist() == ["Meting 2018", "Meting 2025"]
     assert coding["Nagekeken door een persoon"].tolist()[0] == "0"
     assert coding["Nagekeken door een persoon"].tolist()[1] == coding["Gecodeerde antwoorden"].tolist()[1] != "0"
     themes = _themes(out)
     assert "Codering" in themes.columns
     # The same answers in both waves: no change is larger than what the coding could explain.
-    shown = themes[(themes["% 2018"] != "") & (themes["% nu"] != "")]
+    shown = themes[(themes["% 2018"] != "") & (themes["% 2025"] != "")]
+    assert set(themes["Vraag"]) == {"vraag 17", "vraag 19", "vraag 23"}     # as the report names them, not q17
     assert len(shown) and set(shown["Codering"]) == {WITHIN_UNCERTAINTY}
     assert "De grootste verschillen bij de thema" not in html
     assert "Geen thema verschilt tussen de metingen meer dan de onzekerheid van de codering kan verklaren." in html
     contents = pd.read_excel(out / "tables.xlsx", sheet_name="Inhoud")
     note = contents.set_index("Blad").loc["Vergelijking codering", "Toelichting"]
-    assert "In meting 2018 is geen van de" in note and "in deze meting zijn alle" in note
+    assert "In meting 2018 is geen van de" in note and "in meting 2025 zijn alle" in note
 
 
 def test_waves_coded_alike_get_neither(compared):
@@ -129,3 +130,10 @@ def test_the_note_says_how_each_wave_was_coded():
     assert "in deze meting zijn 20 van de 45 gecodeerde antwoorden (44%) door een persoon nagekeken" in note
     assert "niet op dezelfde manier gemaakt" in note and WITHIN_UNCERTAINTY in note
     assert "niet op dezelfde manier" not in coding_note("2018", Review(40, 40), Review(45, 45))
+
+
+def test_two_waves_that_nobody_reviewed_are_said_so_once():
+    note = coding_note("2018", Review(reviewed=0, coded=46), Review(reviewed=0, coded=144), now="meting 2025")
+    assert note.startswith("In geen van beide metingen is een gecodeerd antwoord door een persoon nagekeken "
+                           "(46 in meting 2018, 144 in meting 2025): de codes komen alleen van de regels")
+    assert note.count("regels van het codeboek") == 1 and "op dezelfde manier gemaakt" in note

@@ -86,15 +86,17 @@ def _title(item: Item) -> str:
 
 
 def _because(reason: str) -> str:
-    """A stop reason as the answer to "Nee, het is gestopt omdat ...": with its "omdat", unless the
-    respondent wrote one."""
-    return reason if reason.casefold().startswith(("omdat", "want", "doordat", "door ")) else f"omdat {reason}"
+    """A stop reason after the status: ", omdat ..." where the respondent wrote the conjunction, else
+    "; reden: ..." (an answer may be a main clause, "het netwerk was ...", which "omdat" would make wrong Dutch)."""
+    if reason.casefold().startswith(("omdat", "want", "doordat", "door ")):
+        return f", {reason}"
+    return f"; reden: {reason}"
 
 
 def overview(networks: pd.DataFrame) -> pd.DataFrame:
     """Section 3.2: one row per network. Takes network_id, werkplaats, name, initiator, start_text, status,
     stop_reason, source; gives those with start_shown, status_shown and source_shown for people."""
-    status = [STATUS_LABELS[s] + (f", {_because(r)}" if r else "") for s, r in zip(networks["status"], networks["stop_reason"])]
+    status = [STATUS_LABELS[s] + (_because(r) if r else "") for s, r in zip(networks["status"], networks["stop_reason"])]
     return pd.DataFrame({"network_id": networks["network_id"], "werkplaats": networks["werkplaats"],
                          "name": networks["name"], "initiator": networks["initiator"],
                          "start_shown": networks["start_text"].replace("", "-"), "status_shown": status,
@@ -238,6 +240,7 @@ class Previous:
     codes: pd.DataFrame
     links: pd.DataFrame
     reviews: pd.DataFrame = field(default_factory=empty_reviews)   # its coding_reviews.csv
+    this_wave: str | None = None   # the name of the wave compared with it, which the tables name too
 
 
 def reviews_by_item(networks: pd.DataFrame, codebook: Codebook, reviews: pd.DataFrame) -> dict[str, Review]:
@@ -264,10 +267,15 @@ def _years_side_by_side(previous: pd.DataFrame, current: pd.DataFrame, minimum: 
 
 
 def comparison_tables(*, networks, involvement, codes, previous: Previous, codebook: Codebook,
-                      taxonomies: Taxonomies, minimum: int, review_now: dict[str, Review] | None = None):
+                      taxonomies: Taxonomies, minimum: int, review_now: dict[str, Review] | None = None,
+                      instrument: Instrument | None = None):
     """The tables comparing this wave with the previous one, and the comparison (its suggestions);
-    `review_now`: how this wave's codes were made (reviews_by_item; none: no answer reviewed)."""
+    `review_now`: how this wave's codes were made (reviews_by_item; none: no answer reviewed). Both waves
+    are named by their names ("meting 2018", "n 2025"), the questions as the report names them."""
     before = previous.name
+    # "meting 2025" where the wave is known, else "deze meting" ("nu" in a column header)
+    now, now_short = (f"meting {previous.this_wave}", previous.this_wave) if previous.this_wave \
+        else ("deze meting", "nu")
     review_before = reviews_by_item(previous.networks, codebook, previous.reviews)
     review_now = review_now or reviews_by_item(networks, codebook, empty_reviews())
     alike = all(coded_alike(review_before[item], review_now[item]) for item in codebook.items)
@@ -279,47 +287,55 @@ def comparison_tables(*, networks, involvement, codes, previous: Previous, codeb
                             "networks": [int(counts.get(c, 0)) for c in CHANGES]})
     # The minimum is of the networks a percentage is taken of (a wave's, or those that answered), not of
     # the networks counted: a percentage of one network of twenty is given.
-    basis = f"een percentage staat er alleen als het over ten minste {minimum} netwerken gaat"
-    note = f"n: aantal netwerken. Vergeleken met meting {before}; {basis}."
-    side = {"networks_before": f"n {before}", "percent_before": f"% {before}", "networks_now": "n nu",
-            "percent_now": "% nu"}
+    basis = (f"een percentage staat er alleen als het berekend is over ten minste {minimum} netwerken (die van "
+             "de meting, of die de vraag beantwoordden)")
+    note = f"n: aantal netwerken. {now[0].upper() + now[1:]} vergeleken met meting {before}; {basis}."
+    side = {"networks_before": f"n {before}", "percent_before": f"% {before}", "networks_now": f"n {now_short}",
+            "percent_now": f"% {now_short}"}
     answered_before = {item: _answered(previous.networks, item) for item in codebook.items}
     answered_now = {item: _answered(networks, item) for item in codebook.items}
     tables = [
-        Table("vergelijking_netwerken", f"Leernetwerken in deze meting en in meting {before}", compared.networks,
-              {"werkplaats": "Werkplaats", "name": "Leernetwerk", "status_before": "Status vorige meting",
-               "status_now": "Status deze meting", "change": "Verandering"},
-              f"Vergeleken met meting {before}. Netwerken zijn gekoppeld op werkplaats en naam, ook als die iets "
-              "anders geschreven zijn.", wrapped=("name",)),
+        Table("vergelijking_netwerken", f"Leernetwerken in {now} en in meting {before}", compared.networks,
+              {"werkplaats": "Werkplaats", "name": "Leernetwerk", "status_before": f"Status {before}",
+               "status_now": f"Status {now_short}", "change": "Verandering"},
+              "De netwerken van beide metingen zijn gekoppeld op werkplaats en naam, ook als die iets anders "
+              "geschreven zijn.", wrapped=("name",)),
         Table("vergelijking_verandering", f"Verandering ten opzichte van meting {before}", changes,
               {"label": "Verandering", "networks": "Netwerken"}, note),
-        Table("vergelijking_status", f"Huidige status, nu en in meting {before}",
+        Table("vergelijking_status", f"Huidige status in {now} en in meting {before}",
               side_by_side_status(previous.networks, networks, minimum), {"label": "Status", **side}, note),
-        Table("vergelijking_startjaren", f"Startjaren, nu en in meting {before}",
+        Table("vergelijking_startjaren", f"Startjaren in {now} en in meting {before}",
               _years_side_by_side(previous.networks, networks, minimum), {"label": "Startjaar", **side}, note),
-        Table("vergelijking_initiatiefnemers", f"Typen initiatiefnemer, nu en in meting {before}",
+        Table("vergelijking_initiatiefnemers", f"Typen initiatiefnemer in {now} en in meting {before}",
               side_by_side_counts(by_initiator_type(previous.networks, taxonomies), by_initiator_type(networks, taxonomies),
                                   len(previous.networks), len(networks), minimum),
               {"label": "Type initiatiefnemer", **side},
               note + " Een netwerk kan meer typen initiatiefnemer hebben."),
-        Table("vergelijking_deelnemers", f"Deelnemersgroepen, nu en in meting {before}",
+        Table("vergelijking_deelnemers", f"Deelnemersgroepen in {now} en in meting {before}",
               side_by_side_groups(previous.involvement, involvement, len(previous.networks), len(networks),
                                   taxonomies.participant_groups, minimum),
               {"label": "Deelnemersgroep", **side}, note + " Percentage van alle netwerken van de meting."),
-        Table("vergelijking_codering", f"Hoe de codes zijn gemaakt, nu en in meting {before}",
-              side_by_side_coding(before, total_before, total_now),
+        Table("vergelijking_codering", f"Hoe de codes zijn gemaakt in {now} en in meting {before}",
+              side_by_side_coding(before, total_before, total_now, now=now),
               {"wave": "Meting", "coded": "Gecodeerde antwoorden", "reviewed": "Nagekeken door een persoon",
-               "percent_reviewed": "% nagekeken"}, coding_note(before, total_before, total_now)),
-        Table("vergelijking_themas", f"Thema's van de open vragen, nu en in meting {before}",
-              side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook, minimum,
-                                  review_before=review_before, review_now=review_now),
-              {"item": "Vraag", "theme_label": "Thema", **side, **({} if alike else {"coding": "Codering"})},
+               "percent_reviewed": "% nagekeken"}, coding_note(before, total_before, total_now, now=now)),
+        Table("vergelijking_themas", f"Thema's van de open vragen in {now} en in meting {before}",
+              _named_questions(side_by_side_themes(previous.codes, codes, answered_before, answered_now, codebook,
+                                                   minimum, review_before=review_before, review_now=review_now),
+                               instrument),
+              {"question": "Vraag", "theme_label": "Thema", **side, **({} if alike else {"coding": "Codering"})},
               f"n: netwerken die het thema noemen; percentage van de netwerken die de vraag beantwoordden. "
-              f"Vergeleken met meting {before}; {basis}."
+              f"{now[0].upper() + now[1:]} vergeleken met meting {before}; {basis}."
               + ("" if alike else " Codering: of het verschil binnen de onzekerheid van de codering valt "
                                   "(zie de vorige tabel).")),
     ]
     return tables, compared
+
+
+def _named_questions(themes: pd.DataFrame, instrument: Instrument | None) -> pd.DataFrame:
+    """The themes side by side with `question`: each item as the report names it ("vraag 23")."""
+    named = {it.id: question(it) for it in instrument.items} if instrument is not None else {}
+    return themes.assign(question=themes["item"].map(lambda item: named.get(item, item)))
 
 
 def withhold_answers(*, networks: pd.DataFrame, codes: pd.DataFrame, instrument: Instrument,
@@ -421,7 +437,8 @@ def aggregate(*, networks: pd.DataFrame, involvement: pd.DataFrame, codes: pd.Da
                                 item=item.id, long_text=("answer",), wrapped=("name",)))
     if previous is not None:
         tables += comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
-                                    codebook=codebook, taxonomies=taxonomies, minimum=minimum, review_now=review_now)[0]
+                                    codebook=codebook, taxonomies=taxonomies, minimum=minimum, review_now=review_now,
+                                    instrument=instrument)[0]
     tables += contract_tables(networks=networks, involvement=involvement, codes=codes, instrument=instrument,
                               taxonomies=taxonomies, labels=_contract_labels(codebook, taxonomies, matrix))
     return tables
@@ -593,7 +610,7 @@ def previous_tables(wave) -> Previous | None:
                     networks=read_parquet(before.processed / "networks.parquet", schema=NETWORKS, extra_text_prefix="q"),
                     involvement=read_parquet(before.processed / "involvement.parquet", schema=INVOLVEMENT),
                     codes=read_parquet(before.processed / "codes.parquet", schema=CODES),
-                    links=load_links(wave.links), reviews=load_reviews(before.reviews))
+                    links=load_links(wave.links), reviews=load_reviews(before.reviews), this_wave=wave.name)
 
 
 def run(ctx: Context) -> None:
@@ -645,7 +662,8 @@ def tables_of(config: Config, *, networks: pd.DataFrame, involvement: pd.DataFra
     suggested = processed / "network_links_suggested.csv"
     if previous is not None:
         _, compared = comparison_tables(networks=networks, involvement=involvement, codes=codes, previous=previous,
-                                        codebook=config.codebook, taxonomies=config.taxonomies, minimum=minimum)
+                                        codebook=config.codebook, taxonomies=config.taxonomies, minimum=minimum,
+                                        instrument=config.instrument)
         write_atomic(suggested, table_csv(compared.suggestions))
         written.append(suggested)
         warnings += compared.warnings

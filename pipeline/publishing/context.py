@@ -388,14 +388,15 @@ def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
     share changed most among those whose change the coding cannot explain (alike, and none, without a
     previous wave)."""
     if "vergelijking_codering" not in typed:
-        return {"coded_alike": True, "previous_label": None, "within_uncertainty": WITHIN_UNCERTAINTY,
-                "largest_changes": []}
+        return {"coded_alike": True, "previous_label": None, "current_label": None,
+                "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": []}
     coding = typed["vergelijking_codering"].frame
     shifted = [r for r in table_context["vergelijking_themas"]["records"]
                if r["percent_before"] is not None and r["percent_now"] is not None and not r["coding"]
                and r["percent_now"] != r["percent_before"]]
     largest = sorted(shifted, key=lambda r: (-abs(r["percent_now"] - r["percent_before"]), r["theme_label"]))
     return {"coded_alike": bool(coding["alike"].all()), "previous_label": str(coding["wave"].iloc[0]),
+            "current_label": str(coding["wave"].iloc[-1]),
             "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": largest[:LARGEST_CHANGES]}
 
 

@@ -254,14 +254,16 @@ def side_by_side_themes(previous_codes: pd.DataFrame, codes: pd.DataFrame, answe
                                        "percent_before", "networks_now", "percent_now", "coding"])
 
 
-def side_by_side_coding(previous_name: str, review_before: Review, review_now: Review) -> pd.DataFrame:
+def side_by_side_coding(previous_name: str, review_before: Review, review_now: Review, *,
+                        now: str = "deze meting") -> pd.DataFrame:
     """Per wave (the previous one first): wave (its label), coded answers, reviewed answers, percent_reviewed,
     and alike (the same for both rows: whether the two waves were coded the same way)."""
     alike = coded_alike(review_before, review_now)
     return pd.DataFrame([{"wave": label, "coded": r.coded, "reviewed": r.reviewed,
                           "percent_reviewed": rounded_percent(r.reviewed, r.coded) if r.coded else None,
                           "alike": alike}
-                         for label, r in ((f"Meting {previous_name}", review_before), ("Deze meting", review_now))])
+                         for label, r in ((f"Meting {previous_name}", review_before),
+                                          (now[0].upper() + now[1:], review_now))])
 
 
 def _how_coded(review: Review) -> str:
@@ -277,12 +279,19 @@ def _how_coded(review: Review) -> str:
             "alleen door de regels van het codeboek gecodeerd")
 
 
-def coding_note(previous_name: str, review_before: Review, review_now: Review) -> str:
-    """In plain Dutch, how each wave was coded, and what that means for the comparison of themes."""
-    before, now = _how_coded(review_before), _how_coded(review_now)
+def coding_note(previous_name: str, review_before: Review, review_now: Review, *, now: str = "deze meting") -> str:
+    """In plain Dutch, how each wave was coded, and what that means for the comparison of themes (`now`:
+    how the text names this wave)."""
+    how_before, how_now = _how_coded(review_before), _how_coded(review_now)
     # The same words twice read as a machine's; one clause for both says it once.
-    how = (f"In beide metingen {now}." if before == now else
-           f"In meting {previous_name} {before}; in deze meting {now}.")
+    if how_before == how_now:
+        how = f"In beide metingen {how_now}."
+    elif review_before.coded and review_now.coded and not review_before.reviewed and not review_now.reviewed:
+        how = (f"In geen van beide metingen is een gecodeerd antwoord door een persoon nagekeken "
+               f"({review_before.coded} in meting {previous_name}, {review_now.coded} in {now}): de codes komen "
+               "alleen van de regels van het codeboek.")
+    else:
+        how = f"In meting {previous_name} {how_before}; in {now} {how_now}."
     if coded_alike(review_before, review_now):
         return f"{how} De codes van beide metingen zijn dus op dezelfde manier gemaakt."
     return (f"{how} De codes van de twee metingen zijn dus niet op dezelfde manier gemaakt. De regels kunnen in "
