@@ -201,6 +201,33 @@ def test_at_390_px_nothing_scrolls_sideways_and_answers_are_on_screen(browser, r
     assert lefts and all(0 <= left and width_ >= 250 for left, width_ in lefts), lefts
 
 
+BROKEN_WORDS = """
+const broken = [];
+for (const cell of document.querySelectorAll('table.grid th, table.grid td')) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const shown = node.parentElement;
+    if (!shown.getClientRects().length || shown.getBoundingClientRect().width <= 1) continue;  // hidden
+    for (const word of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (lines.size > 1) broken.push(word[0]);
+    }
+  }
+}
+return broken;
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_word_of_the_questionnaires_grid_breaks_over_two_lines(browser, report, width):
+    _open(browser, report, width)
+    assert browser.execute_script("return document.querySelectorAll('table.grid th').length") > 5
+    assert browser.execute_script(BROKEN_WORDS) == []
+
+
 def test_at_390_px_the_charts_text_is_legible(browser, report):
     """The phone figure is shown, and its smallest text is at least 9 px high on the screen."""
     _open(browser, report, 390)

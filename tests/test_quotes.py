@@ -95,6 +95,15 @@ def test_a_sentence_is_quoted_under_one_theme_at_most_and_each_theme_gets_its_ow
     assert all(q.chosen_by == "run" for q in chosen["tijd"])
 
 
+def test_the_same_words_from_two_networks_are_quoted_once():
+    same = "Voldoende tijd om te leren is nodig."
+    answers = {"n1": same, "n2": "voldoende tijd om te leren is nodig!", "n3": "Een cultuurverandering heeft tijd nodig."}
+    codes = [("n1", "tijd", same), ("n2", "tijd", answers["n2"]), ("n3", "tijd", answers["n3"])]
+    networks, frame = _frames(answers, codes)
+    chosen = choose(codes=frame, networks=networks, codebook=CODEBOOK, item="q23", decisions=Decisions())
+    assert [q.candidate.network_id for q in chosen["tijd"]] == ["n1", "n3"]     # n2 says what n1 says
+
+
 def test_a_cut_evidence_with_a_spelling_note_still_finds_its_whole_sentence():
     sentence = "Een goede procesbegeleider is onmisbaar en moet er de tijd voor krijgen."
     networks, codes = _frames({"n1": sentence}, [("n1", "tijd", sentence[:30] + "… [procesbegelieder gelezen als x]")])
@@ -198,7 +207,7 @@ def _docx_text(path) -> str:
 
 def test_without_decisions_the_report_says_the_quotes_were_not_reviewed(embedded_report):
     html = " ".join((embedded_report / "out" / "report.html").read_text(encoding="utf-8").split())
-    assert "De pijplijn heeft ze gekozen (de kortste zinnen, uit verschillende netwerken); geen onderzoeker heeft ze " \
+    assert "Ze zijn automatisch gekozen (de kortste zinnen, uit verschillende netwerken); geen onderzoeker heeft ze " \
            "nagekeken." in html
     themes = pd.read_parquet(embedded_report / "processed" / "typed" / "themas_q23.parquet")
     quotes = [q for c in ("quote_1", "quote_2", "quote_3") for q in themes[c] if q]
@@ -273,7 +282,7 @@ def test_approved_quotes_stay_withheld_ones_go_and_the_method_counts_them(review
     assert f"<blockquote>{approved.quote}</blockquote>" in html
     assert f"<blockquote>{withheld.quote}</blockquote>" not in html
     assert "Een onderzoeker heeft er 1 gekozen of goedgekeurd" in html
-    assert "De pijplijn heeft ze gekozen" not in html
+    assert "Ze zijn automatisch gekozen" not in html
 
 
 def test_the_command_keeps_the_decisions_and_the_researchers_file(reviewed_wave, tmp_path):

@@ -190,6 +190,36 @@ def test_no_empty_paragraph_after_a_table_unless_a_table_follows(report):
     assert not [t for t in tables if t.getnext().tag == f"{W}tbl"]
 
 
+def test_the_sentence_before_a_table_and_a_tables_note_keep_with_the_table(report):
+    """Word moves a short paragraph before a table (or before its caption) to the table's page, and keeps
+    a table's last row with the note under it."""
+    body = _document(report / "out" / "report.docx").element.body
+    blocks = [b for b in body if b.tag in (f"{W}p", f"{W}tbl")]
+
+    def text(element):
+        return "".join(t.text or "" for t in element.iter(f"{W}t"))
+
+    def keeps(paragraph):
+        style = paragraph.find(f"{W}pPr/{W}pStyle")
+        heading = style is not None and style.get(f"{W}val").startswith("Heading")   # the style keeps it
+        return heading or paragraph.find(f"{W}pPr/{W}keepNext") is not None
+    opened = 0
+    for at, block in enumerate(blocks):
+        if block.tag != f"{W}tbl" or at < 2:
+            continue
+        before = blocks[at - 1]
+        if before.tag == f"{W}p" and before.find(f"{W}pPr/{W}pStyle[@{W}val='Caption']") is not None:
+            before = blocks[at - 2]
+        if before.tag == f"{W}p" and text(before).strip() and len(text(before)) <= 400:
+            assert keeps(before), text(before)
+            opened += 1
+    assert opened > 5
+    note = next(at for at, b in enumerate(blocks) if b.tag == f"{W}p" and "n.i. = niet ingevuld" in text(b))
+    table = next(b for b in reversed(blocks[:note]) if b.tag == f"{W}tbl")
+    last_row = table.findall(f"{W}tr")[-1]
+    assert all(keeps(p) for p in last_row.iter(f"{W}p")), "the table's last row does not keep with its note"
+
+
 def _kept(row) -> bool:
     return all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs)
 

@@ -272,17 +272,24 @@ def load_decisions(path: Path | None, *, frame: pd.DataFrame | None = None, code
     return out
 
 
+def _same_words(sentence: str) -> str:
+    """A sentence as compared with another: its words, case-folded, without punctuation."""
+    return " ".join(_words(sentence.casefold()))
+
+
 def choose(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, item: str,
            decisions: Decisions) -> dict[str, list[Quote]]:
     """Per theme of `item` its quotes: the approved and replacement sentences first, in their places, then
     the run's choice for the places left, the shortest complete sentences first, one network at a time,
-    each sentence under one theme at most. Themes with the fewest sentences choose first, so a sentence
-    that is the only one of a theme is quoted there. Withheld sentences and networks are never quoted."""
+    each sentence under one theme at most and the same words only once (two networks may write "Tijd."). Themes
+    with the fewest sentences choose first, so a sentence that is the only one of a theme is quoted there.
+    Withheld sentences and networks are never quoted."""
     themes = [t.code for t in codebook.themes_for(item)]
     pool = [c for c in candidates(codes=codes, networks=networks, item=item, codebook=codebook)
             if c.key not in decisions.withheld and c.response_key not in decisions.unpublished]
     out: dict[str, list[Quote]] = {t: [] for t in themes}
     used: set[tuple[str, str, str]] = set()
+    words_used: set[str] = set()
     fixed = sorted(((theme, place, key) for key, (theme, place) in decisions.approved.items() if key[1] == item),
                    key=lambda d: (d[0], d[1]))
     answer_of = {r: (n, t or "") for n, r, t in zip(networks["network_id"], networks["response_key"],
@@ -294,6 +301,7 @@ def choose(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, i
         out[theme].append(Quote(Candidate(theme, item, network_id, key[0], answer_sha(text), key[2]),
                                 len(out[theme]) + 1, "researcher"))
         used.add(key)
+        words_used.add(_same_words(key[2]))
     per_theme = {t: [c for c in pool if c.theme == t] for t in themes}
     for theme in sorted(themes, key=lambda t: (len(per_theme[t]), themes.index(t))):
         quoted_networks = {q.candidate.network_id for q in out[theme]}
@@ -302,10 +310,11 @@ def choose(*, codes: pd.DataFrame, networks: pd.DataFrame, codebook: Codebook, i
         while len(out[theme]) < QUOTES and left:
             pick = next((c for c in left if c.network_id not in quoted_networks), left[0])
             left.remove(pick)
-            if pick.key in used:
+            if pick.key in used or _same_words(pick.sentence) in words_used:
                 continue
             out[theme].append(Quote(pick, len(out[theme]) + 1, "run"))
             used.add(pick.key)
+            words_used.add(_same_words(pick.sentence))
             quoted_networks.add(pick.network_id)
     return out
 

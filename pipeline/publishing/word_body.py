@@ -15,6 +15,7 @@ like python-docx.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from pipeline.publishing.word_figures import figure
@@ -31,10 +32,18 @@ AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:word
                 "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
                 "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
                 "w:rPr", "w:sectPr", "w:pPrChange")
+SHORT_BEFORE_TABLE = 400   # characters: a paragraph this short before a table is kept with it
 SKIPPED = {"cover", "toc", "downloads", "draft"}   # made from the context (cover, contents) or for screens only
 
 
 def _text(element) -> str:
+    """The element's text as a reader sees it, without what is hidden from screen readers (a short heading
+    for phones beside the full one)."""
+    hidden = element.xpath('.//*[@aria-hidden="true"]')
+    if hidden:
+        element = copy.deepcopy(element)
+        for part in element.xpath('.//*[@aria-hidden="true"]'):
+            part.drop_tree()
     return re.sub(r"\s+", " ", element.text_content()).strip()
 
 
@@ -66,10 +75,14 @@ class _Body:
             self.w.heading(_text(el), int(tag[1]), el.get("id"))
         elif tag in ("p", "ul", "ol"):
             style = next((CLASS_STYLES[c] for c in classes if c in CLASS_STYLES), None)
+            previous = el.getprevious()
+            if "note" in classes and previous is not None and previous.tag == "table":
+                self._keep_last_row_with_next()
             self.w.html(_markup(el), style=style)
         elif tag == "blockquote":
             self.w.para(_text(el), "Quote")
         elif tag == "table":
+            self._keep_last_paragraph_with_next()
             self.table(el)
         elif tag == "figure":
             entry = self.figures.get(el.get("id"))
@@ -83,6 +96,21 @@ class _Body:
             if (el.text or "").strip():
                 self.w.para(el.text.strip())
             self.walk(el)
+
+    def _keep_last_paragraph_with_next(self):
+        """A short paragraph right before a table (the sentence that opens it, a question before its grid)
+        goes to the next page with the table's caption rather than stay alone at a page foot."""
+        from docx.oxml.ns import qn
+        last = self.w.doc.element.body[-2] if len(self.w.doc.element.body) > 1 else None   # [-1] is sectPr
+        if last is not None and last.tag == qn("w:p") and len("".join(t.text or "" for t in last.iter(qn("w:t")))) <= SHORT_BEFORE_TABLE:
+            last.get_or_add_pPr().get_or_add_keepNext()
+
+    def _keep_last_row_with_next(self):
+        """The last row of the table just written stays on the page of the note after it."""
+        rows = self.w.doc.tables[-1].rows if self.w.doc.tables else []
+        for cell in rows[-1].cells if rows else []:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
 
     def inherited(self, el):
         """A paragraph carried over from an earlier wave: its label and text, each with a rule on its left."""
