@@ -20,7 +20,7 @@ from pipeline.analysis.coding_accuracy import ACCURACY_SUMMARY
 from pipeline.coding.quotes import QUOTES_SUMMARY
 from pipeline.core.schemas import INVOLVEMENT, NETWORKS, read_parquet
 from pipeline.core.style import Style, load_style, style_path
-from pipeline.waves.compare import WITHIN_UNCERTAINTY
+from pipeline.waves.compare import UNSURE_MATCH, WITHIN_UNCERTAINTY
 from pipeline.waves.publication import Author, Publication
 from pipeline.waves.wave import inherited_from
 from pipeline.language.citation import suggested_citation
@@ -389,7 +389,7 @@ def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
     previous wave)."""
     if "vergelijking_codering" not in typed:
         return {"coded_alike": True, "previous_label": None, "current_label": None,
-                "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": []}
+                "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": [], "unchecked_links": 0}
     coding = typed["vergelijking_codering"].frame
     shifted = [r for r in table_context["vergelijking_themas"]["records"]
                if r["percent_before"] is not None and r["percent_now"] is not None and not r["coding"]
@@ -397,7 +397,17 @@ def _comparison(typed: dict[str, Table], table_context: dict) -> dict | None:
     largest = sorted(shifted, key=lambda r: (-abs(r["percent_now"] - r["percent_before"]), r["theme_label"]))
     return {"coded_alike": bool(coding["alike"].all()), "previous_label": str(coding["wave"].iloc[0]),
             "current_label": str(coding["wave"].iloc[-1]),
-            "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": largest[:LARGEST_CHANGES]}
+            "within_uncertainty": WITHIN_UNCERTAINTY, "largest_changes": largest[:LARGEST_CHANGES],
+            "unchecked_links": _unchecked_links(typed)}
+
+
+def _unchecked_links(typed: dict[str, Table]) -> int:
+    """How many networks were linked to one of the previous wave by a similar, not the same, werkplaats and
+    name, with no researcher's decision on it (network_links.csv)."""
+    networks = typed["vergelijking_netwerken"].frame if "vergelijking_netwerken" in typed else None
+    if networks is None or "match" not in networks.columns:
+        return 0
+    return int((networks["match"] == UNSURE_MATCH).sum())
 
 
 def _item_title(item) -> str:

@@ -34,6 +34,7 @@ PLACE_SIMILAR = 80       # ... and of the werkplaatsen
 # Two waves whose shares of reviewed answers differ by this much (a fraction) were not coded the same way.
 REVIEW_DIFFERENCE = 0.2
 WITHIN_UNCERTAINTY = "binnen de onzekerheid van de codering"
+UNSURE_MATCH = "waarschijnlijk"   # how a link by a similar, not the same, werkplaats and name is marked
 
 
 def _plain(text: str) -> str:
@@ -86,7 +87,7 @@ def match_networks(previous: pd.DataFrame, current: pd.DataFrame, links: pd.Data
             place = fuzz.token_set_ratio(place_now, place_before)
             name = fuzz.token_set_ratio(name_now, name_before)
             if place >= PLACE_SIMILAR and name >= NAME_SIMILAR:
-                candidates.append((place + name, i, j, "waarschijnlijk"))
+                candidates.append((place + name, i, j, UNSURE_MATCH))
     taken_before, taken_now, pairs = set(), set(), []
     for i, j, how in confirmed:
         if i not in taken_before and j not in taken_now:
@@ -138,7 +139,7 @@ def compare_networks(*, previous: pd.DataFrame, current: pd.DataFrame, links: pd
                          "change": _change(p["status"], None), "match": ""})
     networks = pd.DataFrame(rows, columns=["network_id", "previous_network_id", "werkplaats", "name", "status_before",
                                            "status_now", "change", "match"])
-    unsure = [(previous.loc[i], current.loc[j]) for i, j, how in pairs if how == "waarschijnlijk"]
+    unsure = [(previous.loc[i], current.loc[j]) for i, j, how in pairs if how == UNSURE_MATCH]
     suggestions = pd.DataFrame([{"vorige_werkplaats": p["werkplaats"], "vorige_leernetwerk": p["name"],
                                  "werkplaats": c["werkplaats"], "leernetwerk": c["name"], "besluit": ""}
                                 for p, c in unsure], columns=list(LINK_COLUMNS))
