@@ -20,10 +20,10 @@ MIN_BEFORE = 2     # letters left before a break ...
 MIN_AFTER = 2      # ... and carried to the next line
 
 # A word is a run of letters; a run of other characters that holds "@", "://" or "www." is an address,
-# and one with a letter on both sides of a dot or a slash is a file name or a path ("manifest.json",
-# "data/processed"): both are left whole so that a reader can copy them.
+# and one with a letter or digit before a dot or a slash and a letter after it is a file name or a path
+# ("manifest.json", "export_2018.csv", "data/processed"): both are left whole so that a reader can copy them.
 _WORD = re.compile(r"[^\W\d_]+")
-_ADDRESS = re.compile(r"\S*(?:@|://|www\.|[^\W\d_][./][^\W\d_])\S*", re.IGNORECASE)
+_ADDRESS = re.compile(r"\S*(?:@|://|www\.|[^\W_][./][^\W\d_])\S*", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)

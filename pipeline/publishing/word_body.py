@@ -98,11 +98,15 @@ class _Body:
             self.walk(el)
 
     def _keep_last_paragraph_with_next(self):
-        """A short paragraph right before a table (the sentence that opens it, a question before its grid)
-        goes to the next page with the table's caption rather than stay alone at a page foot."""
+        """A short paragraph of body text right before a table (the sentence that opens it, a question
+        before its grid) goes to the next page with the table's caption rather than stay alone at a page
+        foot. Not a caption, a note or any other styled paragraph: keeping those too would chain figures,
+        tables and their notes into blocks taller than what is left of a page."""
         from docx.oxml.ns import qn
         last = self.w.doc.element.body[-2] if len(self.w.doc.element.body) > 1 else None   # [-1] is sectPr
-        if last is not None and last.tag == qn("w:p") and len("".join(t.text or "" for t in last.iter(qn("w:t")))) <= SHORT_BEFORE_TABLE:
+        if last is None or last.tag != qn("w:p") or last.find(f"{qn('w:pPr')}/{qn('w:pStyle')}") is not None:
+            return
+        if len("".join(t.text or "" for t in last.iter(qn("w:t")))) <= SHORT_BEFORE_TABLE:
             last.get_or_add_pPr().get_or_add_keepNext()
 
     def _keep_last_row_with_next(self):
