@@ -199,6 +199,7 @@ def test_percentages_are_numbers_in_a_percentage_format(workbook):
                 if cell.value is None:
                     continue
                 assert isinstance(cell.value, (int, float)) and 0 <= cell.value <= 1, (ws.title, cell.value)
+                assert cell.value == round(cell.value, 6), (ws.title, cell.value)    # 0.438, not 0.43799999999
                 assert cell.number_format.endswith("%"), (ws.title, header, cell.number_format)
                 checked += 1
     assert checked > 20

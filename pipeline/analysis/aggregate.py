@@ -521,12 +521,13 @@ def sheet_name(table: Table, instrument: Instrument | None = None) -> str:
 
 
 def _for_sheet(frame: pd.DataFrame, percent_headers: list[str]) -> pd.DataFrame:
-    """The percentages (0-100) as fractions, so that the sheet's percentage format shows them as they are."""
+    """The percentages (0-100) as fractions, so that the sheet's percentage format shows them as they are;
+    rounded, so that 43.8 is 0.438 in the cell and not 0.43799999999999994."""
     if not percent_headers:
         return frame
     frame = frame.copy()
     for header in percent_headers:
-        frame[header] = pd.to_numeric(frame[header], errors="coerce") / 100
+        frame[header] = (pd.to_numeric(frame[header], errors="coerce") / 100).round(6)
     return frame
 
 

@@ -161,7 +161,8 @@ def page_layout(widths: list[float]) -> dict:
     when that keeps the type at 8 pt or more, else at the smallest scale that does, over several pages
     across (with the first columns repeated)."""
     wide = columns_inches(widths)
-    if wide <= PRINTABLE_INCHES["portrait"]:
+    # a spreadsheet whose substitute font is a little wider than Excel's must not spill onto a second page
+    if wide <= PRINTABLE_INCHES["portrait"] * 0.92:
         return {"landscape": False, "fit_to_width": False, "scale": 100}
     fitted = PRINTABLE_INCHES["landscape"] / wide
     if fitted * FONT_PT >= SMALLEST_PRINTED_PT:
