@@ -185,6 +185,18 @@ def pytest_configure(config):
         config.pluginmanager.register(FileProgress(reporter), "file-progress")
 
 
+def synthetic_export(networks: int, path: Path) -> Path:
+    """A generated Qualtrics export of `networks` responses at `path` (bench/generate.py, the benchmarks'
+    generator, which is no package: it is imported from its folder)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return generate(networks, path)
+
+
 def shared_run(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder that `build(folder)` fills once per test session, shared by every test on every xdist worker.
 

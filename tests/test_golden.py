@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from conftest import EPOCH, ROOT, make_wave, shared_run
+from conftest import EPOCH, ROOT, make_wave, shared_run, synthetic_export
 
 GOLDEN = ROOT / "tests" / "snapshots" / "golden_reports.json"
 SECOND_WAVE_NETWORKS = 48
@@ -65,14 +64,9 @@ def digests(folder) -> dict[str, str]:
 
 def build_two_waves(folder):
     """waves/2018 (the embedded export, a draft as in the repository) and waves/2025 (a generated export, previous 2018), built."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from generate import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     from pipeline import run_pipeline
     from pipeline.waves.wave import load_wave
-    export = generate(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
+    export = synthetic_export(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
     waves = folder / "waves"
     make_wave(waves, "2018")
     # The embedded wave's decisions on its participant categories (waves/2018/group_decisions.csv) go with it.

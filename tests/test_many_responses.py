@@ -7,24 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, synthetic_export
 
 RECORD = ROOT / "tests" / "snapshots" / "many_responses_tables.json"
 RESPONSES = 1500
 
 
 def test_the_tables_of_a_mid_size_export_are_the_same_bytes_as_recorded(tmp_path, request):
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        from generate import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
     from pipeline import run_pipeline
-    export = generate(RESPONSES, tmp_path / "export.csv")
+    export = synthetic_export(RESPONSES, tmp_path / "export.csv")
     processed = tmp_path / "processed"
     run_pipeline(export=export, processed=processed, stop="aggregate", say=lambda line: None)
     files = sorted([*(processed / "tables").iterdir(), processed / "tables.xlsx", processed / "tables.json",
