@@ -127,3 +127,19 @@ def test_the_pdfs_embed_lean_fonts_that_draw_the_same_pages(embedded_report, dra
                        check=True)
         pages.append((tmp_path / f"{name}-1.png").read_bytes())
     assert len(lean) < len(full.getvalue()) and pages[0] == pages[1]
+
+
+def test_a_figure_has_the_same_bytes_written_at_once_or_its_downloads_later(embedded_report, tmp_path):
+    """The runner hands the PNG and PDF to a second process and the preview writes them when asked, after
+    the SVGs; either way every file is the one a run that writes them at once gives."""
+    tables = read_tables(embedded_report / "processed")
+    at_once, later, jobs = tmp_path / "at_once", tmp_path / "later", []
+    draw_and_write(tables, at_once, instrument=load_instrument(), style=load_style(STYLE))
+    draw_and_write(tables, later, instrument=load_instrument(), style=load_style(STYLE), defer=jobs.append)
+    assert not list((later / "figures").glob("*.png"))
+    jobs[0]()
+    files = sorted(p.name for p in (at_once / "figures").iterdir())
+    assert len(files) == 5 * 7 and files == sorted(p.name for p in (later / "figures").iterdir())
+    differ = [name for name in files
+              if (at_once / "figures" / name).read_bytes() != (later / "figures" / name).read_bytes()]
+    assert not differ

@@ -389,9 +389,10 @@ def _rendered(figure: Figure, fmt: str, look: Look) -> bytes:
     return buffer.getvalue()
 
 
-def _laid_out_as_saved_as_png(figure: Figure, look: Look) -> None:
-    """The layout a save as PNG leaves (at the PNG's resolution) without drawing a pixel, so that the SVG
-    saved next has the same bytes as when the PNG was saved first."""
+def _laid_out(figure: Figure, look: Look) -> None:
+    """Lays the figure out once, at the PNG's resolution, and keeps that layout for every format. Left on,
+    the layout engine would lay the figure out again at each save, starting from the save before, so
+    each format's bytes would depend on the order of saving, and every save would pay for a layout."""
     from matplotlib import rc_context
     rc = look.rc()
     with rc_context(rc):
@@ -401,6 +402,7 @@ def _laid_out_as_saved_as_png(figure: Figure, look: Look) -> None:
             figure.figure.draw_without_rendering()
         finally:
             figure.figure.set_dpi(dpi)
+    figure.figure.set_layout_engine("none")
 
 
 def check_font(style: Style) -> None:
@@ -433,23 +435,21 @@ def draw_and_write(tables: list[Table], out_dir: str | Path, *, instrument: Inst
     for figure, small in zip(figures, phone):
         figure.description = _with_unlabelled(figure, small)
 
-    # Each save lays a figure out again, starting from the layout of the save before, so the formats are
-    # always saved in this order, png, svg, pdf: the same order gives the same bytes.
+    for figure in figures:
+        _laid_out(figure, wide)
+    for figure in phone:
+        _laid_out(figure, narrow)
+
     def write_png_and_pdf() -> None:
         for figure in figures:
             write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png", wide))
-            _rendered(figure, "svg", wide)   # for the layout the PDF is saved from
             write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf", wide))
     if defer is not None:
         defer(write_png_and_pdf)
+    else:
+        write_png_and_pdf()
     for figure, small in zip(figures, phone):
-        if defer is None:
-            write_atomic(folder / f"{figure.name}.png", _rendered(figure, "png", wide))
-        else:
-            _laid_out_as_saved_as_png(figure, wide)
         write_atomic(folder / f"{figure.name}.svg", _rendered(figure, "svg", wide))
-        if defer is None:
-            write_atomic(folder / f"{figure.name}.pdf", _rendered(figure, "pdf", wide))
         write_atomic(folder / f"{figure.name}.smal.svg", _rendered(small, "svg", narrow))
         path = folder / f"{figure.name}.csv"
         write_atomic(path, figure.data.to_csv(index=False, lineterminator="\n").encode("utf-8"))
