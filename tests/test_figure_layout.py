@@ -116,6 +116,8 @@ def test_the_pdfs_embed_lean_fonts_that_draw_the_same_pages(embedded_report, dra
                       if f.name == "betrokkenheid")
     lean, full = io.BytesIO(), io.BytesIO()
     with rc_context(look.rc()):
+        figure.figure.draw_without_rendering()
+        figure.figure.set_layout_engine("none")   # as draw_and_write does: both saves from one layout
         with lean_pdf_fonts():
             figure.figure.savefig(lean, format="pdf")
         figure.figure.savefig(full, format="pdf")
@@ -143,3 +145,14 @@ def test_a_figure_has_the_same_bytes_written_at_once_or_its_downloads_later(embe
     differ = [name for name in files
               if (at_once / "figures" / name).read_bytes() != (later / "figures" / name).read_bytes()]
     assert not differ
+
+
+def test_print_figures_are_drawn_for_the_room_the_page_gives_them(embedded_report, drawn):
+    """A print figure at most 85 mm high (the PDF's figure img max-height) is printed at its own size, so its
+    8.5 pt text stays 8.5 pt; the tall ones (werkvormen, themes, involvement) were shrunk to 65-77 %."""
+    heights = {}
+    for svg in [p for p in _svgs(embedded_report / "out") + _svgs(drawn) if not p.name.endswith(".smal.svg")]:
+        points = float(re.search(r'height="([0-9.]+)pt"', svg.read_text(encoding="utf-8")).group(1))
+        heights[svg.name] = points / 72 * 25.4
+    assert len(heights) >= 8 and "werkvormen.svg" in heights
+    assert {name: round(mm) for name, mm in heights.items() if mm > 85.01} == {}

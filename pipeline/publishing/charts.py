@@ -36,6 +36,12 @@ PHONE_WIDTH_CM = 9.0  # the phone variant, shown below 600 px
 GRID = "#d9d9d9"
 LINE_PT = 8.5 * 1.2   # one line of the figures' text (font.size 8.5, matplotlib's line spacing 1.2)
 SEGMENT_PADDING_PT = 1.5  # room a segment's percentage keeps on either side
+LINE_CM = LINE_PT / 72 * 2.54
+# The room the printed page gives a figure (templates/report.css, figure img: max-height). A print figure
+# is drawn to fit it where it can, its labels on longer lines and its bars closer, since a taller one is
+# shrunk on the page, its text with it.
+PRINT_HEIGHT_CM = 8.5
+PRINT_WRAP = 56
 
 
 @dataclass(frozen=True)
@@ -100,18 +106,22 @@ def _axis_label(look: Look, text: str) -> str:
     return "\n".join(_wrapped(line, width) for line in text.split("\n"))
 
 
-def _hbars(ax, look: Look, labels: list[str], values: list[int]) -> None:
+def _hbars(ax, look: Look, labels: list[str], values: list[int], wrap: int) -> None:
     positions = list(range(len(labels)))[::-1]
     ax.barh(positions, values, color=look.style.accent, height=0.62)
-    ax.set_yticks(positions, [_wrapped(label, look.wrap) for label in labels])
+    ax.set_yticks(positions, [_wrapped(label, wrap) for label in labels])
     ax.tick_params(axis="y", length=0)
     for y, v in zip(positions, values):
         ax.text(v, y, f" {v}", va="center", ha="left", color=look.style.ink)
 
 
-def _lines(labels, look: Look) -> int:
+def _lines(labels, wrap: int) -> int:
     """The most lines any of the labels takes, wrapped as a bar's label is."""
-    return max((_wrapped(label, look.wrap).count("\n") + 1 for label in labels), default=1)
+    return max((_wrapped(label, wrap).count("\n") + 1 for label in labels), default=1)
+
+
+def _prints(look: Look) -> bool:
+    return look.width_cm >= WIDTH_CM
 
 
 def _counts(labels, values) -> str:
@@ -122,9 +132,13 @@ def count_chart(look: Look, name: str, title: str, labels: list[str], values: li
                 height_cm: float = 7.0, columns=("Categorie", "Netwerken")) -> Figure:
     """Horizontal bars of counts, in the order given, each bar labelled with its count; `n` is the networks
     counted, which the axis label carries. The figure grows where its labels' lines need it."""
-    pitch = _lines(labels, look) * LINE_PT / 72 * 2.54 + 0.2
-    fig, (ax,) = _new(look, max(height_cm, 2.8 + len(labels) * pitch))
-    _hbars(ax, look, labels, values)
+    wrap = look.wrap
+    height = max(height_cm, 2.8 + len(labels) * (_lines(labels, wrap) * LINE_CM + 0.2))
+    if _prints(look) and height > PRINT_HEIGHT_CM:
+        wrap = PRINT_WRAP
+        height = max(height_cm, min(height, 2.8 + len(labels) * (_lines(labels, wrap) * LINE_CM + 0.1)))
+    fig, (ax,) = _new(look, height)
+    _hbars(ax, look, labels, values, wrap)
     _count_axis(ax, max(values, default=0), _axis_label(look, axis_label))
     description = f"Staafdiagram, aantal netwerken per {columns[0].lower()} (n = {n}): {_counts(labels, values)}."
     return Figure(name, title, pd.DataFrame({columns[0]: labels, columns[1]: values}), fig, description=description)
@@ -220,13 +234,19 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
         pitches = [name.count("\n") + 1 + 1.4 + 0.8 for name in names]
         tops = [sum(pitches[:i]) for i in range(len(pitches))]
         positions = [-(top + pitch - 0.4 - 0.7) for top, pitch in zip(tops, pitches)]   # the bars' centres
-        height = 0.8 + sum(pitches) * LINE_PT / 72 * 2.54 + 3.4
+        height = 0.8 + sum(pitches) * LINE_CM + 3.4
         fig = MplFigure(figsize=(_cm(look.width_cm), _cm(height)), layout="constrained")
         ax = fig.subplots()
         side = None
         bar_height = 1.4
     else:
-        fig = MplFigure(figsize=(_cm(look.width_cm), _cm(11.0)), layout="constrained")
+        names = [f"{_wrapped(g, 44)} (n = {n})" for g, n in zip(group_names, shown["n"])]
+        # the legend above and the axis below take about 1.9 cm; neighbouring bars stand as far apart as
+        # their names' lines need
+        lines = [name.count("\n") + 1 for name in names]
+        pitch = max(0.55, max(((a + b) / 2 for a, b in zip(lines, lines[1:])), default=1) * LINE_CM + 0.2)
+        height = min(11.0, max(PRINT_HEIGHT_CM if len(names) > 6 else 5.0, 1.9 + len(names) * pitch))
+        fig = MplFigure(figsize=(_cm(look.width_cm), _cm(height)), layout="constrained")
         ax, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [7, 1.2]})
         positions = list(range(len(shown)))[::-1]
         bar_height = 0.66
@@ -258,14 +278,14 @@ def involvement_chart(look: Look, name: str, title: str, table: pd.DataFrame, le
                         ha="left", va="bottom", annotation_clip=False)
         fig.legend(*ax.get_legend_handles_labels(), loc="outside upper left", ncols=3, **legend)
     else:
-        ax.set_yticks(positions, [f"{_wrapped(g, 28)} (n = {n})" for g, n in zip(group_names, shown["n"])])
-        ax.legend(ncols=5, loc="lower left", bbox_to_anchor=(0.0, 1.01), borderaxespad=0, **legend)
+        ax.set_yticks(positions, names)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside upper right", ncols=5, **legend)
         side.barh(positions, missing, color=look.style.unknown, height=bar_height)
         for y, m in zip(positions, missing):
             side.text(m, y, f" {m}", va="center", ha="left", fontsize=7, color=look.style.ink)
         side.set_xlim(0, max(max(missing, default=0), 1) * 1.6)
         side.set_xticks([])
-        side.set_title(_wrapped(NOT_GIVEN.lower(), 30), fontsize=7, color="#555555")
+        side.set_title(_wrapped(NOT_GIVEN.lower(), 9), fontsize=7, color="#555555")
         side.spines[["top", "right", "bottom"]].set_visible(False)
         side.tick_params(axis="y", length=0)
     unlabelled = _segment_labels(fig, ax, segments)
@@ -290,10 +310,14 @@ def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answe
     named = table[table["networks"] > 0]
     categories = list(dict.fromkeys(named["category_label"]))
     sizes = [int((named["category_label"] == c).sum()) for c in categories] or [1]
-    per_bar = 0.8 if look.width_cm >= WIDTH_CM else 1.5
+    per_bar = 0.8 if _prints(look) else 1.5
+    wrap = look.wrap
+    labels = [named.loc[named["category_label"] == c, "theme_label"] for c in categories]
     # a panel's bars stand as far apart as its longest label needs: a label of four lines must not touch the next
-    pitches = [max(per_bar, _lines(named.loc[named["category_label"] == c, "theme_label"], look) * LINE_PT / 72 * 2.54
-                   + 0.2) for c in categories] or [per_bar]
+    pitches = [max(per_bar, _lines(part, wrap) * LINE_CM + 0.2) for part in labels] or [per_bar]
+    if _prints(look) and 3.0 + sum(size * pitch for size, pitch in zip(sizes, pitches)) > PRINT_HEIGHT_CM:
+        wrap, room = PRINT_WRAP, (PRINT_HEIGHT_CM - 3.0) / sum(sizes)
+        pitches = [max(_lines(part, wrap) * LINE_CM + 0.1, min(per_bar, room)) for part in labels] or [per_bar]
     heights = [size * pitch for size, pitch in zip(sizes, pitches)]
     fig, axes = _new(look, 3.0 + sum(heights), rows=max(1, len(categories)), height_ratios=heights)
     maximum = int(named["networks"].max()) if len(named) else 0
@@ -301,7 +325,7 @@ def theme_chart(look: Look, name: str, title: str, table: pd.DataFrame, *, answe
     for ax, category in zip(axes, categories):
         part = named[named["category_label"] == category].sort_values(["networks", "theme_label"],
                                                                       ascending=[False, True], kind="stable")
-        _hbars(ax, look, part["theme_label"].tolist(), part["networks"].tolist())
+        _hbars(ax, look, part["theme_label"].tolist(), part["networks"].tolist(), wrap)
         ax.set_title(category, loc="left", fontweight="bold")
         parts.append(part)
     _count_axis(axes[-1], maximum, _axis_label(look, f"Aantal netwerken dat {counted} noemt\n"
