@@ -16,6 +16,7 @@ from pipeline.publishing.typesetting import hyphenate_html
 
 HYPHEN = "\u2010"           # the hyphen WeasyPrint draws where it breaks a word
 TEXT_TOP, TEXT_BOTTOM = 62.0, 774.0    # the text area of an A4 page with the report's margins (pt)
+TEXT_RIGHT = (210 - 20) / 25.4 * 72     # its right margin
 HEADING_SIZE, CHAPTER_SIZE = 11.0, 18.0
 
 
@@ -198,6 +199,26 @@ def notes_apart_from_their_table(pdf, html: str) -> list[str]:
     return found
 
 
+def early_hyphen_breaks(pdf) -> list[str]:
+    """Each line of body text (the serif face: not a table, a caption or a heading) that ends in a hyphen
+    although the whole word, with what follows it up to the next space, would have fitted before the
+    text block's right margin."""
+    found = []
+    for number, page in enumerate(pdf.pages, 1):
+        lines = [line for line in _lines(page) if "Serif" in line["chars"][0]["fontname"]]
+        for line, after in zip(lines, lines[1:]):
+            if not line["text"].endswith(HYPHEN) or after["top"] - line["bottom"] > line["bottom"] - line["top"]:
+                continue
+            rest = []
+            for char in after["chars"]:
+                if not char["text"].strip() or (rest and char["x0"] - rest[-1]["x1"] > 1):
+                    break
+                rest.append(char)
+            if rest and line["chars"][-1]["x0"] + rest[-1]["x1"] - rest[0]["x0"] <= TEXT_RIGHT:
+                found.append(f"p.{number}: {line['text'][-30:]!r} broken, {''.join(c['text'] for c in rest)!r} fits")
+    return found
+
+
 def report_names(out: Path) -> frozenset[str]:
     with (out / "tables" / "networks.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -237,3 +258,8 @@ def test_a_tables_note_stays_on_the_page_of_its_last_rows(report_pdf, embedded_r
     html = (embedded_report / "out" / "report.html").read_text(encoding="utf-8")
     assert re.search(r'</table>\s*<p class="note">', html)
     assert notes_apart_from_their_table(report_pdf, html) == []
+
+
+def test_no_line_of_body_text_ends_in_a_hyphen_where_the_whole_word_fitted(report_pdf):
+    assert early_hyphen_breaks(report_pdf) == []
+
