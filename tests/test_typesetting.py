@@ -219,6 +219,36 @@ def early_hyphen_breaks(pdf) -> list[str]:
     return found
 
 
+def lonely_first_words(pdf, header: str) -> list[str]:
+    """Each cell of the table column headed `header` whose first line holds one word although the next
+    word would have fitted beside it (the column's right edge: the furthest any of its words reaches)."""
+    found, seen = [], False
+    for number, page in enumerate(pdf.pages, 1):
+        words = [w for w in page.extract_words(extra_attrs=["fontname", "size"])
+                 if "Sans" in w["fontname"] and w["size"] <= 9.5]    # a table's text, not a heading's
+        heads = [w for w in words if "Bold" in w["fontname"] and " ".join(
+            x["text"] for x in words if abs(x["top"] - w["top"]) < 1 and x["x0"] >= w["x0"] - 1).startswith(header)]
+        if not heads:
+            continue
+        head, seen = heads[0], True
+        column = [w for w in words if w["x0"] >= head["x0"] - 1 and w["top"] > head["bottom"] + 4
+                  and w["bottom"] <= TEXT_BOTTOM + 2 and "Bold" not in w["fontname"]]
+        right = max((w["x1"] for w in column), default=head["x1"])
+        lines: dict[int, list[dict]] = {}
+        for w in column:
+            lines.setdefault(round(w["top"]), []).append(w)
+        tops = sorted(lines)
+        for at, top in enumerate(tops[:-1]):
+            line = sorted(lines[top], key=lambda w: w["x0"])
+            height = line[0]["bottom"] - line[0]["top"]
+            starts_cell = at == 0 or top - tops[at - 1] > 2 * height    # a row's padding above it
+            following = sorted(lines[tops[at + 1]], key=lambda w: w["x0"])[0]
+            if starts_cell and len(line) == 1 and line[0]["x1"] + height / 3 + following["x1"] - following["x0"] <= right:
+                found.append(f"p.{number}: {line[0]['text']!r} alone on a line, {following['text']!r} would fit")
+    assert seen, f"no table column headed {header!r}"
+    return found
+
+
 def report_names(out: Path) -> frozenset[str]:
     with (out / "tables" / "networks.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -263,3 +293,6 @@ def test_a_tables_note_stays_on_the_page_of_its_last_rows(report_pdf, embedded_r
 def test_no_line_of_body_text_ends_in_a_hyphen_where_the_whole_word_fitted(report_pdf):
     assert early_hyphen_breaks(report_pdf) == []
 
+
+def test_a_cell_of_a_long_answer_never_starts_with_one_word_alone_on_its_line(report_pdf):
+    assert lonely_first_words(report_pdf, "Centrale vraag") == []
