@@ -296,3 +296,13 @@ def test_no_line_of_body_text_ends_in_a_hyphen_where_the_whole_word_fitted(repor
 
 def test_a_cell_of_a_long_answer_never_starts_with_one_word_alone_on_its_line(report_pdf):
     assert lonely_first_words(report_pdf, "Centrale vraag") == []
+
+
+def test_the_column_of_long_answers_gets_its_room_and_the_table_stays_inside_the_margin(report_pdf):
+    """Tabel 5: the status column (th.wide) is at least 28 % of the text width, not the sixth it got
+    beside the names of the other columns, and the table ends at the right margin."""
+    page = next(page for page in report_pdf.pages if "Tabel 5. " in page.extract_text())
+    header = {w["text"]: w for w in page.extract_words(extra_attrs=["fontname"]) if "Bold" in w["fontname"]}
+    width = TEXT_RIGHT - 22 / 25.4 * 72
+    assert header["Bron"]["x0"] - header["Huidige"]["x0"] >= 0.28 * width
+    assert max(r["x1"] for r in page.rects) <= TEXT_RIGHT + 0.5
