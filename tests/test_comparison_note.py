@@ -5,6 +5,7 @@ neither the note nor the marks."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pandas as pd
@@ -137,3 +138,24 @@ def test_two_waves_that_nobody_reviewed_are_said_so_once():
     assert note.startswith("In geen van beide metingen is een gecodeerd antwoord door een persoon nagekeken "
                            "(46 in meting 2018, 144 in meting 2025): de codes komen alleen van de regels")
     assert note.count("regels van het codeboek") == 1 and "op dezelfde manier gemaakt" in note
+
+
+def _words(html: str) -> list[str]:
+    return re.findall(r"[\w'’]+", re.sub(r"<[^>]+>", " ", html).lower())
+
+
+def test_the_sentence_after_the_table_of_coding_adds_to_its_caption_and_note(compared):
+    """The paragraph after the table of how the codes were made says what its caption and note do not: no
+    run of four words of it is theirs."""
+    for report in ("2025", "2025-alike"):
+        html = (compared / "reports" / report / "report.html").read_text(encoding="utf-8")
+        coding = pd.read_csv(compared / "reports" / report / "tables" / "vergelijking_codering.csv", dtype=str)
+        start = html.rindex("<table", 0, html.index("Hoe de codes zijn gemaakt"))
+        table, after = html[start:].split("</table>", 1)
+        note = re.search(r'<p class="note">(.*?)</p>', after, re.S).group(1)
+        sentence = re.search(r"<p>(.*?)</p>", after.split("</div>", 1)[1], re.S).group(1)
+        said = _words(re.search(r"<caption>(.*?)</caption>", table, re.S).group(1)) + _words(note)
+        runs = {tuple(said[at:at + 4]) for at in range(len(said) - 3)}
+        words = _words(sentence)
+        assert len(coding) == 2 and "tabel" in words
+        assert [" ".join(words[at:at + 4]) for at in range(len(words) - 3) if tuple(words[at:at + 4]) in runs] == []

@@ -16,6 +16,7 @@ from pipeline.publishing.typesetting import hyphenate_html
 
 HYPHEN = "\u2010"           # the hyphen WeasyPrint draws where it breaks a word
 TEXT_TOP, TEXT_BOTTOM = 62.0, 774.0    # the text area of an A4 page with the report's margins (pt)
+TEXT_RIGHT = (210 - 20) / 25.4 * 72     # its right margin
 HEADING_SIZE, CHAPTER_SIZE = 11.0, 18.0
 
 
@@ -198,6 +199,56 @@ def notes_apart_from_their_table(pdf, html: str) -> list[str]:
     return found
 
 
+def early_hyphen_breaks(pdf) -> list[str]:
+    """Each line of body text (the serif face: not a table, a caption or a heading) that ends in a hyphen
+    although the whole word, with what follows it up to the next space, would have fitted before the
+    text block's right margin."""
+    found = []
+    for number, page in enumerate(pdf.pages, 1):
+        lines = [line for line in _lines(page) if "Serif" in line["chars"][0]["fontname"]]
+        for line, after in zip(lines, lines[1:]):
+            if not line["text"].endswith(HYPHEN) or after["top"] - line["bottom"] > line["bottom"] - line["top"]:
+                continue
+            rest = []
+            for char in after["chars"]:
+                if not char["text"].strip() or (rest and char["x0"] - rest[-1]["x1"] > 1):
+                    break
+                rest.append(char)
+            if rest and line["chars"][-1]["x0"] + rest[-1]["x1"] - rest[0]["x0"] <= TEXT_RIGHT:
+                found.append(f"p.{number}: {line['text'][-30:]!r} broken, {''.join(c['text'] for c in rest)!r} fits")
+    return found
+
+
+def lonely_first_words(pdf, header: str) -> list[str]:
+    """Each cell of the table column headed `header` whose first line holds one word although the next
+    word would have fitted beside it (the column's right edge: the furthest any of its words reaches)."""
+    found, seen = [], False
+    for number, page in enumerate(pdf.pages, 1):
+        words = [w for w in page.extract_words(extra_attrs=["fontname", "size"])
+                 if "Sans" in w["fontname"] and w["size"] <= 9.5]    # a table's text, not a heading's
+        heads = [w for w in words if "Bold" in w["fontname"] and " ".join(
+            x["text"] for x in words if abs(x["top"] - w["top"]) < 1 and x["x0"] >= w["x0"] - 1).startswith(header)]
+        if not heads:
+            continue
+        head, seen = heads[0], True
+        column = [w for w in words if w["x0"] >= head["x0"] - 1 and w["top"] > head["bottom"] + 4
+                  and w["bottom"] <= TEXT_BOTTOM + 2 and "Bold" not in w["fontname"]]
+        right = max((w["x1"] for w in column), default=head["x1"])
+        lines: dict[int, list[dict]] = {}
+        for w in column:
+            lines.setdefault(round(w["top"]), []).append(w)
+        tops = sorted(lines)
+        for at, top in enumerate(tops[:-1]):
+            line = sorted(lines[top], key=lambda w: w["x0"])
+            height = line[0]["bottom"] - line[0]["top"]
+            starts_cell = at == 0 or top - tops[at - 1] > 2 * height    # a row's padding above it
+            following = sorted(lines[tops[at + 1]], key=lambda w: w["x0"])[0]
+            if starts_cell and len(line) == 1 and line[0]["x1"] + height / 3 + following["x1"] - following["x0"] <= right:
+                found.append(f"p.{number}: {line[0]['text']!r} alone on a line, {following['text']!r} would fit")
+    assert seen, f"no table column headed {header!r}"
+    return found
+
+
 def report_names(out: Path) -> frozenset[str]:
     with (out / "tables" / "networks.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -237,3 +288,21 @@ def test_a_tables_note_stays_on_the_page_of_its_last_rows(report_pdf, embedded_r
     html = (embedded_report / "out" / "report.html").read_text(encoding="utf-8")
     assert re.search(r'</table>\s*<p class="note">', html)
     assert notes_apart_from_their_table(report_pdf, html) == []
+
+
+def test_no_line_of_body_text_ends_in_a_hyphen_where_the_whole_word_fitted(report_pdf):
+    assert early_hyphen_breaks(report_pdf) == []
+
+
+def test_a_cell_of_a_long_answer_never_starts_with_one_word_alone_on_its_line(report_pdf):
+    assert lonely_first_words(report_pdf, "Centrale vraag") == []
+
+
+def test_the_column_of_long_answers_gets_its_room_and_the_table_stays_inside_the_margin(report_pdf):
+    """Tabel 5: the status column (th.wide) is at least 28 % of the text width, not the sixth it got
+    beside the names of the other columns, and the table ends at the right margin."""
+    page = next(page for page in report_pdf.pages if "Tabel 5. " in page.extract_text())
+    header = {w["text"]: w for w in page.extract_words(extra_attrs=["fontname"]) if "Bold" in w["fontname"]}
+    width = TEXT_RIGHT - 22 / 25.4 * 72
+    assert header["Bron"]["x0"] - header["Huidige"]["x0"] >= 0.28 * width
+    assert max(r["x1"] for r in page.rects) <= TEXT_RIGHT + 0.5

@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 import zipfile
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 
@@ -126,11 +127,58 @@ def _rows_xml(frame: pd.DataFrame, styles: dict[int, str]):
 
 
 def _lines(value, width: float) -> int:
-    """How many lines a wrapped text cell needs in a column `width` characters wide (rather one too many)."""
+    """How many lines a wrapped text cell needs in a column `width` characters wide: its words laid out one
+    after another as a spreadsheet wraps them, measured in the widths of DejaVu Sans (the font LibreOffice
+    puts in Calibri's place, a little wider than Calibri, so the estimate errs on the side of a line too
+    many). A column `width` characters wide holds `width` digits of its font, less the cell's margins."""
     if not isinstance(value, str) or not value:
         return 1
-    per_line = max(1.0, width * 0.9)   # words wrap whole, so a line holds fewer characters than fit
-    return sum(max(1, -(-len(line) // int(per_line))) for line in value.split("\n"))
+    room = (width - CELL_MARGIN) * _advance("0")
+    return sum(_wrapped_lines(line, room) for line in value.split("\n"))
+
+
+CELL_MARGIN = 0.6   # characters of a column's width that its cell's margins take
+
+
+def _wrapped_lines(text: str, room: float) -> int:
+    lines, used, space = 1, 0.0, _advance(" ")
+    for word in text.split():
+        size = sum(map(_advance, word))
+        if used and used + space + size <= room:
+            used += space + size
+            continue
+        if used:
+            lines += 1
+        while size > room:     # a word longer than the line is broken where the line ends
+            lines += 1
+            size -= room
+        used = size
+    return lines
+
+
+@lru_cache(maxsize=None)
+def _advance(char: str) -> float:
+    """The advance of `char` in DejaVu Sans (matplotlib's copy, present wherever the pipeline runs), in
+    units of its em; a character the font lacks (a spreadsheet draws it from another font) counts as an em."""
+    font = _font()
+    if not font.get_char_index(ord(char)):
+        return 1.0
+    try:
+        return font.load_char(ord(char)).linearHoriAdvance / 65536 / _EM
+    except RuntimeError:
+        return 1.0
+
+
+_EM = 100.0
+
+
+@lru_cache(maxsize=1)
+def _font():
+    import matplotlib
+    from matplotlib import ft2font
+    font = ft2font.FT2Font(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"))
+    font.set_size(_EM, 72)   # an em of _EM pixels
+    return font
 
 
 def _column_styles(sheet_xml: str) -> dict[int, str]:

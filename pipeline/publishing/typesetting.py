@@ -10,7 +10,9 @@ stay plain, and the browser hyphenates nothing); not into headings, table header
 or an entity. In a table's other cells a word that may not break is wrapped in <span class="whole">
 instead, and the cell hyphenates itself (`hyphens: auto`): WeasyPrint (70) measures the narrowest width
 of a cell with soft hyphens as if the words up to the first of them were one, and would widen the
-column past the page."""
+column past the page. The space before such a word goes into its span: a run of text that ends in a space
+and fits its line only without that space is broken by WeasyPrint after its first word ("Met" alone on a
+line of Tabel 4)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ _CLASS = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I
 _ENTITY = re.compile(r"(&#?\w+;)")
 _CELL = "td"
 WHOLE = '<span class="whole">{}</span>'   # a word a table cell must not hyphenate
+_SPACE_BEFORE_WHOLE = re.compile(r'([ \t\r\n]+)<span class="whole">(.*?)</span>', re.S)
 # The comparison's table of networks names the previous wave's networks too.
 _NAME_COLUMNS = ("Werkplaats", "Leernetwerk")
 
@@ -88,7 +91,8 @@ def _text_hyphenated(text: str, names: frozenset[str], *, in_cell: bool) -> str:
     if in_cell:
         def mark(word: str) -> str:
             return word if may_hyphenate(word, names=names) else WHOLE.format(word)
-        return "".join(piece if _ENTITY.fullmatch(piece) else words_marked(piece, mark)
-                       for piece in _ENTITY.split(text))
+        marked = "".join(piece if _ENTITY.fullmatch(piece) else words_marked(piece, mark)
+                         for piece in _ENTITY.split(text))
+        return _SPACE_BEFORE_WHOLE.sub(lambda m: WHOLE.format(m.group(1) + m.group(2)), marked)
     return "".join(piece if _ENTITY.fullmatch(piece) else hyphenated(piece, names=names)
                    for piece in _ENTITY.split(text))
