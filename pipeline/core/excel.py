@@ -143,7 +143,7 @@ CELL_MARGIN = 0.6   # characters of a column's width that its cell's margins tak
 def _wrapped_lines(text: str, room: float) -> int:
     lines, used, space = 1, 0.0, _advance(" ")
     for word in text.split():
-        size = sum(map(_advance, word))
+        size = _word_width(word)
         if used and used + space + size <= room:
             used += space + size
             continue
@@ -154,6 +154,11 @@ def _wrapped_lines(text: str, room: float) -> int:
             size -= room
         used = size
     return lines
+
+
+@lru_cache(maxsize=65536)
+def _word_width(word: str) -> float:
+    return sum(map(_advance, word))
 
 
 @lru_cache(maxsize=None)
