@@ -199,6 +199,7 @@ def _column_styles(sheet_xml: str) -> dict[int, str]:
 # is never printed smaller than 8 pt.
 FONT_PT = 11
 SMALLEST_PRINTED_PT = 8
+SMALLEST_SCALE = -(-100 * SMALLEST_PRINTED_PT // FONT_PT)   # percent: 73, a whole percent at 8 pt or more
 PRINTABLE_INCHES = {"portrait": 8.27 - 1.4, "landscape": 11.69 - 1.4}
 
 
@@ -209,18 +210,18 @@ def columns_inches(widths: list[float]) -> float:
 
 
 def page_layout(widths: list[float]) -> dict:
-    """How a sheet with these column widths goes on A4: {"landscape": bool, "fit_to_width": bool,
-    "scale": percent}. Portrait when it fits at full size; else landscape, fitted to the page's width
-    when that keeps the type at 8 pt or more, else at the smallest scale that does, over several pages
-    across (with the first columns repeated)."""
+    """How a sheet with these column widths goes on A4: {"landscape": bool, "scale": percent}. Portrait
+    when it fits at full size; else landscape, at the scale that fits the page's width when that keeps the
+    type at 8 pt or more, else at the scale of 8 pt, over several pages across (with the first columns
+    repeated). The scale is set, not left to the spreadsheet to fit: LibreOffice, measuring the columns
+    in a wider substitute font, fitted sheets to their width at about 6 pt."""
     wide = columns_inches(widths)
     # a spreadsheet whose substitute font is a little wider than Excel's must not spill onto a second page
     if wide <= PRINTABLE_INCHES["portrait"] * 0.92:
-        return {"landscape": False, "fit_to_width": False, "scale": 100}
-    fitted = PRINTABLE_INCHES["landscape"] / wide
-    if fitted * FONT_PT >= SMALLEST_PRINTED_PT:
-        return {"landscape": True, "fit_to_width": True, "scale": min(100, int(fitted * 100))}
-    return {"landscape": True, "fit_to_width": False, "scale": -(-100 * SMALLEST_PRINTED_PT // FONT_PT)}
+        return {"landscape": False, "scale": 100}
+    stored = wide + 6 * len(widths) / 96   # a spreadsheet stores each column a few pixels wider
+    fitted = int(PRINTABLE_INCHES["landscape"] / stored * 100 + 1e-9)
+    return {"landscape": True, "scale": min(100, max(SMALLEST_SCALE, fitted))}
 
 
 MIN_WRAPPED_WIDTH = 24   # a wrapped text column is not made narrower than this (characters) to fit the page
@@ -237,8 +238,8 @@ def fitted_widths(widths: list[float], wrapped: list[bool], *, repeated: int = 0
     """Column widths (characters) that print on one landscape page across at 8 pt where narrowing the wrapped
     columns (to MIN_WRAPPED_WIDTH at the least) can make them; where it cannot, no wrapped column after the
     first `repeated` is wider than the page holds beside those repeated columns."""
-    # pixels across at 8 pt, less what a spreadsheet adds to a column's width when it stores it
-    room = PRINTABLE_INCHES["landscape"] * 96 * FONT_PT / SMALLEST_PRINTED_PT - 6 * len(widths)
+    # pixels across at the scale of 8 pt, less what a spreadsheet adds to a column's width when it stores it
+    room = PRINTABLE_INCHES["landscape"] * 96 * 100 / SMALLEST_SCALE - 6 * len(widths)
 
     def pixels(width):
         return width * 7 + 5
@@ -310,12 +311,9 @@ class StreamedWorkbook:
         layout = page_layout(column_widths)
         if layout["landscape"]:
             ws.set_landscape()
-        if layout["fit_to_width"]:
-            ws.fit_to_pages(1, 0)
-        else:
-            ws.set_print_scale(layout["scale"])
-            if layout["scale"] < 100 and repeat_columns and len(frame.columns) > repeat_columns:
-                ws.repeat_columns(0, repeat_columns - 1)
+        ws.set_print_scale(layout["scale"])
+        if layout["scale"] < 100 and repeat_columns and len(frame.columns) > repeat_columns:
+            ws.repeat_columns(0, repeat_columns - 1)
         if len(frame.columns):
             ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
         if len(frame) > ROWS_WRITTEN_DIRECTLY and all(_is_plain_column(frame[c]) for c in frame.columns):
