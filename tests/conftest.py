@@ -365,3 +365,17 @@ def networks_frame(**answers):
     for item in ("q17", "q19", "q23"):
         frame[item] = [a.get(item, "") for a in answers.values()]
     return frame
+
+
+def converted_by_libreoffice(source: Path, folder: Path, *, packages: str) -> Path:
+    """`source` converted to PDF by LibreOffice (headless, with a profile of its own in `folder`), as a
+    reader without Word or Excel sees it; skips (fails on CI) without LibreOffice, naming the `packages`."""
+    import shutil
+    import subprocess
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        skip_or_fail_on_ci(f"LibreOffice (soffice) is not installed: `make office`, or apt-get install {packages}",
+                           on_ci="make test runs make office first")
+    subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=300)
+    return folder / f"{source.stem}.pdf"

@@ -4,27 +4,20 @@ its pages read back with pypdf. Skipped without LibreOffice (`make office` insta
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import skip_or_fail_on_ci
+from conftest import converted_by_libreoffice
 
 
 @pytest.fixture(scope="module")
 def pages(embedded_report, tmp_path_factory) -> list[str]:
     """The text of every page of the embedded report's report.docx as LibreOffice lays it out."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        skip_or_fail_on_ci("LibreOffice (soffice) is not installed: `make office`, or apt-get install "
-                           "libreoffice-writer-nogui hyphen-nl", on_ci="make test runs make office first")
     from pypdf import PdfReader
     folder = tmp_path_factory.mktemp("libreoffice")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(folder), str(embedded_report / "out" / "report.docx")],
-                   check=True, capture_output=True, timeout=300)
-    return [page.extract_text() for page in PdfReader(str(folder / "report.pdf")).pages]
+    pdf = converted_by_libreoffice(embedded_report / "out" / "report.docx", folder,
+                                   packages="libreoffice-writer-nogui hyphen-nl")
+    return [page.extract_text() for page in PdfReader(str(pdf)).pages]
 
 
 def _pdf_pages(embedded_report) -> dict[str, int]:

@@ -5,28 +5,21 @@ page holds a single row that would have fitted on the page before it. Skipped wi
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import skip_or_fail_on_ci
+from conftest import converted_by_libreoffice
 
 SHEET = "Thema's vraag 23"
 
 
 @pytest.fixture(scope="module")
 def printed(embedded_report, tmp_path_factory):
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        skip_or_fail_on_ci("LibreOffice (soffice) is not installed: `make office`, or apt-get install "
-                           "libreoffice-calc-nogui", on_ci="make test runs make office first")
     import pdfplumber
     folder = tmp_path_factory.mktemp("workbook")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(folder), str(embedded_report / "out" / "tables.xlsx")],
-                   check=True, capture_output=True, timeout=300)
-    with pdfplumber.open(folder / "tables.pdf") as pdf:
+    converted = converted_by_libreoffice(embedded_report / "out" / "tables.xlsx", folder,
+                                         packages="libreoffice-calc-nogui")
+    with pdfplumber.open(converted) as pdf:
         yield [(page.extract_text().splitlines(), [char["size"] for char in page.chars]) for page in pdf.pages]
 
 
