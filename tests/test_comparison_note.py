@@ -124,6 +124,39 @@ def test_a_change_larger_than_the_coding_explains_stays_a_finding():
     assert set(alike["coding"]) == {""}
 
 
+def test_each_questions_themes_are_ordered_by_how_many_networks_name_them_now():
+    """The comparison's table of themes shows no categories: a question's themes run from the most named in
+    this wave down, ties by the previous wave, then the codebook's order."""
+    class Codebook(_Codebook):
+        items = ("q17", "q19")
+        categories = {"kans": {"item": "q17", "label": "Kansen"}, "doel": {"item": "q19", "label": "Doelen"}}
+
+        def themes_for(self, item):
+            return tuple(_Theme(code, "kans" if item == "q17" else "doel") for code in
+                         (("groot", "klein", "midden", "gelijk") if item == "q17" else ("eerste", "tweede")))
+    before = pd.concat([_codes(groot=9, klein=1, midden=2, gelijk=4),
+                        _codes(eerste=1, tweede=1).assign(item="q19")])
+    now = pd.concat([_codes(groot=2, klein=7, midden=4, gelijk=4), _codes(tweede=3).assign(item="q19")])
+    themes = side_by_side_themes(before, now, {"q17": 20, "q19": 20}, {"q17": 20, "q19": 20}, Codebook(), 5)
+    assert themes["theme"].tolist() == ["klein", "gelijk", "midden", "groot", "tweede", "eerste"]
+    assert themes["networks_now"].tolist() == [7, 4, 4, 2, 3, 0]
+
+
+def test_the_comparisons_captions_name_the_waves_in_the_order_of_their_columns(compared):
+    """Every table of the comparison puts the previous wave's columns first, and its caption names the
+    previous wave first too."""
+    html = (compared / "reports" / "2025" / "report.html").read_text(encoding="utf-8")
+    tables = re.findall(r"<caption>(.*?)</caption>(.*?)</table>", html, re.S)
+    compared_tables = [(caption, body) for caption, body in tables if "2018" in caption and "2025" in caption]
+    assert len(compared_tables) == 7
+    for caption, body in compared_tables:
+        caption = re.sub(r"<[^>]+>", "", caption)
+        assert caption.index("2018") < caption.index("2025"), caption
+        headers = re.sub(r"<[^>]+>", " ", body.split("</thead>", 1)[0])
+        if "2025" in headers:
+            assert headers.index("2018") < headers.index("2025"), caption
+
+
 def test_the_note_says_how_each_wave_was_coded():
     assert coded_alike(Review(0, 40), Review(5, 45)) and not coded_alike(Review(0, 40), Review(20, 45))
     note = coding_note("2018", Review(0, 40), Review(20, 45))

@@ -14,6 +14,7 @@ import pytest
 from pipeline.language.hyphenation import SOFT_HYPHEN, hyphenated, may_hyphenate, name_words
 from pipeline.publishing.typesetting import hyphenate_html
 
+ROOT = Path(__file__).resolve().parent.parent
 HYPHEN = "\u2010"           # the hyphen WeasyPrint draws where it breaks a word
 TEXT_TOP, TEXT_BOTTOM = 62.0, 774.0    # the text area of an A4 page with the report's margins (pt)
 TEXT_RIGHT = (210 - 20) / 25.4 * 72     # its right margin
@@ -52,6 +53,34 @@ def test_soft_hyphens_go_into_body_text_only_never_into_markup_headings_or_short
     assert '<td class="short">samenwerkingsverbanden</td>' in out and "&amp;" in out
     assert "<td><span class=\"whole\">Hogeschool</span> en samenwerkingsverbanden</td>" in out
     assert "<title>samenwerkingsverbanden</title>" in out and "abcdefabcdef" in out
+
+
+def test_a_name_joined_by_hyphens_is_kept_whole_and_a_compound_still_may_break():
+    page = ("<p>Gemeenten in Zuid-Holland en Noord-Brabant met WSD-netwerken</p>"
+            "<table><tr><td>Werkplaats Zuid-Holland samenwerkingsverbanden</td></tr></table>")
+    out = hyphenate_html(page, names=frozenset())
+    assert out.count('<span class="name">Zuid-Holland</span>') == 2
+    assert '<span class="name">Noord-Brabant</span>' in out and "WSD-net" in out and "name\">WSD" not in out
+    assert re.sub(r"</?span[^>]*>", "", out).replace(SOFT_HYPHEN, "") == page
+
+
+def test_a_name_joined_by_hyphens_does_not_break_at_its_hyphen_in_weasyprint(tmp_path):
+    """The class report.css gives such a name keeps it on one line where a narrow column would break it
+    after "Zuid-"; the same column without the class does break it there (what the test would miss)."""
+    import pdfplumber
+    from weasyprint import HTML
+    css = re.search(r"\.name \{[^}]*\}", (ROOT / "templates" / "report.css").read_text(encoding="utf-8")).group()
+    text = "Veel gemeenten in de provincie Zuid-Holland werken samen."
+
+    def lines(html: str) -> list[str]:
+        target = tmp_path / f"{len(list(tmp_path.iterdir()))}.pdf"
+        HTML(string=f"<style>@page {{ size: 80mm 80mm; margin: 5mm }} p {{ width: 38mm; font: 10pt "
+                    f"'DejaVu Serif'; }} {css}</style>{html}").write_pdf(target)
+        with pdfplumber.open(target) as pdf:
+            return [line["text"] for line in pdf.pages[0].extract_text_lines()]
+    assert any(line.endswith("Zuid-") for line in lines(f"<p>{text}</p>"))
+    kept = lines(hyphenate_html(f"<p>{text}</p>", names=frozenset()))
+    assert not any(line.endswith("Zuid-") for line in kept) and any("Zuid-Holland" in line for line in kept)
 
 
 # ------------------------------------------------------------------------------------- the PDF

@@ -4,7 +4,7 @@ hyphens (U+00AD) that a layout engine (WeasyPrint, a browser, Word) breaks at an
 One rule for every edition of the report (`may_hyphenate`): a proper name never breaks ("Leiden", not
 "Lei-den"), so no word with a capital letter is hyphenated, nor a word the caller names as a name (the
 words of the networks' and werkplaatsen's names, the taxonomies' terms), nor a word of fewer than five
-letters. The break points are pyphen's Dutch dictionary with the limits WeasyPrint uses for
+letters; and a name joined by hyphens does not break at them either (`joined_names`: "Zuid-Holland"). The break points are pyphen's Dutch dictionary with the limits WeasyPrint uses for
 `hyphens: auto` (at least two letters before and after a break), so an allowed word breaks where it
 broke before.
 """
@@ -24,6 +24,17 @@ MIN_AFTER = 2      # ... and carried to the next line
 # ("manifest.json", "export_2018.csv", "data/processed"): both are left whole so that a reader can copy them.
 _WORD = re.compile(r"[^\W\d_]+")
 _ADDRESS = re.compile(r"\S*(?:@|://|www\.|[^\W_][./][^\W\d_])\S*", re.IGNORECASE)
+
+
+_JOINED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+
+
+def joined_names(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a name of parts joined by hyphens, each part after the first with a capital
+    ("Zuid-Holland", "Noord-Brabant", not "WSD-netwerken"): (start, end) of each, which an edition keeps
+    from breaking at its hyphens as a name is kept from hyphenating."""
+    return [joined.span() for joined in _JOINED.finditer(text)
+            if all(part[:1].isupper() for part in joined.group().split("-")[1:])]
 
 
 @lru_cache(maxsize=1)

@@ -349,7 +349,11 @@ def denied_words(text_tokens: list[Token], clause_of: list[int], sense: str | No
             while j > 0 and clause_of[j - 1] == clause_of[i] and ws[j - 1] != "en":
                 j -= 1
             words_denied.update(range(j, i))
+    # Most cues cannot occur in a given sentence: the cheap test of their words first (_could_occur).
+    text = Haystack(text_tokens)
     for cue in _cue_terms(sense) if sense else ():
+        if not _could_occur(cue, text):
+            continue
         for start, end in _occurrences(cue, text_tokens):
             own_negation = not NEGATIONS.isdisjoint(p.word for p in cue.parts)
             if own_negation or NEGATIONS.isdisjoint(ws[max(start - 2, 0):end]):

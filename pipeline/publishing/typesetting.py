@@ -12,14 +12,16 @@ instead, and the cell hyphenates itself (`hyphens: auto`): WeasyPrint (70) measu
 of a cell with soft hyphens as if the words up to the first of them were one, and would widen the
 column past the page. The space before such a word goes into its span: a run of text that ends in a space
 and fits its line only without that space is broken by WeasyPrint after its first word ("Met" alone on a
-line of Tabel 4)."""
+line of Tabel 4). A name of parts joined by hyphens, each after the first with a capital ("Zuid-Holland",
+"Noord-Brabant"), is wrapped in <span class="name"> (report.css: no break in it), so that it does not
+break at its own hyphen; a compound such as "WSD-netwerken" still may."""
 
 from __future__ import annotations
 
 import re
 
 from pipeline.core.config import Taxonomies
-from pipeline.language.hyphenation import hyphenated, may_hyphenate, name_words, words_marked
+from pipeline.language.hyphenation import hyphenated, joined_names, may_hyphenate, name_words, words_marked
 
 # Elements whose text is never hyphenated: what report.css sets apart as headings, names and short values.
 _WHOLE_TAGS = frozenset({"head", "title", "h1", "h2", "h3", "h4", "h5", "h6", "th", "nav", "code", "pre", "kbd",
@@ -33,6 +35,7 @@ _CLASS = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I
 _ENTITY = re.compile(r"(&#?\w+;)")
 _CELL = "td"
 WHOLE = '<span class="whole">{}</span>'   # a word a table cell must not hyphenate
+NAME = '<span class="name">{}</span>'     # a hyphenated name, which must not break at its hyphens
 _SPACE_BEFORE_WHOLE = re.compile(r'([ \t\r\n]+)<span class="whole">(.*?)</span>', re.S)
 # The comparison's table of networks names the previous wave's networks too.
 _NAME_COLUMNS = ("Werkplaats", "Leernetwerk")
@@ -86,6 +89,16 @@ def _classes(attributes: str) -> set[str]:
 
 
 def _text_hyphenated(text: str, names: frozenset[str], *, in_cell: bool) -> str:
+    if not text.strip():
+        return text
+    out, last = [], 0
+    for start, end in joined_names(text):
+        out += [_words_hyphenated(text[last:start], names, in_cell=in_cell), NAME.format(text[start:end])]
+        last = end
+    return "".join(out) + _words_hyphenated(text[last:], names, in_cell=in_cell)
+
+
+def _words_hyphenated(text: str, names: frozenset[str], *, in_cell: bool) -> str:
     if not text.strip():
         return text
     if in_cell:

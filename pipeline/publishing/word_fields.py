@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 
-from pipeline.publishing.word_text import TEXT_WIDTH_CM, Writer, clean, oxml
+from pipeline.publishing.word_text import TEXT_WIDTH_CM, Writer, clean, oxml, text_runs
 
 _INSTRUCTION_TEXTS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}instrText"
 
@@ -107,7 +107,8 @@ def fill_contents(w: Writer, toc, pages: dict[str, int] | None = None):
         paragraph.style = f"TOC {level}"
         link = oxml("w:hyperlink", anchor=name, history="1")
         paragraph._p.append(link)
-        link.append(paragraph.add_run(text)._r)
+        for run in text_runs(paragraph, text):
+            link.append(run._r)
         if numbered:
             paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT,
                                                               WD_TAB_LEADER.DOTS)

@@ -20,6 +20,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pipeline.language.hyphenation import joined_names
+
 TEXT_WIDTH_CM = 16.0   # the width of the page's text, which figures and tables fill
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -112,6 +114,36 @@ def html_blocks(markup: str) -> list[tuple[str, list]]:
 
 # ------------------------------------------------------------------------------------ the writer
 
+NO_BREAK_HYPHEN = object()    # a piece of a run's text that is Word's non-breaking hyphen (w:noBreakHyphen)
+
+
+def text_runs(paragraph, text, *, bold=False, italic=False) -> list:
+    """`text` as a run of `paragraph`, or as runs where a name joined by hyphens ("Zuid-Holland") is in it:
+    each of that name's hyphens is Word's non-breaking hyphen, so the name does not break at a line end
+    (python-docx reads it back as "-")."""
+    text, pieces, last = clean(text), [], 0
+    for start, end in joined_names(text):
+        pieces += [text[last:start], *_hyphens_apart(text[start:end])]
+        last = end
+    runs = []
+    for piece in [p for p in [*pieces, text[last:]] if p != ""] or [""]:
+        run = paragraph.add_run(None if piece is NO_BREAK_HYPHEN else piece)
+        if piece is NO_BREAK_HYPHEN:
+            run._r.append(oxml("w:noBreakHyphen"))
+        if bold:
+            run.bold = True
+        if italic:
+            run.italic = True
+        runs.append(run)
+    return runs
+
+
+def _hyphens_apart(name: str) -> list:
+    """"Zuid-Holland" as ["Zuid", NO_BREAK_HYPHEN, "Holland"]."""
+    parts = name.split("-")
+    return [piece for part in parts[:-1] for piece in (part, NO_BREAK_HYPHEN)] + [parts[-1]]
+
+
 def oxml(tag, **attrs):
     """A new element `tag` ("w:..."), each keyword an attribute in the w: namespace."""
     from docx.oxml import OxmlElement
@@ -141,12 +173,8 @@ class Writer:
 
     @staticmethod
     def run(paragraph, text, *, bold=False, italic=False):
-        run = paragraph.add_run(clean(text))
-        if bold:
-            run.bold = True
-        if italic:
-            run.italic = True
-        return run
+        """`text` as a run of `paragraph` (see text_runs). Gives the first run."""
+        return text_runs(paragraph, text, bold=bold, italic=italic)[0]
 
     @staticmethod
     def hyperlink(paragraph, text, url):

@@ -231,7 +231,9 @@ def side_by_side_themes(previous_codes: pd.DataFrame, codes: pd.DataFrame, answe
     """Per theme of every coded item: networks naming it in each wave and their share of the networks
     that answered the item (codes of both); `coding`: WITHIN_UNCERTAINTY where the item was not coded
     alike in both waves (`review_before`, `review_now`: per item) and the change is no larger than the
-    coding could explain, else empty."""
+    coding could explain, else empty. Items in the codebook's order, each item's themes from the most
+    named in this wave down (then in the previous wave, then the codebook's order): the table shows no
+    categories, so the codebook's order would mean nothing to its reader."""
     rows = []
     for item in codebook.items:
         before_review = (review_before or {}).get(item, NOT_KNOWN)
@@ -251,6 +253,8 @@ def side_by_side_themes(previous_codes: pd.DataFrame, codes: pd.DataFrame, answe
                          "theme": theme.code, "theme_label": theme.label, "networks_before": before,
                          "percent_before": percent_before, "networks_now": now, "percent_now": percent_now,
                          "coding": WITHIN_UNCERTAINTY if within else ""})
+    order = {item: at for at, item in enumerate(codebook.items)}
+    rows.sort(key=lambda row: (order[row["item"]], -row["networks_now"], -row["networks_before"]))
     return pd.DataFrame(rows, columns=["item", "category_label", "theme", "theme_label", "networks_before",
                                        "percent_before", "networks_now", "percent_now", "coding"])
 
