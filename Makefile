@@ -117,14 +117,15 @@ browser:  ## Install Chromium and chromedriver for the browser tests, when missi
 
 # The Word edition's test converts report.docx with LibreOffice (Writer without its GUI, and the Dutch
 # hyphenation patterns), installed the same way: about 85 MB of packages, 260 MB on disk, some 20 s of CPU.
-office:  ## Install LibreOffice Writer for the Word edition's test, when missing (Debian, as root)
-	@if command -v soffice >/dev/null 2>&1 && [ -e /usr/share/hyphen/hyph_nl_NL.dic ]; then :; \
+office:  ## Install LibreOffice Writer and Calc for the Word and workbook print tests, when missing (Debian, as root)
+	@if command -v soffice >/dev/null 2>&1 && [ -e /usr/share/hyphen/hyph_nl_NL.dic ] \
+	  && [ -e /usr/lib/libreoffice/program/libsclo.so ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "office: installing libreoffice-writer-nogui and hyphen-nl (apt-get)"; \
+	  echo "office: installing libreoffice-writer-nogui, libreoffice-calc-nogui and hyphen-nl (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    libreoffice-writer-nogui hyphen-nl >/dev/null; \
-	else echo "office: LibreOffice is missing; install the Debian packages libreoffice-writer-nogui and" \
-	  "hyphen-nl, or the Word edition's LibreOffice test skips"; fi
+	    libreoffice-writer-nogui libreoffice-calc-nogui hyphen-nl >/dev/null; \
+	else echo "office: LibreOffice is missing; install the Debian packages libreoffice-writer-nogui," \
+	  "libreoffice-calc-nogui and hyphen-nl, or the LibreOffice tests skip"; fi
 
 # On every core (pytest-xdist; PYTEST_XDIST_AUTO_NUM_WORKERS=N to choose; an idle worker takes tests queued
 # for another), with a line per test file as it ends and the ten slowest tests at the end.

@@ -376,6 +376,12 @@ def converted_by_libreoffice(source: Path, folder: Path, *, packages: str) -> Pa
     if soffice is None:
         skip_or_fail_on_ci(f"LibreOffice (soffice) is not installed: `make office`, or apt-get install {packages}",
                            on_ci="make test runs make office first")
-    subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--convert-to",
-                    "pdf", "--outdir", str(folder), str(source)], check=True, capture_output=True, timeout=300)
-    return folder / f"{source.stem}.pdf"
+    done = subprocess.run([soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(folder), str(source)],
+                          check=True, capture_output=True, text=True, timeout=300)
+    converted = folder / f"{source.stem}.pdf"
+    # soffice exits 0 when the component for the file (Calc for .xlsx) is missing: it only prints an error.
+    if not converted.exists():
+        pytest.fail(f"LibreOffice wrote no PDF of {source.name} (is {packages} installed? `make office`):\n"
+                    f"{done.stdout}{done.stderr}")
+    return converted
