@@ -11,6 +11,8 @@ instead of running the pipeline itself:
 - `embedded_report`: the embedded export and supplement, SOURCE_DATE_EPOCH 1 January 2019, as
   `python -m pipeline run`; `messages.txt` beside out/ holds what it printed (stdout, then stderr).
 - `embedded_report_again`: the same run a second time, for tests that compare two runs byte for byte.
+- `two_waves`: waves/2018 and a generated waves/2025 that follows it, built as `make report` builds
+  them (reports/2018, reports/2025): the golden reports, and a second wave for the layout checks.
 - `hostile_report`: the embedded export with hostile text (`test_report.HOSTILE`) in a name and answers.
 - `added_item_report`: the embedded export answering one more yes/no item, which a copy of the config
   declares (tests/test_added_item.py); its config/ is beside out/.
@@ -256,6 +258,35 @@ def embedded_report_again(tmp_path_factory) -> Path:
     """A second run exactly like embedded_report, in its own folders: for tests that two runs give the same
     bytes."""
     return shared_run(tmp_path_factory, "embedded_report_again", _embedded_run)
+
+
+SECOND_WAVE_NETWORKS = 48
+
+
+def build_two_waves(folder: Path) -> None:
+    """waves/2018 (the embedded export, a draft as in the repository) and waves/2025 (a generated export of
+    SECOND_WAVE_NETWORKS networks, previous 2018), built into folder/reports."""
+    from pipeline import run_pipeline
+    from pipeline.waves.wave import load_wave
+    export = synthetic_export(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
+    waves = folder / "waves"
+    make_wave(waves, "2018")
+    # The embedded wave's decisions on its participant categories (waves/2018/group_decisions.csv) go with it.
+    shutil.copy(ROOT / "waves" / "2018" / "group_decisions.csv", waves / "2018")
+    make_wave(waves, "2025", export=export, supplement=None, previous="2018")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    try:
+        for name in ("2018", "2025"):
+            run_pipeline(wave=load_wave(name, waves_dir=waves))
+    finally:
+        patch.undo()
+
+
+@pytest.fixture(scope="session")
+def two_waves(tmp_path_factory) -> Path:
+    """The two waves of build_two_waves, built once: reports/2018 and reports/2025 (the golden reports)."""
+    return shared_run(tmp_path_factory, "golden-two-waves", build_two_waves)
 
 
 @pytest.fixture(scope="session")

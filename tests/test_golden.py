@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from conftest import EPOCH, ROOT, make_wave, shared_run, synthetic_export
+from conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "snapshots" / "golden_reports.json"
-SECOND_WAVE_NETWORKS = 48
 
 
 FONT_PROGRAMS = {"/FontFile", "/FontFile2", "/FontFile3"}
@@ -60,30 +58,6 @@ def digests(folder) -> dict[str, str]:
     """sha256 of every file of a report folder but manifest.json and run.log (of a PDF: pdf_digest), by path."""
     return {p.relative_to(folder).as_posix(): pdf_digest(p) if p.suffix == ".pdf" else hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in ("manifest.json", "run.log")}
-
-
-def build_two_waves(folder):
-    """waves/2018 (the embedded export, a draft as in the repository) and waves/2025 (a generated export, previous 2018), built."""
-    from pipeline import run_pipeline
-    from pipeline.waves.wave import load_wave
-    export = synthetic_export(SECOND_WAVE_NETWORKS, folder / "second_wave.csv")
-    waves = folder / "waves"
-    make_wave(waves, "2018")
-    # The embedded wave's decisions on its participant categories (waves/2018/group_decisions.csv) go with it.
-    shutil.copy(ROOT / "waves" / "2018" / "group_decisions.csv", waves / "2018")
-    make_wave(waves, "2025", export=export, supplement=None, previous="2018")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    try:
-        for name in ("2018", "2025"):
-            run_pipeline(wave=load_wave(name, waves_dir=waves))
-    finally:
-        patch.undo()
-
-
-@pytest.fixture(scope="session")
-def two_waves(tmp_path_factory):
-    return shared_run(tmp_path_factory, "golden-two-waves", build_two_waves)
 
 
 def test_the_reports_of_two_waves_are_the_same_bytes_as_recorded(two_waves, request):

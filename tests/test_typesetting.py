@@ -1,7 +1,8 @@
 """Typesetting of the PDF, read back with pdfplumber: no proper name hyphenated at a line end, no heading
 without two lines under it on its page, a table starts with three rows or moves whole and carries over
 more than one row, and no page left less than two thirds full before a table or figure; and the one rule
-of hyphenation (pipeline.language.hyphenation) on its own."""
+of hyphenation (pipeline.language.hyphenation) on its own. The rules on headings, tables, notes and names
+are also held on a second wave of other answers (the golden 2025 report)."""
 
 from __future__ import annotations
 
@@ -335,3 +336,24 @@ def test_the_column_of_long_answers_gets_its_room_and_the_table_stays_inside_the
     width = TEXT_RIGHT - 22 / 25.4 * 72
     assert header["Bron"]["x0"] - header["Huidige"]["x0"] >= 0.28 * width
     assert max(r["x1"] for r in page.rects) <= TEXT_RIGHT + 0.5
+
+
+@pytest.fixture(scope="module")
+def second_wave(two_waves):
+    """The golden pair's second wave (reports/2025: 48 generated networks after the embedded 2018), laid
+    out from other answers than the embedded wave's: its PDF and its report folder."""
+    import pdfplumber
+    out = two_waves / "reports" / "2025"
+    with pdfplumber.open(out / "report.pdf") as pdf:
+        yield pdf, out
+
+
+def test_a_second_wave_keeps_names_whole_headings_with_their_lines_and_tables_with_their_rows(second_wave):
+    pdf, out = second_wave
+    html = (out / "report.html").read_text(encoding="utf-8")
+    found = {"names hyphenated": capitalised_or_name_hyphens(pdf, report_names(out)),
+             "headings alone": headings_without_two_lines(pdf),
+             "table breaks": table_breaks(pdf),
+             "notes apart": notes_apart_from_their_table(pdf, html)}
+    assert len(pdf.pages) > 100    # Bijlage 2 of 48 networks: many page breaks to get right
+    assert found == {check: [] for check in found}
