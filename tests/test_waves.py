@@ -167,18 +167,15 @@ def test_a_correction_stays_in_its_wave_and_a_stale_one_is_reported_not_applied(
     assert _digests(again.out) == before, "a correction of wave 2025 changed wave 2018's report"
 
 
-def test_a_copied_wave_folder_gives_the_same_report(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    waves = tmp_path / "one" / "waves"
-    waves.mkdir(parents=True)
-    new_wave("w", export=EMBEDDED_EXPORT, supplement=EMBEDDED_SUPPLEMENT, waves_dir=waves)
-    first, _ = _build(waves, "w")
-    other = tmp_path / "two" / "waves"
+def test_a_copied_wave_folder_gives_the_same_report(built_2018, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)    # the date built_2018 was built with
+    other = tmp_path / "elsewhere" / "waves"
     other.mkdir(parents=True)
-    shutil.copytree(waves / "w", other / "w", ignore=shutil.ignore_patterns("processed"))
-    second, _ = _build(other, "w")
-    assert first.out != second.out
-    assert _digests(first.out) == _digests(second.out)
+    shutil.copytree(built_2018 / "waves" / "2018", other / "2018", ignore=shutil.ignore_patterns("processed"))
+    second, _ = _build(other, "2018")
+    first = built_2018 / "reports" / "2018"
+    assert second.out != first and (other / "2018" / "processed" / "networks.parquet").is_file()
+    assert _digests(first) == _digests(second.out)
 
 
 @pytest.mark.usefixtures("make_and_venv")
